@@ -1,0 +1,4 @@
+from actlab.cli import main
+
+if __name__ == "__main__":
+    main()

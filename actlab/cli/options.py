@@ -1,0 +1,110 @@
+"""Options shared by several commands, defined once, and the start-up of jax.
+
+Nothing here imports jax at module level: ``--help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from actlab.errors import ActlabError
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout, nothing else."
+)
+seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed; the same seed gives the same numbers."
+)
+
+
+def dtype_option(default="float32", help="Floating-point type of the computation."):
+    return click.option(
+        "--dtype", type=click.Choice(DTYPES), default=default, show_default=True, help=help
+    )
+
+
+param_option = click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An activation parameter, e.g. --param alpha=0.2 (repeatable).",
+)
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Allow --save to replace an existing file."
+)
+
+
+def init_jax():
+    """Turns on float64 and the persistent compilation cache; returns jax.
+
+    The cache lives in ``$ACTLAB_CACHE_DIR`` (default: the user's cache folder,
+    ``$XDG_CACHE_HOME/actlab/jax``); ``ACTLAB_NO_CACHE=1`` turns it off. A
+    second run of a command then compiles nothing.
+    """
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    if not os.environ.get("ACTLAB_NO_CACHE") and not getattr(init_jax, "_cache_done", False):
+        try:
+            jax.config.update("jax_compilation_cache_dir", str(cache_dir()))
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        except Exception:  # an old jax without these options: run uncached
+            pass
+        init_jax._cache_done = True
+    return jax
+
+
+def cache_dir() -> Path:
+    if os.environ.get("ACTLAB_CACHE_DIR"):
+        return Path(os.environ["ACTLAB_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "actlab" / "jax"
+
+
+def parse_params(items) -> dict[str, float]:
+    """``("alpha=0.2", ...)`` -> ``{"alpha": 0.2}``; a malformed item is an ActlabError."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ActlabError(f"bad --param {item!r}: expected KEY=VALUE, e.g. alpha=0.2")
+        params[key.strip()] = parse_float(value, f"--param {key.strip()}")
+    return params
+
+
+def parse_float(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ActlabError(f"bad {what} value {text!r}: expected a number") from None
+    return value
+
+
+def parse_floats(text: str, what: str) -> list[float]:
+    """``"1000,0,-5"`` -> ``[1000.0, 0.0, -5.0]``; empty items or non-numbers are refused."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise ActlabError(f"bad {what} {text!r}: expected comma-separated numbers, e.g. 0,2,5")
+    return [parse_float(item, what) for item in items]
+
+
+def parse_names(text: str, what: str) -> list[str]:
+    """``"relu,tanh"`` -> ``["relu", "tanh"]``; an empty list or item is refused."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise ActlabError(f"bad {what} {text!r}: expected a comma-separated list, e.g. relu,tanh")
+    return items
+
+
+def resolve_activation(name: str, params: dict | None = None):
+    """The registry's activation for a name typed on the command line."""
+    from actlab import activations
+
+    return activations.get(name, **(params or {}))
