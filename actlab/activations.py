@@ -394,7 +394,7 @@ register("gelu", "x * Phi(x), Phi the standard normal CDF", _gelu, (-0.16997120,
          monotonic=False, saturates="negative", max_slope="1.1289 at x = 1.4142",
          note="smooth ReLU used by Transformers (Hendrycks & Gimpel 2016)")
 register("gelu_tanh", "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))", _gelu_tanh,
-         (-0.17004, inf), monotonic=False, saturates="negative",
+         (-0.17004076, inf), monotonic=False, saturates="negative",
          max_slope="1.1290 at x = 1.4185", note="the tanh approximation of GELU (GPT-2, BERT)")
 register("silu", "x * sigmoid(x)", _silu, (-0.27846454, inf), monotonic=False,
          saturates="negative", max_slope="1.0998 at x = 2.3994",
@@ -409,7 +409,7 @@ register("softplus", "log(1 + exp(x))", _softplus, (0, inf), saturates="negative
          note="smooth ReLU; its derivative is sigmoid")
 register("softsign", "x / (1 + |x|)", _softsign, (-1, 1), zero_centred=True, saturates="both",
          max_slope="1 at x = 0", note="like tanh with polynomial, slower saturation")
-register("mish", "x * tanh(softplus(x))", _mish, (-0.30884, inf), monotonic=False,
+register("mish", "x * tanh(softplus(x))", _mish, (-0.30884342, inf), monotonic=False,
          saturates="negative", max_slope="1.0885 at x = 1.4906", note="smooth self-gated (Misra 2019)")
 register("relu6", "min(max(0, x), 6)", _relu6, (0, 6), saturates="both",
          max_slope="1 on (0, 6)", note="bounded ReLU for low-precision inference (MobileNet)")
