@@ -43,6 +43,7 @@ class Activation:
       name: registry name.
       formula: the formula as text, in x and the parameter names.
       output_range: (lo, hi) of f over the reals (inf where unbounded).
+      open_ends: whether lo and hi are only approached, never attained.
       params: parameter values, e.g. {"alpha": 0.01}.
       zero_centred: whether f is odd (outputs symmetric about 0).
       monotonic: whether f is non-decreasing.
@@ -57,6 +58,7 @@ class Activation:
     formula: str
     value_and_derivative_fn: Callable = dataclasses.field(repr=False)
     output_range: tuple[float, float] = (-math.inf, math.inf)
+    open_ends: tuple[bool, bool] = (True, True)
     params: Mapping[str, float] = dataclasses.field(default_factory=dict)
     zero_centred: bool = False
     monotonic: bool = True
@@ -271,6 +273,7 @@ class _Spec:
     value_and_derivative_fn: Callable
     output_range: Any  # (lo, hi), or a function of the parameters giving it
     defaults: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    open_ends: tuple[bool, bool] = (False, False)  # for finite ends; infinite ones are open
     zero_centred: bool = False
     monotonic: bool = True
     saturates: str = "none"
@@ -292,6 +295,7 @@ def register(
     output_range=(-inf, inf),
     *,
     defaults: Mapping[str, float] | None = None,
+    open_ends: tuple[bool, bool] = (False, False),
     source: str = "built-in",
     check: Callable | None = None,
     **facts,
@@ -304,6 +308,7 @@ def register(
       value_and_derivative_fn: ``(x, **params) -> (f(x), f'(x))``, elementwise.
       output_range: (lo, hi), or a function of the parameters returning it.
       defaults: parameter names and default values.
+      open_ends: whether finite ends of the range are only approached (sigmoid's 0 and 1).
       source: where the declaration came from.
       check: optional ``params -> message or None`` to refuse bad values.
       **facts: zero_centred, monotonic, saturates, max_slope, uses, note.
@@ -311,7 +316,7 @@ def register(
     if name in _REGISTRY:
         raise ActlabError(f"activation {name!r} is already registered")
     _REGISTRY[name] = _Spec(name, formula, value_and_derivative_fn, output_range,
-                            dict(defaults or {}), source=source, check=check, **facts)
+                            dict(defaults or {}), open_ends=tuple(open_ends), source=source, check=check, **facts)
 
 
 def names() -> list[str]:
@@ -349,7 +354,9 @@ def _build(name: str, items: tuple) -> Activation:
     lo, hi = spec.output_range(**params) if callable(spec.output_range) else spec.output_range
     return Activation(
         name=name, formula=spec.formula, value_and_derivative_fn=spec.value_and_derivative_fn,
-        output_range=(float(lo), float(hi)), params=params, zero_centred=spec.zero_centred,
+        output_range=(float(lo), float(hi)),
+        open_ends=(spec.open_ends[0] or math.isinf(lo), spec.open_ends[1] or math.isinf(hi)),
+        params=params, zero_centred=spec.zero_centred,
         monotonic=spec.monotonic, saturates=spec.saturates, max_slope=spec.max_slope,
         uses=spec.uses, note=spec.note, source=spec.source,
     )
@@ -367,10 +374,10 @@ def _positive(key):
 # mish(-1.1924), found by solving f'(x) = 0.
 register("linear", "x", _linear, zero_centred=True, max_slope="1 everywhere",
          uses=("regression",), note='"no activation": any depth of it is one affine map')
-register("sigmoid", "1 / (1 + exp(-x))", _sigmoid, (0, 1), saturates="both",
+register("sigmoid", "1 / (1 + exp(-x))", _sigmoid, (0, 1), open_ends=(True, True), saturates="both",
          max_slope="0.25 at x = 0", uses=("binary", "multi-label"),
          note="a probability; not zero-centred; vanishing gradients when stacked")
-register("tanh", "(e^x - e^-x) / (e^x + e^-x)", _tanh, (-1, 1), zero_centred=True,
+register("tanh", "(e^x - e^-x) / (e^x + e^-x)", _tanh, (-1, 1), open_ends=(True, True), zero_centred=True,
          saturates="both", max_slope="1 at x = 0", uses=("hidden",),
          note="zero-centred sigmoid: 2 sigmoid(2x) - 1; still saturates")
 register("relu", "max(0, x)", _relu, (0, inf), saturates="negative",
@@ -379,14 +386,14 @@ register("relu", "max(0, x)", _relu, (0, inf), saturates="negative",
 register("leaky_relu", "x if x > 0 else alpha * x", _leaky_relu,
          lambda alpha: (-inf if alpha > 0 else (0 if alpha == 0 else inf), inf),
          defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units")
-register("elu", "x if x > 0 else alpha * (exp(x) - 1)", _elu, lambda alpha: (-alpha, inf),
+register("elu", "x if x > 0 else alpha * (exp(x) - 1)", _elu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="max(1, alpha) (x -> 0)",
          note="smooth negative side pushes mean activations toward 0 (Clevert et al. 2015)",
          check=_positive("alpha"))
 register("selu", "scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326, scale = 1.05070",
-         _selu, (-_SELU_SCALE * _SELU_ALPHA, inf), saturates="negative",
+         _selu, (-_SELU_SCALE * _SELU_ALPHA, inf), open_ends=(True, True), saturates="negative",
          max_slope="1.7581 (x -> 0-)", note="self-normalising with LeCun init (Klambauer et al. 2017)")
-register("celu", "x if x > 0 else alpha * (exp(x / alpha) - 1)", _celu, lambda alpha: (-alpha, inf),
+register("celu", "x if x > 0 else alpha * (exp(x / alpha) - 1)", _celu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="1 (x >= 0)",
          note="ELU made continuously differentiable for any alpha (Barron 2017)",
          check=_positive("alpha"))
@@ -404,10 +411,10 @@ register("swish", "x * sigmoid(beta * x)", _swish,
          defaults={"beta": 1.0}, monotonic=False, saturates="negative",
          max_slope="1.0998 at x = 2.3994 / beta", note="self-gated (Ramachandran et al. 2017)",
          check=_positive("beta"))
-register("softplus", "log(1 + exp(x))", _softplus, (0, inf), saturates="negative",
+register("softplus", "log(1 + exp(x))", _softplus, (0, inf), open_ends=(True, True), saturates="negative",
          max_slope="1 (x -> inf)", uses=("hidden", "non-negative regression"),
          note="smooth ReLU; its derivative is sigmoid")
-register("softsign", "x / (1 + |x|)", _softsign, (-1, 1), zero_centred=True, saturates="both",
+register("softsign", "x / (1 + |x|)", _softsign, (-1, 1), open_ends=(True, True), zero_centred=True, saturates="both",
          max_slope="1 at x = 0", note="like tanh with polynomial, slower saturation")
 register("mish", "x * tanh(softplus(x))", _mish, (-0.30884342, inf), monotonic=False,
          saturates="negative", max_slope="1.0885 at x = 1.4906", note="smooth self-gated (Misra 2019)")

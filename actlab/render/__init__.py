@@ -22,7 +22,9 @@ from actlab.errors import ActlabError
 def stdout_console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Off a terminal rich would wrap at 80 columns; tables read better wider.
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 140))
+    return Console(highlight=False, width=width)
 
 
 def stderr_console():

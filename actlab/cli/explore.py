@@ -1,0 +1,93 @@
+"""``actlab list`` and ``actlab plot``: the registry as a table, activations as charts."""
+
+from __future__ import annotations
+
+import click
+
+from actlab.cli.options import (dtype_option, init_jax, json_option, overwrite_option,
+                                param_option, parse_params, resolve_activation)
+from actlab.errors import ActlabError
+
+MAX_POINTS = 100_000
+
+
+@click.command("list")
+@json_option
+def list_cmd(as_json):
+    """The activation registry: formula, output range, properties, typical use.
+
+    \b
+    Examples:
+      actlab list
+      actlab list --json
+    """
+    init_jax()
+    from actlab import activations
+    from actlab.render import explore
+
+    acts = [activations.get(name) for name in activations.names()]
+    explore.print_list(acts, as_json=as_json)
+
+
+@click.command("plot")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--derivative", "-d", is_flag=True, help="Also draw each derivative f'(x).")
+@click.option("--range", "x_range", nargs=2, type=float, default=(-5.0, 5.0), show_default=True,
+              metavar="MIN MAX", help="The x interval.")
+@click.option("--points", type=int, default=201, show_default=True,
+              help=f"Number of sample points (2 to {MAX_POINTS}).")
+@param_option
+@dtype_option()
+@click.option("--save", metavar="FILE", help="Also write the figure to FILE (.png, .svg or .pdf).")
+@overwrite_option
+@json_option
+def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite, as_json):
+    """Draw activations (and their derivatives) as a terminal chart, with the
+    facts under it: output range, f(0), f'(0), the largest |f'| and where, and
+    where the function saturates (|f'| < 1e-3).
+
+    --param applies to every named activation that has that parameter.
+
+    \b
+    Examples:
+      actlab plot relu --derivative
+      actlab plot sigmoid tanh --derivative --range -8 8
+      actlab plot leaky_relu --param alpha=0.2 --save leaky.png
+    """
+    lo, hi = x_range
+    if not (lo < hi) or not all(abs(v) < float("inf") for v in (lo, hi)):
+        raise ActlabError(f"bad --range {lo:g} {hi:g}: MIN must be below MAX, both finite")
+    if not 2 <= points <= MAX_POINTS:
+        raise ActlabError(f"bad --points {points}: allowed 2 to {MAX_POINTS}")
+    path = None
+    if save:
+        from actlab.render import check_save_path
+
+        path = check_save_path(save, overwrite=overwrite)
+    jax = init_jax()
+    from actlab import curves
+    from actlab.render import explore
+
+    acts = _resolve_all(names, parse_params(params))
+    result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
+    explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
+                       as_json=as_json)
+    if path:
+        explore.save_plot(result, derivative=derivative, path=path)
+        click.echo(f"saved {path}", err=True)
+
+
+def _resolve_all(names, params):
+    """The activations named, each with the --param values it has.
+
+    With one activation every --param must fit it (a typo is an error); with
+    several, each takes the parameters it has, and one that none has is an error.
+    """
+    if len(names) == 1:
+        return [resolve_activation(names[0], params)]
+    bare = [resolve_activation(name) for name in names]
+    unused = sorted(set(params) - {key for act in bare for key in act.params})
+    if unused:
+        raise ActlabError(f"bad --param {unused[0]!r}: none of {', '.join(names)} has it")
+    return [resolve_activation(name, {k: v for k, v in params.items() if k in act.params})
+            for name, act in zip(names, bare)]

@@ -1,0 +1,615 @@
+"""Derivatives checked against finite differences, gradient flow through depth,
+and what backpropagation costs.
+
+Three experiments, each returning frozen data:
+
+    tables = pointwise([get("sigmoid")], [0.0, 2.0, 40.0], dtype="float32")
+    flows = gradient_flow([get("sigmoid"), get("relu")], depth=10, width=64)
+    timing = backprop_cost(get("tanh"), widths=[4, 8, 16, 32])
+
+``pointwise`` puts f'(x) from the registry beside a central finite difference
+(f(x + h) - f(x - h)) / 2h whose step h suits the dtype. ``gradient_flow``
+backpropagates once through a random MLP of L hidden layers and measures every
+layer (Glorot & Bengio 2010; He et al. 2015). ``backprop_cost`` times reverse
+mode, forward mode and finite differences as the parameter count P grows: about
+N + P steps for backpropagation against N x P for the naive ways.
+
+All activations of one call run in one jit-compiled program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from actlab.errors import ActlabError
+from actlab.model import Init, parse_init
+
+__all__ = [
+    "Point", "PointwiseTable", "pointwise", "fd_step",
+    "LayerFlow", "Collapse", "GradFlow", "gradient_flow", "sample_network", "verdict",
+    "CostRow", "CostResult", "backprop_cost",
+    "SATURATION", "VANISHING", "EXPLODING",
+]
+
+# |f'(z)| below this counts as saturated.
+SATURATION = 1e-3
+# First/last gradient-norm ratios outside [VANISHING, EXPLODING] get a verdict.
+VANISHING = 1e-2
+EXPLODING = 1e2
+
+_FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _dtype(name) -> jnp.dtype:
+    name = jnp.dtype(name).name
+    if name not in _FLOAT_DTYPES:
+        raise ActlabError(f"bad dtype {name!r}; choose from: {', '.join(_FLOAT_DTYPES)}")
+    return jnp.dtype(name)
+
+
+def _label(act) -> str:
+    return getattr(act, "name", str(act))
+
+
+# --- pointwise: f'(x) against a finite difference -----------------------------------
+
+
+class Point(NamedTuple):
+    """One row of the pointwise table; every number is a Python float.
+
+    ``x`` is the requested point rounded to the dtype. ``finite_difference`` is
+    (f(x + h) - f(x - h)) / 2h with f evaluated in the dtype. ``tolerance`` is
+    the error the finite difference itself is expected to carry (rounding of f
+    over 2h plus the truncation error, estimated from a second step 2h); the two
+    agree when they differ by less than that. At a kink the one-sided slopes
+    differ and f'(x) is a convention: ``note`` says "kink".
+    """
+
+    x: float
+    value: float
+    derivative: float
+    finite_difference: float
+    step: float
+    abs_error: float
+    rel_error: float
+    tolerance: float
+    agree: bool
+    left_slope: float
+    right_slope: float
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PointwiseTable:
+    """f, f' and a finite difference of one activation at the requested points."""
+
+    activation: str
+    params: Mapping[str, float]
+    dtype: str
+    step_rule: str
+    points: tuple[Point, ...]
+
+
+STEP_RULE = "h = eps^(1/3) * max(1, |x|), rounded so that x + h - x == h"
+
+
+def fd_step(x, dtype):
+    """The central-difference step for points ``x`` in ``dtype``.
+
+    The error of a central difference is about h^2 |f'''| / 6 (truncation) plus
+    eps |f| / h (rounding); h ~ eps^(1/3) balances the two. The step is rounded so
+    that x + h and x - h are exact in the dtype and the difference divides by the
+    step actually taken.
+    """
+    dtype = _dtype(dtype)
+    x = jnp.asarray(x, dtype)
+    eps = float(jnp.finfo(dtype).eps)
+    h = (eps ** (1 / 3) * jnp.maximum(1, jnp.abs(x))).astype(dtype)
+    return (x + h) - x
+
+
+@functools.lru_cache(maxsize=64)
+def _pointwise_program(acts: tuple, dtype_name: str):
+    dtype = jnp.dtype(dtype_name)
+    eps = float(jnp.finfo(dtype).eps)
+    f64 = jnp.float64
+
+    def one(act, x, h):
+        g = act.fn
+        y, dy = jax.jvp(g, (x,), (jnp.ones_like(x),))  # elementwise: dy = f'(x)
+        fp, fm = g(x + h), g(x - h)
+        fp2, fm2 = g(x + 2 * h), g(x - 2 * h)
+        y64, h64 = y.astype(f64), h.astype(f64)
+        # The subtractions in float64 are exact: the error left is the dtype's.
+        d1 = (fp.astype(f64) - fm.astype(f64)) / (2 * h64)
+        d2 = (fp2.astype(f64) - fm2.astype(f64)) / (4 * h64)
+        right = (fp.astype(f64) - y64) / h64
+        left = (y64 - fm.astype(f64)) / h64
+        right2 = (fp2.astype(f64) - y64) / (2 * h64)
+        left2 = (y64 - fm2.astype(f64)) / (2 * h64)
+        # Rounding: each f carries a few ulps; truncation: d2 - d1 ~ 3 h^2 f''' / 6.
+        scale = jnp.maximum(jnp.maximum(jnp.abs(fp), jnp.abs(fm)), jnp.abs(y)).astype(f64)
+        rounding = 4 * eps * scale / (2 * h64)
+        truncation = jnp.abs(d2 - d1) / 3
+        tol = 2 * (rounding + truncation) + 4 * eps * jnp.abs(dy.astype(f64))
+        return dict(value=y64, derivative=dy.astype(f64), fd=d1, tol=tol, left=left,
+                    right=right, jump=right - left, jump2=right2 - left2)
+
+    return jax.jit(lambda x, h: tuple(one(act, x, h) for act in acts))
+
+
+def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[PointwiseTable, ...]:
+    """f(x), f'(x) and a central finite difference for each activation.
+
+    Args:
+      acts: ``Activation`` objects (from the registry).
+      xs: the points.
+      dtype: the floating-point type f is evaluated in.
+
+    Returns:
+      One ``PointwiseTable`` per activation, in order.
+    """
+    dtype = _dtype(dtype)
+    acts = tuple(acts)
+    if not acts:
+        raise ActlabError("no activation given")
+    if len(xs) == 0:
+        raise ActlabError("no points given")
+    x = jnp.asarray(np.asarray(xs, np.float64), dtype)
+    h = fd_step(x, dtype)
+    out = jax.device_get(_pointwise_program(acts, dtype.name)(x, h))
+    xs_d = np.asarray(x.astype(jnp.float64))
+    hs = np.asarray(h.astype(jnp.float64))
+    tables = []
+    for act, o in zip(acts, out):
+        points = []
+        for i in range(len(xs_d)):
+            d, fd, tol = float(o["derivative"][i]), float(o["fd"][i]), float(o["tol"][i])
+            err = abs(fd - d)
+            rel = err / abs(d) if d != 0 else (0.0 if err == 0 else math.inf)
+            agree = bool(err <= tol) if math.isfinite(err) else (fd == d)
+            jump, jump2 = float(o["jump"][i]), float(o["jump2"][i])
+            # A kink: the one-sided slopes differ by a jump that does not shrink
+            # with the step (for a smooth f the gap is h f''(x), halving with h).
+            kink = abs(jump) > tol and abs(jump2 - jump) < 0.25 * abs(jump)
+            if kink:
+                note = "kink: f' here is a convention"
+            elif not agree:
+                note = "MISMATCH"
+            elif abs(d) < tol and d != 0:
+                note = "below FD resolution"
+            else:
+                note = ""
+            points.append(Point(
+                x=float(xs_d[i]), value=float(o["value"][i]), derivative=d, finite_difference=fd,
+                step=float(hs[i]), abs_error=err, rel_error=rel, tolerance=tol, agree=agree,
+                left_slope=float(o["left"][i]), right_slope=float(o["right"][i]), note=note,
+            ))
+        tables.append(PointwiseTable(_label(act), dict(act.params), dtype.name, STEP_RULE,
+                                     tuple(points)))
+    return tuple(tables)
+
+
+# --- gradient flow through depth ----------------------------------------------------------
+
+
+class LayerFlow(NamedTuple):
+    """What one hidden layer sees in one backward pass (layer 1 nearest the input).
+
+    grad_norm: ||dL/dW_l||, Frobenius norm of the weight gradient.
+    bias_grad_norm: ||dL/db_l||.
+    signal_norm: ||dL/dz_l||, the backpropagated signal at the pre-activations
+      (Frobenius over batch x units).
+    mean_abs_derivative: mean of |f'(z)| over batch and units: the local gain.
+    saturated: fraction of (example, unit) pairs with |f'(z)| < 1e-3.
+    dead: fraction of units with f'(z) = 0 for every example of the batch:
+      they pass no gradient at all (ReLU units stuck on the flat side).
+    sparsity: fraction of activations f(z) that are exactly 0.
+    activation_std: standard deviation of the layer's outputs f(z).
+    """
+
+    layer: int
+    grad_norm: float
+    bias_grad_norm: float
+    signal_norm: float
+    mean_abs_derivative: float
+    saturated: float
+    dead: float
+    sparsity: float
+    activation_std: float
+
+
+class Collapse(NamedTuple):
+    """A network of affine activations against its layers composed into one map.
+
+    max_abs_error: max over the batch of |deep(x) - (x W + b)|, W = W_1 ... W_{L+1}.
+    output_scale: max |deep(x)|.
+    max_rel_error: max_abs_error / output_scale.
+    eps_units: max_rel_error in units of the dtype's machine epsilon.
+    """
+
+    max_abs_error: float
+    output_scale: float
+    max_rel_error: float
+    eps_units: float
+
+
+@dataclasses.dataclass(frozen=True)
+class GradFlow:
+    """One activation's gradient flow through a random MLP.
+
+    ratio is grad_norm(layer 1) / grad_norm(layer L); factor_per_layer its
+    (L - 1)-th root; signal_ratio the same for the backpropagated signal.
+    """
+
+    activation: str
+    params: Mapping[str, float]
+    init: str
+    depth: int
+    width: int
+    batch: int
+    dtype: str
+    loss: float
+    layers: tuple[LayerFlow, ...]
+    output_grad_norm: float
+    ratio: float
+    factor_per_layer: float
+    signal_ratio: float
+    verdict: str
+    collapse: Collapse | None
+
+
+def verdict(ratio: float, signal_ratio: float = 1.0) -> str:
+    """"vanishing", "exploding" or "healthy" from the first/last ratios.
+
+    The weight-gradient ratio decides; the backpropagated signal also counts,
+    since with a large init ReLU layers grow forward and backward alike and the
+    weight gradients keep their ratio while every number blows up.
+    """
+    if not (math.isfinite(ratio) and math.isfinite(signal_ratio)) or ratio == 0:
+        return "overflow" if not (math.isnan(ratio) or ratio == 0) else "degenerate"
+    if ratio < VANISHING or signal_ratio < VANISHING:
+        return "vanishing"
+    if ratio > EXPLODING or signal_ratio > EXPLODING:
+        return "exploding"
+    return "healthy"
+
+
+def _init_name(init: Init) -> str:
+    return f"normal:{init.fixed_std:g}" if init.fixed_std is not None else init.name
+
+
+def _affine_form(act) -> tuple[float, float] | None:
+    """(s, c) when f(z) = s z + c exactly (linear, leaky_relu with alpha 1...), else None."""
+    probes = jnp.asarray([-3.0, -1.0, -0.25, 0.0, 0.5, 1.0, 2.0, 7.0], jnp.float64)
+    y = np.asarray(act(probes), np.float64)
+    if not np.all(np.isfinite(y)):
+        return None
+    c = float(y[3])
+    s = float(y[5] - c)
+    if np.max(np.abs(y - (s * np.asarray(probes) + c))) > 1e-12 * (1 + np.max(np.abs(y))):
+        return None
+    return s, c
+
+
+def _keys(seed: int):
+    k_data, k_target, k_weights, k_bias = jax.random.split(jax.random.key(seed), 4)
+    return k_data, k_target, k_weights, k_bias
+
+
+def _network(k_weights, k_bias, sizes, init: Init, bias_std: float, dtype):
+    """(W, b) pairs: W ~ N(0, std^2) as ``init`` says, b ~ N(0, bias_std^2) (0 by default).
+
+    The same key gives every activation the same standard-normal draws, scaled
+    by its own init: the comparison changes only what it claims to change.
+    """
+    params = []
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    for kw, kb, (fan_in, fan_out) in zip(jax.random.split(k_weights, len(pairs)),
+                                         jax.random.split(k_bias, len(pairs)), pairs):
+        w = init.std(fan_in, fan_out) * jax.random.normal(kw, (fan_in, fan_out), dtype)
+        b = bias_std * jax.random.normal(kb, (fan_out,), dtype) if bias_std else jnp.zeros((fan_out,), dtype)
+        params.append((w.astype(dtype), b.astype(dtype)))
+    return params
+
+
+def _data(k_data, k_target, batch, width, dtype):
+    x = jax.random.normal(k_data, (batch, width), dtype)
+    t = jax.random.normal(k_target, (batch, 1), dtype)
+    return x, t
+
+
+def sample_network(*, seed: int, depth: int, width: int, batch: int, init: Init,
+                   bias_std: float = 0.0, dtype="float32"):
+    """The exact network, inputs and targets ``gradient_flow`` uses for one activation.
+
+    Returns:
+      (params, x, targets): params a list of L + 1 (W, b) pairs, W of shape
+      (fan_in, fan_out); x of shape (batch, width); targets of shape (batch, 1).
+    """
+    dtype = _dtype(dtype)
+    k_data, k_target, k_weights, k_bias = _keys(seed)
+    sizes = (width,) * (depth + 1) + (1,)
+    params = _network(k_weights, k_bias, sizes, init, bias_std, dtype)
+    x, t = _data(k_data, k_target, batch, width, dtype)
+    return params, x, t
+
+
+def _forward(params, x, g, shifts):
+    """The MLP's output and per-layer (z, f(z), f'(z)); ``shifts`` (zeros) are
+    added to each z so that d loss / d shift is the backpropagated signal."""
+    a = x
+    trace = []
+    for (w, b), s in zip(params[:-1], shifts):
+        z = a @ w + b + s
+        a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
+        trace.append((z, a, da))
+    w, b = params[-1]
+    return a @ w + b, trace
+
+
+def _flow_one(act, affine, params, x, t, dtype):
+    g = act.fn
+
+    def loss_fn(params, shifts):
+        y, trace = _forward(params, x, g, shifts)
+        return 0.5 * jnp.mean(jnp.square(y - t)), (y, trace)
+
+    shifts = [jnp.zeros((x.shape[0], w.shape[1]), dtype) for w, _ in params[:-1]]
+    (loss, (y, trace)), (g_params, g_shifts) = jax.value_and_grad(
+        loss_fn, argnums=(0, 1), has_aux=True)(params, shifts)
+    norm = lambda v: jnp.sqrt(jnp.sum(jnp.square(v.astype(jnp.float64))))
+    stats = dict(
+        grad_norm=jnp.stack([norm(gw) for gw, _ in g_params[:-1]]),
+        bias_grad_norm=jnp.stack([norm(gb) for _, gb in g_params[:-1]]),
+        signal_norm=jnp.stack([norm(s) for s in g_shifts]),
+        mean_abs_derivative=jnp.stack([jnp.mean(jnp.abs(da.astype(jnp.float64))) for _, _, da in trace]),
+        saturated=jnp.stack([jnp.mean(jnp.abs(da) < SATURATION) for _, _, da in trace]),
+        dead=jnp.stack([jnp.mean(jnp.all(da == 0, axis=0)) for _, _, da in trace]),
+        sparsity=jnp.stack([jnp.mean(a == 0) for _, a, _ in trace]),
+        activation_std=jnp.stack([jnp.std(a.astype(jnp.float64)) for _, a, _ in trace]),
+        loss=loss.astype(jnp.float64),
+        output_grad_norm=norm(g_params[-1][0]),
+    )
+    if affine is not None:
+        # f(z) = s z + c makes every layer affine: a -> (a W + b) s + c. Fold them.
+        s, c = affine
+        w_total, b_total = params[0][0] * s, params[0][1] * s + c
+        for w, b in params[1:-1]:
+            w_total, b_total = (w_total @ w) * s, (b_total @ w + b) * s + c
+        w, b = params[-1]
+        w_total, b_total = w_total @ w, b_total @ w + b
+        y_affine = x @ w_total + b_total
+        stats["collapse_abs"] = jnp.max(jnp.abs(y.astype(jnp.float64) - y_affine.astype(jnp.float64)))
+        stats["collapse_scale"] = jnp.max(jnp.abs(y.astype(jnp.float64)))
+    return stats
+
+
+@functools.lru_cache(maxsize=32)
+def _flow_program(acts: tuple, inits: tuple, affines: tuple, depth: int, width: int, batch: int,
+                  bias_std: float, dtype_name: str):
+    dtype = jnp.dtype(dtype_name)
+    sizes = (width,) * (depth + 1) + (1,)
+
+    def run(key_data):
+        k_data, k_target, k_weights, k_bias = key_data
+        x, t = _data(k_data, k_target, batch, width, dtype)
+        return tuple(
+            _flow_one(act, affine, _network(k_weights, k_bias, sizes, init, bias_std, dtype), x, t, dtype)
+            for act, init, affine in zip(acts, inits, affines)
+        )
+
+    return jax.jit(run)
+
+
+def _check_size(what: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ActlabError(f"bad {what} {value!r}: expected a whole number >= 1")
+    return int(value)
+
+
+def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 128,
+                  init: str | Init = "auto", bias_std: float = 0.0, seed: int = 0,
+                  dtype="float32") -> tuple[GradFlow, ...]:
+    """Backpropagates once through a random MLP per activation and measures each layer.
+
+    The network has ``depth`` hidden layers of ``width`` units on inputs of
+    ``width`` features, and one linear output; the loss is
+    0.5 * mean((y - t)^2) against random targets t. Inputs and targets are
+    N(0, 1). Every activation gets the same random draws, scaled by its init.
+
+    Args:
+      acts: ``Activation`` objects.
+      depth: L, hidden layers (>= 1).
+      width: units per hidden layer (>= 1).
+      batch: examples (>= 1).
+      init: "auto" (He for the ReLU family, Glorot otherwise), "he", "glorot",
+        "lecun", "normal:STD", or an ``Init``.
+      bias_std: biases ~ N(0, bias_std^2); 0 (the default) starts them at 0.
+      seed: PRNG seed.
+      dtype: floating-point type of the network.
+
+    Returns:
+      One ``GradFlow`` per activation, in order.
+
+    References:
+      Glorot & Bengio 2010, Understanding the difficulty of training deep
+      feedforward neural networks. He et al. 2015, Delving deep into rectifiers.
+    """
+    dtype = _dtype(dtype)
+    depth, width, batch = _check_size("depth", depth), _check_size("width", width), _check_size("batch", batch)
+    if not (math.isfinite(bias_std) and bias_std >= 0):
+        raise ActlabError(f"bad bias std {bias_std!r}: expected a number >= 0")
+    acts = tuple(acts)
+    if not acts:
+        raise ActlabError("no activation given")
+    inits = tuple(init if isinstance(init, Init) else parse_init(init, _label(a)) for a in acts)
+    affines = tuple(_affine_form(a) for a in acts)
+    program = _flow_program(acts, inits, affines, depth, width, batch, float(bias_std), dtype.name)
+    out = jax.device_get(program(_keys(seed)))
+    eps = float(jnp.finfo(dtype).eps)
+    results = []
+    for act, init_, o in zip(acts, inits, out):
+        layers = tuple(
+            LayerFlow(layer=i + 1, **{k: float(o[k][i]) for k in LayerFlow._fields if k != "layer"})
+            for i in range(depth)
+        )
+        first, last = layers[0], layers[-1]
+        ratio = _ratio(first.grad_norm, last.grad_norm)
+        signal_ratio = _ratio(first.signal_norm, last.signal_norm)
+        factor = ratio ** (1 / (depth - 1)) if depth > 1 and ratio > 0 and math.isfinite(ratio) else ratio
+        collapse = None
+        if "collapse_abs" in o:
+            abs_err, scale = float(o["collapse_abs"]), float(o["collapse_scale"])
+            rel = abs_err / scale if scale > 0 else (0.0 if abs_err == 0 else math.inf)
+            collapse = Collapse(abs_err, scale, rel, rel / eps)
+        results.append(GradFlow(
+            activation=_label(act), params=dict(act.params), init=_init_name(init_), depth=depth,
+            width=width, batch=batch, dtype=dtype.name, loss=float(o["loss"]), layers=layers,
+            output_grad_norm=float(o["output_grad_norm"]), ratio=ratio, factor_per_layer=factor,
+            signal_ratio=signal_ratio, verdict=verdict(ratio, signal_ratio), collapse=collapse,
+        ))
+    return tuple(results)
+
+
+def _ratio(a: float, b: float) -> float:
+    if b == 0:
+        return math.nan if a == 0 else math.inf
+    return a / b
+
+
+# --- what backpropagation costs -------------------------------------------------------------
+
+
+class CostRow(NamedTuple):
+    """Seconds for one full gradient of a network with ``n_params`` parameters.
+
+    reverse_s: ``jax.grad`` (one forward and one backward pass).
+    forward_s: ``jax.jacfwd`` (one forward-mode pass per parameter, batched).
+    finite_diff_s: central differences, two forward passes per parameter, one
+      parameter after the other: the naive way.
+    *_error: max |g - g_reverse| / max |g_reverse|, to show all three compute
+      the same gradient.
+    """
+
+    width: int
+    n_params: int
+    reverse_s: float
+    forward_s: float
+    finite_diff_s: float
+    forward_error: float
+    finite_diff_error: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CostResult:
+    """Timings for growing P, and the fitted growth exponent of each method
+    (the slope of log time against log P over the measured sizes)."""
+
+    activation: str
+    depth: int
+    batch: int
+    n_in: int
+    dtype: str
+    repeats: int
+    rows: tuple[CostRow, ...]
+    exponents: Mapping[str, float]
+
+
+def _median_time(fn, *args, repeats: int, budget_s: float = 2.0) -> float:
+    jax.block_until_ready(fn(*args))  # compile and warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+        if sum(times) > budget_s:
+            break
+    return float(np.median(times))
+
+
+def backprop_cost(act, *, widths: Sequence[int] = (4, 8, 16, 32, 64), depth: int = 2,
+                  batch: int = 16, n_in: int = 8, repeats: int = 3, seed: int = 0,
+                  dtype="float32", progress=None) -> CostResult:
+    """Times one full gradient three ways for MLPs of growing parameter count P.
+
+    Backpropagation (reverse mode) costs a small multiple of one forward pass,
+    about N + P steps; forward mode and finite differences need one pass per
+    parameter, about N x P. The timings show it: reverse grows like P, the others
+    like P^2 (at small P fixed overheads flatten every curve).
+
+    Args:
+      act: the hidden activation.
+      widths: hidden widths to try; P grows roughly as depth x width^2.
+      depth: hidden layers.
+      batch: examples in the loss.
+      n_in: input features.
+      repeats: timed calls per method and size (median reported).
+      seed: PRNG seed.
+      dtype: floating-point type.
+      progress: optional callable(str) told what is being timed.
+    """
+    from jax.flatten_util import ravel_pytree
+
+    dtype = _dtype(dtype)
+    depth, batch, n_in, repeats = (_check_size(w, v) for w, v in
+                                   (("depth", depth), ("batch", batch), ("inputs", n_in), ("repeats", repeats)))
+    widths = [_check_size("width", w) for w in widths]
+    if not widths:
+        raise ActlabError("no widths given")
+    g = act.fn
+    k_data, k_target, k_weights, k_bias = _keys(seed)
+    x, t = _data(k_data, k_target, batch, n_in, dtype)
+    rows = []
+    for width in widths:
+        sizes = (n_in,) + (width,) * depth + (1,)
+        init = parse_init("auto", _label(act))
+        theta, unravel = ravel_pytree(_network(k_weights, k_bias, sizes, init, 0.1, dtype))
+
+        def loss(theta):
+            params = unravel(theta)
+            a = x
+            for w, b in params[:-1]:
+                a = g(a @ w + b)
+            w, b = params[-1]
+            return 0.5 * jnp.mean(jnp.square(a @ w + b - t))
+
+        n_params = int(theta.size)
+        h = (float(jnp.finfo(dtype).eps) ** (1 / 3) * jnp.maximum(1, jnp.abs(theta))).astype(dtype)
+        h = (theta + h) - theta
+
+        def finite_diff(theta):
+            # The naive way: perturb one parameter at a time, two forward passes each.
+            def one(i):
+                e = jnp.zeros_like(theta).at[i].set(h[i])
+                return (loss(theta + e) - loss(theta - e)) / (2 * h[i])
+
+            return jax.lax.map(one, jnp.arange(n_params))
+
+        reverse = jax.jit(jax.grad(loss))
+        forward = jax.jit(jax.jacfwd(loss))
+        fd = jax.jit(finite_diff)
+        if progress:
+            progress(f"timing width {width} (P = {n_params})")
+        times = [_median_time(f, theta, repeats=repeats) for f in (reverse, forward, fd)]
+        g_rev, g_fwd, g_fd = (np.asarray(f(theta), np.float64) for f in (reverse, forward, fd))
+        scale = max(float(np.max(np.abs(g_rev))), np.finfo(np.float64).tiny)
+        rows.append(CostRow(width, n_params, *times,
+                            float(np.max(np.abs(g_fwd - g_rev))) / scale,
+                            float(np.max(np.abs(g_fd - g_rev))) / scale))
+    exponents = {}
+    if len(rows) >= 2:
+        log_p = np.log([r.n_params for r in rows])
+        for key in ("reverse_s", "forward_s", "finite_diff_s"):
+            log_t = np.log([getattr(r, key) for r in rows])
+            exponents[key.removesuffix("_s")] = float(np.polyfit(log_p, log_t, 1)[0])
+    return CostResult(_label(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents)
