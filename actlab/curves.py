@@ -58,9 +58,17 @@ def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
         derivative_at_0=float(dy0[0]),
         max_slope=float(top),
         max_slope_at=(float(x[at[0]]), float(x[at[-1]])) if at.size else (float("nan"), float("nan")),
-        saturated=_runs(x, slope < SATURATION),
+        saturated=_flat_stretches(x, slope < SATURATION),
     )
     return Curve(act.name, act.formula, dict(act.params), x, y, dy, facts)
+
+
+def _flat_stretches(x, mask) -> list[tuple[float, float]]:
+    """The [x_first, x_last] of each run of True in mask that is a stretch, not
+    a point: it reaches an end of the range or spans 1% of it. A stationary
+    point (gelu's minimum, f' = 0 at x = -0.75) is not saturation."""
+    span = x[-1] - x[0]
+    return [(a, b) for a, b in _runs(x, mask) if a == x[0] or b == x[-1] or b - a >= 0.01 * span]
 
 
 def _runs(x, mask) -> list[tuple[float, float]]:

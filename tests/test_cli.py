@@ -1,0 +1,71 @@
+"""The CLI contract shared by every command: fast help, one-line errors,
+strict JSON, exit codes, the real entry point."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from actlab.cli import COMMANDS, cli
+
+
+def test_help_imports_no_jax():
+    # --help of the group and of every command must not import jax (start-up speed).
+    code = (
+        "import sys\n"
+        "from actlab.cli import cli, COMMANDS\n"
+        "for args in [['--help']] + [[c, '--help'] for c in COMMANDS]:\n"
+        "    try:\n"
+        "        cli.main(args, prog_name='actlab', standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "bad = [m for m in ('jax', 'jaxlib', 'optax', 'matplotlib') if m in sys.modules]\n"
+        "print('HEAVY', bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help_with_an_example(runner, command):
+    result = runner.invoke(cli, [command, "--help"])
+    if result.exit_code == 2 and "unknown command" in result.stderr:
+        pytest.skip(f"{command} is not built")
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.stdout and f"actlab {command}" in result.stdout
+
+
+def test_unknown_command_suggests(runner):
+    result = runner.invoke(cli, ["plto"])
+    assert result.exit_code == 2
+    assert "did you mean 'plot'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_click_usage_errors_are_one_line(runner):
+    result = runner.invoke(cli, ["plot", "relu", "--points", "abc"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--points" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_real_entry_point_runs_and_emits_strict_json(tmp_path):
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(["actlab", "plot", "sigmoid", "--derivative", "--points", "5", "--json"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # exactly one object
+    assert [s["kind"] for s in data["series"]] == ["value", "derivative"]
+    assert data["series"][1]["y"][2] == 0.25  # sigmoid'(0)
+    assert any((tmp_path / "cache").iterdir())  # the compilation cache was written
+    proc = subprocess.run([sys.executable, "-m", "actlab", "plot", "nope"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and proc.stderr.startswith("Error: unknown activation 'nope'")
+
+
+def test_json_non_finite_numbers_are_strings():
+    from actlab.render import jsonable
+
+    assert jsonable({"a": [float("nan"), float("inf"), -float("inf"), 1.5]}) == {"a": ["nan", "inf", "-inf", 1.5]}
+    json.dumps(jsonable(float("nan")), allow_nan=False)
