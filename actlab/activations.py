@@ -320,8 +320,22 @@ def register(
 
 
 def names() -> list[str]:
-    """Every registered activation name, sorted."""
+    """Every registered activation name, sorted (installed plugins included)."""
+    _load_plugins()
     return sorted(_REGISTRY)
+
+
+_plugins_loaded = False
+
+
+def _load_plugins() -> None:
+    """Registers the activations of installed plugin packages, once per process."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        from actlab import plugins  # lazy: scanning installed packages costs time
+
+        plugins.load()
 
 
 def get(name: str, **params: float) -> Activation:
@@ -330,6 +344,8 @@ def get(name: str, **params: float) -> Activation:
     Raises:
       ActlabError (a ValueError): unknown name, unknown parameter or bad value.
     """
+    if name not in _REGISTRY:
+        _load_plugins()  # built-in names never pay for the scan
     spec = _REGISTRY.get(name)
     if spec is None:
         raise unknown("activation", name, _REGISTRY)

@@ -104,7 +104,14 @@ def parse_names(text: str, what: str) -> list[str]:
 
 
 def resolve_activation(name: str, params: dict | None = None):
-    """The registry's activation for a name typed on the command line."""
-    from actlab import activations
+    """The activation for a name typed on the command line: a registered name
+    (built-in or plugin), else a formula in x such as ``"x*tanh(softplus(x))"``.
+    A plain word that is no name keeps the registry's "did you mean"."""
+    from actlab import activations, expr
 
-    return activations.get(name, **(params or {}))
+    if name in activations.names() or not expr.looks_like_expression(name):
+        return activations.get(name, **(params or {}))
+    if params:
+        raise ActlabError(f"--param applies to named activations, not to the expression {name!r}; "
+                          "write the value into it, e.g. 'leaky_relu(x, alpha=0.2)'")
+    return expr.parse(name)

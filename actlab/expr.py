@@ -1,0 +1,484 @@
+"""Activations written as formulas in ``x``, parsed safely.
+
+A formula such as ``"x * sigmoid(1.702 * x)"`` is parsed with Python's ``ast``
+and every node is checked against a short whitelist, then turned into a
+``jax.numpy`` function. User text is never passed to ``eval``, ``exec`` or
+``compile``: anything outside the grammar is refused with an ``ActlabError``
+that says what and where (the position is 1-based, counted in characters).
+
+Grammar:
+  numbers (finite, real), ``x``, the constants ``pi``, ``e``, ``tau``, ``inf``;
+  ``+ - * / // % **``, unary ``-``/``+``, parentheses;
+  comparisons ``< <= > >= == !=`` (true is 1.0, false 0.0), ``&``, ``|``, ``~``,
+  ``and``, ``or``, ``not`` and ``a if cond else b``;
+  calls of the math functions in ``FUNCTIONS`` and of every registered
+  activation, e.g. ``leaky_relu(x, alpha=0.2)`` (parameters by name, as numbers).
+
+The derivative is JAX autodiff of the built function (one ``jax.jvp``), so
+``plot --derivative``, ``grad`` and training work as for built-ins. The facts
+of an expression (output range, monotonicity, saturation, oddness, largest
+slope) are estimated by sampling on [-1e6, 1e6], not proved; its ``note`` says so.
+
+    >>> act = parse("x * sigmoid(1.702 * x)")
+    >>> y, dy = act.value_and_derivative(jnp.linspace(-3, 3, 7))
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.scipy import special
+
+from actlab import activations
+from actlab.errors import ActlabError, did_you_mean
+
+__all__ = ["parse", "looks_like_expression", "estimate_facts", "FUNCTIONS", "CONSTANTS",
+           "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
+
+MAX_LENGTH = 500  # characters
+MAX_DEPTH = 32  # nesting of the syntax tree
+MAX_NODES = 200  # nodes of the syntax tree
+MAX_EXPONENT = 1024  # |p| of a literal exponent in a ** p
+
+CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+
+
+def _flt(fn):
+    # Comparisons and logic give 1.0 / 0.0 in the dtype of their operands, so
+    # every value is a float array and no combination is a type error.
+    return lambda *args: fn(*args).astype(args[0].dtype)
+
+
+def _truth(v):
+    return v != 0
+
+
+# name -> (function of jnp arrays, number of arguments)
+FUNCTIONS = {
+    "exp": (jnp.exp, 1), "exp2": (jnp.exp2, 1), "expm1": (jnp.expm1, 1),
+    "log": (jnp.log, 1), "log2": (jnp.log2, 1), "log10": (jnp.log10, 1), "log1p": (jnp.log1p, 1),
+    "sqrt": (jnp.sqrt, 1), "cbrt": (jnp.cbrt, 1), "square": (jnp.square, 1),
+    "abs": (jnp.abs, 1), "sign": (jnp.sign, 1), "floor": (jnp.floor, 1), "ceil": (jnp.ceil, 1),
+    "sin": (jnp.sin, 1), "cos": (jnp.cos, 1), "tan": (jnp.tan, 1),
+    "arcsin": (jnp.arcsin, 1), "arccos": (jnp.arccos, 1), "arctan": (jnp.arctan, 1),
+    "asin": (jnp.arcsin, 1), "acos": (jnp.arccos, 1), "atan": (jnp.arctan, 1),
+    "sinh": (jnp.sinh, 1), "cosh": (jnp.cosh, 1), "tanh": (jnp.tanh, 1),
+    "arcsinh": (jnp.arcsinh, 1), "arctanh": (jnp.arctanh, 1),
+    "asinh": (jnp.arcsinh, 1), "atanh": (jnp.arctanh, 1),
+    "erf": (special.erf, 1), "erfc": (special.erfc, 1),
+    "maximum": (jnp.maximum, 2), "minimum": (jnp.minimum, 2),
+    "max": (jnp.maximum, 2), "min": (jnp.minimum, 2),
+    "logaddexp": (jnp.logaddexp, 2), "hypot": (jnp.hypot, 2), "atan2": (jnp.arctan2, 2),
+    "arctan2": (jnp.arctan2, 2),
+    "where": (lambda c, a, b: jnp.where(_truth(c), a, b), 3),
+    "clip": (lambda v, lo, hi: jnp.minimum(jnp.maximum(v, lo), hi), 3),
+}
+
+_BINARY = {
+    ast.Add: jnp.add, ast.Sub: jnp.subtract, ast.Mult: jnp.multiply, ast.Div: jnp.divide,
+    ast.FloorDiv: jnp.floor_divide, ast.Mod: jnp.mod, ast.Pow: jnp.power,
+    ast.BitAnd: _flt(lambda a, b: _truth(a) & _truth(b)),
+    ast.BitOr: _flt(lambda a, b: _truth(a) | _truth(b)),
+}
+_COMPARE = {
+    ast.Lt: jnp.less, ast.LtE: jnp.less_equal, ast.Gt: jnp.greater,
+    ast.GtE: jnp.greater_equal, ast.Eq: jnp.equal, ast.NotEq: jnp.not_equal,
+}
+_UNARY = {
+    ast.USub: jnp.negative, ast.UAdd: lambda v: v,
+    ast.Invert: _flt(lambda v: ~_truth(v)), ast.Not: _flt(lambda v: ~_truth(v)),
+}
+
+# What a refused node is, in the user's words.
+_REFUSED = {
+    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Slice: "slices are",
+    ast.Lambda: "lambdas are", ast.ListComp: "comprehensions are",
+    ast.SetComp: "comprehensions are", ast.DictComp: "comprehensions are",
+    ast.GeneratorExp: "comprehensions are", ast.List: "lists are", ast.Tuple: "tuples are",
+    ast.Set: "sets are", ast.Dict: "dicts are", ast.NamedExpr: "assignment (:=) is",
+    ast.Starred: "starred arguments are", ast.JoinedStr: "f-strings are",
+    ast.FormattedValue: "f-strings are", ast.Await: "await is", ast.Yield: "yield is",
+    ast.YieldFrom: "yield is",
+}
+
+_ALLOWED = ("numbers, x, pi, e, tau, inf, + - * / // % **, comparisons, & | ~, "
+            "a if c else b, and calls of math functions and activations")
+
+_IDENT = re.compile(r"[A-Za-z0-9_]+")
+
+
+def looks_like_expression(text: str) -> bool:
+    """Whether a command-line word is meant as a formula rather than a name.
+
+    True when it holds a character outside ``[A-Za-z0-9_]`` (``x*tanh(x)``,
+    ``-x``) or is the bare variable ``x``; a plain word like ``rleu`` is a
+    mistyped name and gets the registry's "did you mean".
+    """
+    text = text.strip()
+    return bool(text) and (_IDENT.fullmatch(text) is None or text == "x")
+
+
+def parse(text: str) -> activations.Activation:
+    """The activation given by a formula in ``x``.
+
+    Args:
+      text: the formula, e.g. ``"x * tanh(softplus(x))"``.
+
+    Returns:
+      An ``Activation`` with ``source="expression"``, ``name`` the normalised
+      formula, ``formula`` the text as typed, the derivative from autodiff and
+      facts estimated by sampling.
+
+    Raises:
+      ActlabError: the text is not in the grammar; the message names the
+        problem and its position. Nothing in the text is executed.
+    """
+    if not isinstance(text, str):
+        raise ActlabError(f"bad expression {text!r}: expected text, a formula in x")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> activations.Activation:
+    # Cached so one formula is one Activation and compiles once per dtype.
+    name, f = _compile(text)
+
+    def value_and_derivative(x):
+        return jax.jvp(f, (x,), (jnp.ones_like(x),))
+
+    facts = estimate_facts(value_and_derivative)
+    return activations.Activation(
+        name=name, formula=text.strip(), value_and_derivative_fn=value_and_derivative,
+        source="expression", **facts,
+    )
+
+
+# --- checking the text -------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A refusal at a node; turned into an ActlabError with the position."""
+
+    def __init__(self, what: str, node: ast.AST | None = None, pos: int | None = None):
+        super().__init__(what)
+        self.what, self.node, self.pos = what, node, pos
+
+
+def _compile(text: str):
+    """(normalised text, f) for a formula; f maps a float array to an array."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+
+    def fail(what: str, pos: int | None = None):
+        where = f" at position {pos}" if pos is not None else ""
+        # Unknown names list their choices; other refusals say what the grammar allows.
+        allowed = "" if "unknown" in what else f"; allowed: {_ALLOWED}"
+        return ActlabError(f"bad expression {shown!r}{where}: {what}{allowed}")
+
+    if len(text) > MAX_LENGTH:
+        raise fail(f"too long ({len(text)} characters, at most {MAX_LENGTH})", MAX_LENGTH + 1)
+    for i, ch in enumerate(text):
+        if not (ch.isascii() and (ch.isprintable() or ch in " \t\n")):
+            raise fail(f"character {ch!r} is not allowed", i + 1)
+    depth = 0
+    for i, ch in enumerate(text):  # before the parser, which recurses on nesting
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth > MAX_DEPTH:
+            raise fail(f"nested too deeply (at most {MAX_DEPTH} levels)", i + 1)
+    stripped = text.lstrip()
+    lead = len(text) - len(stripped)
+    if not stripped.strip():
+        raise fail("empty; write a formula in x, e.g. 'x * tanh(x)'")
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as e:
+        pos = _position(stripped, e.lineno, (e.offset or 1) - 1, chars=True)
+        raise fail(f"syntax error ({e.msg})", pos + lead if pos else None) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise fail(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+    try:
+        _check(tree.body, 1, [0])
+        f = _build(tree.body)
+    except _Refused as e:
+        pos = e.pos
+        if e.node is not None and hasattr(e.node, "lineno"):
+            pos = _position(stripped, e.node.lineno, e.node.col_offset)
+        raise fail(e.what, pos + lead if pos else None) from None
+    return ast.unparse(tree.body), f
+
+
+def _position(text: str, lineno: int | None, col: int, chars: bool = False) -> int | None:
+    """1-based character position of (line, column); ast columns count UTF-8 bytes."""
+    if not lineno:
+        return None
+    lines = text.split("\n")
+    if lineno > len(lines):
+        return len(text)
+    line = lines[lineno - 1]
+    if not chars:
+        col = len(line.encode()[:col].decode("utf-8", "ignore"))
+    return sum(len(prev) + 1 for prev in lines[: lineno - 1]) + col + 1
+
+
+def _number(node: ast.AST) -> float | None:
+    """The value of a numeric literal, optionally signed; else None."""
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return sign * node.value
+    return None
+
+
+def _check(node: ast.AST, depth: int, count: list[int]) -> None:
+    """Refuses anything outside the grammar, before anything is built."""
+    count[0] += 1
+    if depth > MAX_DEPTH:
+        raise _Refused(f"nested too deeply (at most {MAX_DEPTH} levels)", node)
+    if count[0] > MAX_NODES:
+        raise _Refused(f"too many terms (at most {MAX_NODES})", node)
+    kind = type(node)
+    if kind in _REFUSED:
+        raise _Refused(f"{_REFUSED[kind]} not allowed", _pointer(node))
+    if kind is ast.Constant:
+        value = node.value
+        if type(value) not in (int, float):
+            what = {str: "strings are", bytes: "bytes are", bool: "True/False are",
+                    complex: "complex numbers are"}
+            raise _Refused(f"{what.get(type(value), f'the constant {value!r} is')} not allowed", node)
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise _Refused("numbers must be finite and below 1.8e308", node)
+    elif kind is ast.Name:
+        if node.id != "x" and node.id not in CONSTANTS:
+            known = ["x", *CONSTANTS]
+            hint = (f" (did you mean {node.id.lower()!r}?)" if node.id.lower() in known
+                    else did_you_mean(node.id, known + _callables()))
+            raise _Refused(f"unknown name {node.id!r}{hint}; names: {', '.join(known)}", node)
+    elif kind is ast.BinOp:
+        if type(node.op) not in _BINARY:
+            raise _Refused(f"the operator {_op_text(node.op)} is not allowed", node)
+        if isinstance(node.op, ast.Pow):
+            p = _number(node.right)
+            if p is not None and abs(p) > MAX_EXPONENT:
+                raise _Refused(f"exponent {p:g} is too large (|p| <= {MAX_EXPONENT})", node.right)
+        _check(node.left, depth + 1, count)
+        _check(node.right, depth + 1, count)
+    elif kind is ast.UnaryOp:
+        _check(node.operand, depth + 1, count)
+    elif kind is ast.Compare:
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise _Refused(f"the operator {_op_text(op)} is not allowed", node)
+        for sub in (node.left, *node.comparators):
+            _check(sub, depth + 1, count)
+    elif kind is ast.BoolOp:
+        for sub in node.values:
+            _check(sub, depth + 1, count)
+    elif kind is ast.IfExp:
+        for sub in (node.test, node.body, node.orelse):
+            _check(sub, depth + 1, count)
+    elif kind is ast.Call:
+        _check_call(node, depth, count)
+    else:
+        raise _Refused(f"{type(node).__name__} is not allowed", node)
+
+
+def _pointer(node: ast.AST) -> ast.AST:
+    """Where to point for a refused node: the ``.name`` or ``[`` rather than its start."""
+    if isinstance(node, (ast.Attribute, ast.Subscript)) and hasattr(node.value, "end_col_offset"):
+        spot = ast.AST()
+        spot.lineno, spot.col_offset = node.value.end_lineno, node.value.end_col_offset
+        return spot
+    return node
+
+
+def _op_text(op: ast.AST) -> str:
+    return {ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitXor: "^",
+            ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}.get(
+        type(op), type(op).__name__)
+
+
+def _callables() -> list[str]:
+    return sorted(set(FUNCTIONS) | set(activations.names()))
+
+
+def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
+    if not isinstance(node.func, ast.Name):
+        if isinstance(node.func, ast.Attribute):
+            raise _Refused("attribute access is not allowed", _pointer(node.func))
+        raise _Refused("only named functions can be called, e.g. exp(x)", node.func)
+    name = node.func.id
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            raise _Refused("starred arguments are not allowed", arg)
+    if name in activations.names():
+        if len(node.args) != 1:
+            raise _Refused(f"{name} takes one argument; give parameters by name, "
+                           f"e.g. {_example_call(name)}", node)
+        params = {}
+        for kw in node.keywords:
+            value = _number(kw.value)
+            if kw.arg is None or value is None:
+                raise _Refused(f"{name}: parameters are name=number, e.g. {_example_call(name)}",
+                               kw.value)
+            params[kw.arg] = value
+        try:
+            activations.get(name, **params)
+        except ActlabError as e:
+            raise _Refused(str(e), node) from None
+    elif name in FUNCTIONS:
+        arity = FUNCTIONS[name][1]
+        if node.keywords:
+            raise _Refused(f"{name} takes no keyword arguments", node.keywords[0].value)
+        if len(node.args) != arity:
+            raise _Refused(f"{name} takes {arity} argument{'s' * (arity > 1)}, "
+                           f"got {len(node.args)}", node)
+    else:
+        hint = did_you_mean(name, _callables())
+        raise _Refused(f"unknown function {name!r}{hint}; functions: {', '.join(_callables())}",
+                       node.func)
+    for arg in node.args:
+        _check(arg, depth + 1, count)
+
+
+def _example_call(name: str) -> str:
+    params = activations.get(name).params
+    inner = "".join(f", {k}={v:g}" for k, v in params.items())
+    return f"{name}(x{inner})"
+
+
+# --- building the function ---------------------------------------------------------
+
+
+def _build(node: ast.AST):
+    """A function ``x -> array`` for a checked node; constants take x's dtype."""
+    kind = type(node)
+    if kind is ast.Constant:
+        value = float(node.value)
+        return lambda x: jnp.asarray(value, x.dtype)
+    if kind is ast.Name:
+        if node.id == "x":
+            return lambda x: x
+        value = CONSTANTS[node.id]
+        return lambda x: jnp.asarray(value, x.dtype)
+    if kind is ast.UnaryOp:
+        op, operand = _UNARY[type(node.op)], _build(node.operand)
+        return lambda x: op(operand(x))
+    if kind is ast.BinOp:
+        left = _build(node.left)
+        p = _number(node.right)
+        if isinstance(node.op, ast.Pow) and p is not None and p == int(p):
+            # x ** 3 as integer_pow: exact for negative x, derivative 3x^2 also at 0.
+            n = int(p)
+            return lambda x: lax.integer_pow(left(x), n)
+        op, right = _BINARY[type(node.op)], _build(node.right)
+        return lambda x: op(left(x), right(x))
+    if kind is ast.Compare:
+        parts = [_build(sub) for sub in (node.left, *node.comparators)]
+        ops = [_COMPARE[type(op)] for op in node.ops]
+
+        def compare(x):
+            values = [part(x) for part in parts]
+            result = ops[0](values[0], values[1])
+            for op, a, b in zip(ops[1:], values[1:], values[2:]):
+                result = result & op(a, b)
+            return result.astype(values[0].dtype)
+
+        return compare
+    if kind is ast.BoolOp:
+        parts = [_build(sub) for sub in node.values]
+        combine = jnp.logical_and if isinstance(node.op, ast.And) else jnp.logical_or
+
+        def boolop(x):
+            values = [_truth(part(x)) for part in parts]
+            result = values[0]
+            for v in values[1:]:
+                result = combine(result, v)
+            return result.astype(x.dtype)
+
+        return boolop
+    if kind is ast.IfExp:
+        test, body, orelse = _build(node.test), _build(node.body), _build(node.orelse)
+        return lambda x: jnp.where(_truth(test(x)), body(x), orelse(x))
+    if kind is ast.Call:
+        name = node.func.id
+        args = [_build(arg) for arg in node.args]
+        if name in activations.names():
+            fn = activations.get(name, **{kw.arg: _number(kw.value) for kw in node.keywords}).fn
+            (arg,) = args
+            return lambda x: fn(arg(x))
+        fn = FUNCTIONS[name][0]
+        return lambda x: fn(*(arg(x) for arg in args))
+    raise _Refused(f"{kind.__name__} is not allowed", node)  # _check lets none through
+
+
+# --- facts, estimated --------------------------------------------------------------
+
+_EDGE = 1e6
+
+
+def _grid() -> np.ndarray:
+    inner = np.linspace(-10.0, 10.0, 2001)
+    outer = np.logspace(1, 6, 101)[1:]
+    return np.concatenate([-outer[::-1], inner, outer])
+
+
+def estimate_facts(value_and_derivative) -> dict:
+    """Output range, monotonicity, oddness, saturation and largest slope of f,
+    estimated by sampling f and f' on [-1e6, 1e6] (dense on [-10, 10]).
+
+    Args:
+      value_and_derivative: ``x -> (f(x), f'(x))`` on float arrays.
+
+    Returns:
+      keyword arguments for ``Activation``: ``output_range``, ``monotonic``,
+      ``zero_centred``, ``saturates``, ``max_slope`` and a ``note`` saying that
+      they are estimates. A side that still grows at |x| = 1e6 counts as
+      unbounded.
+    """
+    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+    xs = _grid()
+    y, dy = jax.jit(value_and_derivative)(jnp.asarray(xs, dtype))
+    y = np.broadcast_to(np.asarray(y, np.float64), xs.shape)
+    dy = np.broadcast_to(np.asarray(dy, np.float64), xs.shape)
+    finite = np.isfinite(y)
+    notes = ["estimated by sampling x in [-1e6, 1e6], not proved"]
+    if not finite.all():
+        bad = xs[~finite]
+        notes.append(f"not finite at some x (e.g. x = {bad[np.argmin(np.abs(bad))]:g})")
+    if not finite.any():
+        return dict(output_range=(math.nan, math.nan), monotonic=False, zero_centred=False,
+                    saturates="none", max_slope="unknown", note="; ".join(notes))
+    yf = y[finite]
+    tol = 1e-6 * (1 + np.abs(yf))
+    lo, hi = float(yf.min()), float(yf.max())
+    # Still moving at the ends of the grid: count that side as unbounded.
+    for end, nxt in ((0, 1), (-1, -2)):
+        if finite[end] and finite[nxt]:
+            step = y[end] - y[nxt]
+            if y[end] == lo and step < -1e-6 * (1 + abs(y[end])):
+                lo = -math.inf
+            if y[end] == hi and step > 1e-6 * (1 + abs(y[end])):
+                hi = math.inf
+    monotonic = bool(finite.all() and np.all(np.diff(yf) >= -tol[1:]))
+    zero_centred = bool(finite.all() and np.allclose(y[::-1], -y, rtol=1e-9, atol=1e-12))
+    flat = [finite[i] and abs(dy[i]) < 1e-6 for i in (0, -1)]
+    saturates = {(True, True): "both", (True, False): "negative",
+                 (False, True): "positive", (False, False): "none"}[tuple(flat)]
+    slopes = np.where(np.isfinite(dy), np.abs(dy), -1.0)
+    i = int(np.argmax(slopes))
+    max_slope = (f"~{slopes[i]:.4g} at x = {xs[i]:.4g} (sampled)" if slopes[i] >= 0 else "unknown")
+    return dict(output_range=(lo, hi), monotonic=monotonic, zero_centred=zero_centred,
+                saturates=saturates, max_slope=max_slope, note="; ".join(notes))
