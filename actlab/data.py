@@ -55,10 +55,10 @@ class Spec(NamedTuple):
 # Suggested widths/steps: small enough to train in well under a second on a CPU,
 # large enough that the default run reaches the accuracy a user expects.
 DATASETS = {
-    "xor": Spec("binary", 4, 0.0, (8,), 1000, "the four points of XOR: not linearly separable"),
-    "and": Spec("binary", 4, 0.0, (8,), 1000, "the four points of AND"),
-    "or": Spec("binary", 4, 0.0, (8,), 1000, "the four points of OR"),
-    "xor-noisy": Spec("binary", 400, 0.15, (8,), 1000, "Gaussian clouds around the XOR corners"),
+    "xor": Spec("binary", 4, 0.0, (16,), 1000, "the four points of XOR: not linearly separable"),
+    "and": Spec("binary", 4, 0.0, (16,), 1000, "the four points of AND"),
+    "or": Spec("binary", 4, 0.0, (16,), 1000, "the four points of OR"),
+    "xor-noisy": Spec("binary", 400, 0.15, (16,), 1000, "Gaussian clouds around the XOR corners"),
     "moons": Spec("binary", 400, 0.1, (16, 16), 1000, "two interleaved half circles"),
     "circles": Spec("binary", 400, 0.05, (16, 16), 1000, "a ring around a disc"),
     "spiral": Spec("multi-class", 600, 0.2, (64, 64), 2000, "K interleaved spiral arms (--classes)"),

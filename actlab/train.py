@@ -1,0 +1,628 @@
+"""Training small networks: one compiled program per shape, a pure run function.
+
+The building block is a pure function of (key, learning rate, data), built
+once per configuration, which ``actlab sweep`` vmaps over seeds and learning
+rates and shards over devices::
+
+    config = TrainConfig(task="binary", sizes=(2, 8, 1), activation=activations.get("tanh"),
+                         optimizer="adam", output="sigmoid", loss="bce", steps=2000)
+    r = make_run(config)                     # cached: one config -> one set of functions
+    out = r.run(key, lr, (x, y))             # -> RunOutput, all jax arrays
+    out.loss                                 # (steps,)  training loss before each update
+    out.score                                # (steps,)  accuracy (or R^2) before each update
+    out.final_loss, out.final_score          # after the last update, on (x, y)
+    out.params                               # [(W, b), ...]
+
+    many = jax.jit(jax.vmap(r.run, in_axes=(0, 0, None)))(keys, lrs, (x, y))  # runs axis first
+
+Nothing in ``run`` is Python-side state: the loop is a ``lax.scan``, the
+optimizer is rebuilt from the traced ``lr`` (its state's structure does not
+depend on it), mini-batches are drawn from the key, and ``key`` alone decides
+the initial weights (and the mini-batches). ``x`` has the config's float dtype; ``y`` holds int32
+class ids (binary / multi-class: shape (n,)), int32 0/1 (multi-label: (n, L))
+or floats (regression: (n, outputs)); ``prepare_data`` casts a ``Dataset``.
+
+Lower-level pieces, for a driver that wants progress (``train`` uses them):
+``r.init(key, data) -> TrainState`` (data sets the output bias of regression nets to the target mean); ``r.steps(state, lr, data, total, length=C)``
+runs C scan steps and leaves the state unchanged after step ``total`` (so one
+compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
+(loss, score)``; ``r.predict(params, x)`` gives the output layer's values
+(probabilities for sigmoid/softmax).
+
+``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls:
+it compiles ahead of time (timed apart from training), runs in chunks with a
+progress callback, and returns a ``TrainResult``. Compiled programs are kept
+per configuration and shapes, so a second run with the same shapes compiles
+nothing (``trace_count()`` counts traces); across processes jax's persistent
+compilation cache (turned on by the CLI) does the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from actlab import model, optim
+from actlab.data import CLASSIFICATION, Dataset
+from actlab.errors import ActlabError
+
+OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
+LOSSES = ("bce", "ce", "mse", "bce-probs", "ce-probs")
+LOSS_TEXT = {
+    "bce": "binary cross-entropy (fused with the sigmoid, from logits)",
+    "ce": "cross-entropy (fused with the softmax, from logits)",
+    "mse": "mean squared error",
+    "bce-probs": "binary cross-entropy on probabilities (from_logits=False)",
+    "ce-probs": "cross-entropy on probabilities (from_logits=False)",
+}
+
+
+# --- the rules: task -> output layer and loss ----------------------------------------
+
+
+class Rule(NamedTuple):
+    """The output layer and loss the course notes prescribe for a task."""
+
+    task: str
+    output: str
+    loss: str
+    from_logits: bool
+    why: str
+    hidden: str
+    example: str
+
+
+HIDDEN_ADVICE = "ReLU by default (tanh also works on small nets); never linear: stacked linear layers collapse to one"
+RULES = {
+    "binary": Rule("binary", "sigmoid", "bce", True,
+                   "one output: sigmoid(z) is the probability of class 1",
+                   HIDDEN_ADVICE, "actlab train xor"),
+    "multi-class": Rule("multi-class", "softmax", "ce", True,
+                        "K outputs: softmax makes one distribution over the K classes",
+                        HIDDEN_ADVICE, "actlab train blobs --classes 4"),
+    "multi-label": Rule("multi-label", "sigmoid", "bce", True,
+                        "one sigmoid per label: labels do not compete, several can be 1",
+                        HIDDEN_ADVICE, "actlab train multilabel"),
+    "regression": Rule("regression", "linear", "mse", False,
+                       "a linear output can take any sign and size",
+                       HIDDEN_ADVICE, "actlab train sine"),
+    "non-negative-regression": Rule("non-negative-regression", "relu", "mse", False,
+                                    "ReLU output: max(0, z) never predicts a negative value",
+                                    HIDDEN_ADVICE, "actlab train parabola"),
+}
+
+
+class Head(NamedTuple):
+    """Output layer and loss of a network."""
+
+    output: str
+    loss: str
+    n_outputs: int
+
+
+def choose_head(task: str, n_outputs: int, *, output: str | None = None,
+                loss: str | None = None) -> tuple[Head, list[str]]:
+    """The output layer and loss for ``task``, by ``RULES`` unless overridden.
+
+    Args:
+      task: one of ``actlab.data.TASKS``.
+      n_outputs: outputs the task needs (1 for binary, K, L, or target columns).
+      output, loss: overrides (``OUTPUTS``, ``LOSSES``).
+
+    Returns:
+      (Head, warnings): one line per choice that goes against the rules.
+
+    Raises:
+      ActlabError: an impossible pair (a fused loss with the wrong output, a
+        cross-entropy for a regression task).
+    """
+    rule = RULES[task]
+    if output is not None and output not in OUTPUTS:
+        from actlab.errors import unknown
+
+        raise unknown("output layer", output, OUTPUTS)
+    if loss is not None and loss not in LOSSES:
+        from actlab.errors import unknown
+
+        raise unknown("loss", loss, LOSSES)
+    classify = task in CLASSIFICATION
+    if output is None:
+        output = {"b": "sigmoid", "c": "softmax"}.get(loss[0], rule.output) if loss else rule.output
+    if loss is None:
+        loss = ({"sigmoid": "bce", "softmax": "ce"}.get(output, "mse") if classify else "mse")
+    if loss.startswith("bce") and output != "sigmoid":
+        raise ActlabError(f"--loss {loss} takes --out sigmoid (the sigmoid is part of the loss), got --out {output}")
+    if loss.startswith("ce") and output != "softmax":
+        raise ActlabError(f"--loss {loss} takes --out softmax (the softmax is part of the loss), got --out {output}")
+    if not classify and loss != "mse":
+        raise ActlabError(f"--loss {loss} needs class labels; for the {task} task use --loss mse")
+    warnings = []
+    if task == "multi-label" and output == "softmax":
+        warnings.append("softmax makes the labels compete (the outputs sum to 1), so at most one "
+                        "label can pass 0.5; multi-label wants one sigmoid per label")
+    if task == "multi-class" and output == "sigmoid":
+        warnings.append("independent sigmoids for one-of-K classes: the probabilities need not sum "
+                        "to 1; softmax is the rule for multi-class")
+    if task == "binary" and output == "softmax":
+        n_outputs = 2
+        warnings.append("softmax over 2 outputs is the same model as one sigmoid output, with a "
+                        "redundant output")
+    if loss.endswith("-probs"):
+        fused = loss.removesuffix("-probs")
+        warnings.append(f"--loss {loss} logs probabilities computed first (from_logits=False): it loses "
+                        f"precision and gives inf when a probability rounds to 0 or 1; --loss {fused} "
+                        "computes the same loss from the logits")
+    if classify and loss == "mse":
+        warnings.append("mean squared error for classification: its gradient vanishes where the "
+                        "output saturates on the wrong side; cross-entropy is the rule")
+    if not classify and output in ("sigmoid", "softmax"):
+        warnings.append(f"a {output} output squashes predictions into (0, 1): a {task} target "
+                        "outside it cannot be fitted")
+    if task == "regression" and output == "relu":
+        warnings.append("a ReLU output cannot predict negative values; regression with any sign "
+                        "wants a linear output")
+    if task == "non-negative-regression" and output == "linear":
+        warnings.append("a linear output may predict negative values; ReLU is the rule for "
+                        "non-negative targets")
+    return Head(output, loss, n_outputs), warnings
+
+
+# --- losses and scores --------------------------------------------------------------
+
+
+def mean_squared_error(predictions, targets):
+    """mean((predictions - targets)^2) over every element."""
+    return jnp.mean(jnp.square(predictions - targets))
+
+
+def _losses():
+    try:
+        from actlab import losses
+    except ImportError:  # TEMPORARY: until actlab/losses.py lands
+        return _TemporaryLosses
+    return losses
+
+
+class _TemporaryLosses:
+    """TEMPORARY stand-in for actlab.losses (same API), to be removed when it lands."""
+
+    log_softmax = staticmethod(jax.nn.log_softmax)
+    softmax = staticmethod(jax.nn.softmax)
+
+    @staticmethod
+    def softmax_cross_entropy(logits, labels):
+        return -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[..., None], -1)[..., 0]
+
+    @staticmethod
+    def sigmoid_binary_cross_entropy(logits, labels):
+        return jnp.logaddexp(0, logits) - labels * logits
+
+    @staticmethod
+    def naive_softmax_cross_entropy(logits, labels):
+        return -jnp.log(jnp.take_along_axis(jax.nn.softmax(logits), labels[..., None], -1)[..., 0])
+
+    @staticmethod
+    def naive_sigmoid_binary_cross_entropy(logits, labels):
+        p = jax.nn.sigmoid(logits)
+        return -(labels * jnp.log(p) + (1 - labels) * jnp.log(1 - p))
+
+
+def output_values(logits, output: str):
+    """The output layer applied to logits: probabilities or predictions."""
+    if output == "sigmoid":
+        return jax.nn.sigmoid(logits)
+    if output == "softmax":
+        return _losses().softmax(logits, axis=-1)
+    if output == "relu":
+        return jnp.maximum(logits, 0)
+    return logits
+
+
+def head_loss(logits, y, task: str, head: Head):
+    """The mean loss of a batch: logits (n, outputs), y as ``prepare_data`` casts it."""
+    L = _losses()
+    dtype = logits.dtype
+    targets = _targets(y, task, head, dtype)  # (n, outputs) in [0, 1] or regression values
+    if head.loss == "bce":
+        return jnp.mean(L.sigmoid_binary_cross_entropy(logits, targets))
+    if head.loss == "bce-probs":
+        return jnp.mean(L.naive_sigmoid_binary_cross_entropy(logits, targets))
+    if head.loss in ("ce", "ce-probs"):
+        if task in ("binary", "multi-class"):
+            fn = L.softmax_cross_entropy if head.loss == "ce" else L.naive_softmax_cross_entropy
+            return jnp.mean(fn(logits, y))
+        # multi-label through a softmax: cross-entropy against the labels spread evenly
+        q = targets / jnp.maximum(jnp.sum(targets, -1, keepdims=True), 1)
+        log_p = (L.log_softmax(logits, axis=-1) if head.loss == "ce"
+                 else jnp.log(L.softmax(logits, axis=-1)))
+        return -jnp.mean(jnp.sum(q * log_p, -1))
+    return mean_squared_error(output_values(logits, head.output), targets)
+
+
+def _targets(y, task, head, dtype):
+    if task in ("binary", "multi-class"):
+        if head.n_outputs == 1:
+            return y.astype(dtype)[:, None]
+        return jax.nn.one_hot(y, head.n_outputs, dtype=dtype)
+    return y.astype(dtype)
+
+
+def score(logits, y, task: str, head: Head):
+    """Accuracy for classification (per label for multi-label), R^2 for regression."""
+    values = output_values(logits, head.output)
+    if task in ("binary", "multi-class"):
+        pred = (values[:, 0] > 0.5).astype(y.dtype) if head.n_outputs == 1 else jnp.argmax(logits, -1)
+        return jnp.mean((pred == y).astype(logits.dtype))
+    if task == "multi-label":
+        return jnp.mean(((values > 0.5).astype(y.dtype) == y).astype(logits.dtype))
+    y = y.astype(logits.dtype)
+    ss_res = jnp.sum(jnp.square(values - y), 0)
+    ss_tot = jnp.sum(jnp.square(y - jnp.mean(y, 0)), 0)
+    return jnp.mean(1 - ss_res / jnp.where(ss_tot > 0, ss_tot, 1))
+
+
+# --- the configuration and the pure run function -------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that fixes the compiled program (the learning rate and the key do not).
+
+    Attributes:
+      task: one of ``actlab.data.TASKS``.
+      sizes: layer widths, input first, outputs last: (n_in, h_1, ..., n_out).
+      activation: an ``Activation`` from the registry (one object per name and
+        parameters, so it hashes stably) or any elementwise jnp function.
+      optimizer: an ``actlab.optim`` name.
+      output, loss: the head (``choose_head``).
+      steps: number of optimizer steps of ``run``.
+      batch: mini-batch size drawn without replacement each step; None: full batch.
+      l2: weight-matrix L2 coefficient.
+      init: the weight init (``actlab.model.parse_init``).
+      dtype: parameter and input dtype name.
+    """
+
+    task: str
+    sizes: tuple[int, ...]
+    activation: Any
+    optimizer: str = "adam"
+    output: str = "sigmoid"
+    loss: str = "bce"
+    steps: int = 1000
+    batch: int | None = None
+    l2: float = 0.0
+    init: model.Init = model.Init("glorot")
+    dtype: str = "float32"
+
+    @property
+    def head(self) -> Head:
+        return Head(self.output, self.loss, self.sizes[-1])
+
+
+class TrainState(NamedTuple):
+    params: Any
+    opt_state: Any
+    key: Any  # for mini-batches
+    step: Any  # int32 scalar: optimizer steps taken
+
+
+class RunOutput(NamedTuple):
+    params: Any
+    loss: Any  # (steps,)
+    score: Any  # (steps,)
+    final_loss: Any  # scalar
+    final_score: Any  # scalar
+
+
+class Run(NamedTuple):
+    """Pure functions of one configuration (see the module docstring)."""
+
+    config: TrainConfig
+    init: Callable
+    steps: Callable
+    run: Callable
+    evaluate: Callable
+    predict: Callable
+
+
+_TRACES: Counter = Counter()
+
+
+def trace_count() -> int:
+    """How many times a training loop has been traced (compiled) in this process."""
+    return sum(_TRACES.values())
+
+
+@functools.lru_cache(maxsize=128)
+def make_run(config: TrainConfig) -> Run:
+    """The pure functions of one training configuration; see the module docstring."""
+    optim.check_name(config.optimizer)
+    dtype = jnp.dtype(config.dtype)
+    act = config.activation
+    head = config.head
+    task = config.task
+
+    def forward(params, x):
+        return model.apply(params, x, act)
+
+    def loss_and_score(params, x, y):
+        logits = forward(params, x)
+        return head_loss(logits, y, task, head), score(logits, y, task, head)
+
+    def init(key, data):
+        k_init, k_batch = jax.random.split(key)
+        params = model.init_mlp(key=k_init, sizes=list(config.sizes), init=config.init, dtype=dtype)
+        if task not in CLASSIFICATION:
+            # Output bias at the target mean: the net starts at the best constant,
+            # and a ReLU output starts alive on every example (a bias at 0
+            # leaves about half of them at 0, where its gradient is 0 for good).
+            w, _ = params[-1]
+            params[-1] = (w, jnp.mean(data[1], 0).astype(dtype))
+        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, dtype), l2=config.l2).init(params)
+        return TrainState(params, opt_state, k_batch, jnp.zeros((), jnp.int32))
+
+    def steps(state, lr, data, total, length: int):
+        _TRACES[config] += 1  # runs only while tracing
+        x, y = data
+        n = x.shape[0]
+        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, dtype), l2=config.l2)
+        grad_fn = jax.value_and_grad(loss_and_score, has_aux=True)
+
+        def body(state, _):
+            key, sub = jax.random.split(state.key)
+            if config.batch and config.batch < n:
+                idx = jax.random.choice(sub, n, (config.batch,), replace=False)
+                xb, yb = x[idx], y[idx]
+            else:
+                xb, yb = x, y
+            (loss, sc), grads = grad_fn(state.params, xb, yb)
+            updates, opt_state = opt.update(grads, state.opt_state, state.params)
+            params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
+            # Past `total` the state stays put: one chunk length serves any step count.
+            active = state.step < total
+            keep = lambda new, old: jnp.where(active, new, old)  # noqa: E731
+            new = TrainState(jax.tree.map(keep, params, state.params),
+                             jax.tree.map(keep, opt_state, state.opt_state),
+                             key, state.step + active.astype(jnp.int32))
+            return new, (loss, sc)
+
+        return lax.scan(body, state, None, length=length)
+
+    def evaluate(params, x, y):
+        return loss_and_score(params, x, y)
+
+    def predict(params, x):
+        return output_values(forward(params, x), head.output)
+
+    def run(key, lr, data):
+        state, (loss, sc) = steps(init(key, data), lr, data, config.steps, length=config.steps)
+        final_loss, final_score = evaluate(state.params, *data)
+        return RunOutput(state.params, loss, sc, final_loss, final_score)
+
+    return Run(config, init, steps, run, evaluate, predict)
+
+
+@functools.lru_cache(maxsize=128)
+def _jit_predict(config: TrainConfig):
+    return jax.jit(make_run(config).predict)
+
+
+def prepare_data(x, y, config: TrainConfig):
+    """(x, y) as jax arrays in the dtypes ``run`` expects."""
+    x = jnp.asarray(np.asarray(x), jnp.dtype(config.dtype))
+    if config.task in CLASSIFICATION:
+        y = jnp.asarray(np.asarray(y), jnp.int32)
+    else:
+        y = jnp.asarray(np.asarray(y), jnp.dtype(config.dtype))
+    return x, y
+
+
+# --- the driver behind `actlab train` -------------------------------------------------
+
+
+class History(NamedTuple):
+    step: np.ndarray  # 1..steps
+    loss: np.ndarray  # training loss before each update (of the batch)
+    score: np.ndarray  # accuracy or R^2 before each update (of the batch)
+
+
+class Regions(NamedTuple):
+    """Predicted class on a grid over the input plane (2-D classification)."""
+
+    xs: np.ndarray  # (nx,) grid x coordinates
+    ys: np.ndarray  # (ny,) grid y coordinates, increasing
+    cls: np.ndarray  # (ny, nx) predicted class
+    prob: np.ndarray  # (ny, nx) probability of class 1 (binary) or of the predicted class
+
+
+class Curve(NamedTuple):
+    """The fitted function on a line (1-D regression)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+class TruthRow(NamedTuple):
+    x1: float
+    x2: float
+    target: int
+    probability: float  # of class 1
+    predicted: int
+
+
+class TrainResult(NamedTuple):
+    dataset: str
+    task: str
+    activation: str
+    optimizer: str
+    lr: float
+    steps: int
+    batch: int | None
+    hidden: tuple[int, ...]
+    output: str
+    loss: str
+    seed: int
+    final_loss: float  # on the training data, after training
+    test_loss: float | None
+    accuracy: float | None  # held-out when there is a split, else training
+    train_accuracy: float | None
+    r2: float | None
+    train_r2: float | None
+    train_seconds: float
+    compile_seconds: float
+    backend: str
+    n_train: int
+    n_test: int
+    history: History
+    params: list
+    regions: Regions | None
+    curve: Curve | None
+    truth_table: list | None
+    points: tuple  # (x_train, y_train, x_test, y_test) as numpy, for pictures
+    class_names: tuple
+    notes: tuple
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(name, fn, args, static=None):
+    """An ahead-of-time compiled ``fn`` for these argument shapes, cached; -> (compiled, seconds)."""
+    sig = (name, tuple(sorted((static or {}).items())), tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)),
+           str(jax.tree.structure(args)))
+    if sig in _COMPILED:
+        return _COMPILED[sig], 0.0
+    t0 = time.perf_counter()
+    jitted = jax.jit(fn, static_argnames=tuple(static or {}))
+    compiled = jitted.lower(*args, **(static or {})).compile()
+    _COMPILED[sig] = compiled
+    return compiled, time.perf_counter() - t0
+
+
+def chunk_length(steps: int, chunks: int = 10) -> int:
+    """Steps per compiled chunk: a power of two near steps / chunks, so runs of
+    similar length share one program."""
+    return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
+
+
+def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
+          progress: Callable[[int, float], None] | None = None, chunk: int | None = None,
+          grid: int = 101) -> TrainResult:
+    """Trains one network on ``ds`` and measures it.
+
+    Args:
+      config: the configuration (its ``steps`` is the step count).
+      ds: the data (``actlab.data``).
+      lr: learning rate (> 0).
+      seed: seeds the initial weights and the mini-batches.
+      progress: called after each chunk with (steps done, last loss).
+      chunk: steps per compiled chunk (default: ``chunk_length(steps)``).
+      grid: resolution of the decision-region grid for 2-D classification.
+    """
+    optim.check_lr(lr)
+    if config.steps < 1:
+        raise ActlabError(f"bad --steps {config.steps}: must be >= 1")
+    r = make_run(config)
+    dtype = jnp.dtype(config.dtype)
+    data = prepare_data(ds.x_train, ds.y_train, config)
+    test = prepare_data(ds.x_test, ds.y_test, config)
+    key = jax.random.key(seed)
+    lr_arr = jnp.asarray(lr, dtype)
+    C = chunk or chunk_length(config.steps)
+    total = jnp.asarray(config.steps, jnp.int32)
+
+    init_c, t_init = _compiled(("init", config), r.init, (key, data))
+    state = init_c(key, data)
+    steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total), {"length": C})
+    eval_c, t_eval = _compiled(("eval", config), r.evaluate, (state.params, *data))
+    compile_seconds = t_init + t_steps + t_eval
+
+    losses, scores = [], []
+    done = 0
+    t0 = time.perf_counter()
+    while done < config.steps:
+        state, (loss, sc) = steps_c(state, lr_arr, data, total)
+        loss = np.asarray(loss)  # blocks until the chunk is done
+        losses.append(loss)
+        scores.append(np.asarray(sc))
+        prev, done = done, min(done + C, config.steps)
+        if progress is not None:
+            progress(done, float(loss[done - prev - 1]))
+    final_loss, final_score = (float(v) for v in eval_c(state.params, *data))
+    train_seconds = time.perf_counter() - t0
+    if ds.has_test:
+        eval_test, t = _compiled(("eval", config), r.evaluate, (state.params, *test))
+        compile_seconds += t
+        test_loss, test_score = (float(v) for v in eval_test(state.params, *test))
+    else:
+        test_loss, test_score = None, final_score
+
+    params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
+    hist_loss = np.concatenate(losses)[: config.steps]
+    hist_score = np.concatenate(scores)[: config.steps]
+    history = History(np.arange(1, config.steps + 1), hist_loss, hist_score)
+
+    classify = config.task in CLASSIFICATION
+    regions = curve = truth = None
+    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
+    if ds.n_features == 2 and config.task in ("binary", "multi-class"):
+        regions = _regions(r, state.params, x_all, config, grid)
+    if ds.n_features == 1 and not classify:
+        lo, hi = float(x_all.min()), float(x_all.max())
+        xs = np.linspace(lo, hi, 201)
+        ys = np.asarray(_jit_predict(config)(state.params, jnp.asarray(xs[:, None], dtype)))[:, 0]
+        curve = Curve(xs, ys)
+    if ds.name in ("xor", "and", "or"):
+        p = np.asarray(_jit_predict(config)(state.params, data[0]))
+        p1 = p[:, 0] if p.shape[1] == 1 else p[:, 1]
+        truth = [TruthRow(float(a), float(b), int(t), float(q), int(q > 0.5))
+                 for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
+
+    notes = []
+    if getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2:
+        notes.append("with --act linear every layer is affine, so the whole network is one affine "
+                     "map (logistic regression with a sigmoid output)")
+    if getattr(config.activation, "name", "") == "linear" and ds.name in ("xor", "xor-noisy"):
+        notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
+                     "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+    return TrainResult(
+        dataset=ds.name, task=config.task, activation=getattr(config.activation, "name", str(config.activation)),
+        optimizer=config.optimizer, lr=float(lr), steps=config.steps, batch=config.batch,
+        hidden=tuple(config.sizes[1:-1]), output=config.output, loss=config.loss, seed=seed,
+        final_loss=final_loss, test_loss=test_loss,
+        accuracy=test_score if classify else None, train_accuracy=final_score if classify else None,
+        r2=None if classify else test_score, train_r2=None if classify else final_score,
+        train_seconds=train_seconds, compile_seconds=compile_seconds, backend=jax.default_backend(),
+        n_train=int(ds.x_train.shape[0]), n_test=int(ds.x_test.shape[0]) if ds.has_test else 0,
+        history=history, params=params, regions=regions, curve=curve, truth_table=truth,
+        points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
+                ds.y_test if ds.has_test else None),
+        class_names=ds.target_names, notes=tuple(notes),
+    )
+
+
+def _regions(r: Run, params, x, config, n) -> Regions:
+    lo, hi = x.min(0), x.max(0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-9)
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], 1), jnp.dtype(config.dtype))
+    p = np.asarray(_jit_predict(config)(params, pts), np.float64)
+    if p.shape[1] == 1:
+        prob = p[:, 0]
+        cls = (prob > 0.5).astype(np.int64)
+    else:
+        cls = p.argmax(1)
+        prob = p[:, 1] if p.shape[1] == 2 else p.max(1)
+    return Regions(xs, ys, cls.reshape(n, n), prob.reshape(n, n))
