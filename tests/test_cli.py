@@ -69,3 +69,22 @@ def test_json_non_finite_numbers_are_strings():
 
     assert jsonable({"a": [float("nan"), float("inf"), -float("inf"), 1.5]}) == {"a": ["nan", "inf", "-inf", 1.5]}
     json.dumps(jsonable(float("nan")), allow_nan=False)
+
+
+def _cache_files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+def test_second_run_compiles_nothing_and_the_cache_can_be_turned_off(tmp_path):
+    cache = tmp_path / "cache"
+    cmd = ["actlab", "plot", "relu", "--derivative", "--json"]
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(cache)}
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    first = _cache_files(cache)
+    assert first  # compiled programs were stored
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    assert _cache_files(cache) == first  # the second run found them all: nothing new compiled
+    off = tmp_path / "off"
+    subprocess.run(cmd, env={**env, "ACTLAB_CACHE_DIR": str(off), "ACTLAB_NO_CACHE": "1"},
+                   check=True, capture_output=True)
+    assert not off.exists() or not _cache_files(off)
