@@ -53,7 +53,7 @@ import numpy as np
 from jax import lax
 
 from actlab import model, optim
-from actlab.data import CLASSIFICATION, Dataset
+from actlab.data import CLASSIFICATION, RULES, Dataset, Rule  # noqa: F401  (re-exported)
 from actlab.errors import ActlabError
 
 OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
@@ -68,38 +68,6 @@ LOSS_TEXT = {
 
 
 # --- the rules: task -> output layer and loss ----------------------------------------
-
-
-class Rule(NamedTuple):
-    """The output layer and loss the course notes prescribe for a task."""
-
-    task: str
-    output: str
-    loss: str
-    from_logits: bool
-    why: str
-    hidden: str
-    example: str
-
-
-HIDDEN_ADVICE = "ReLU by default (tanh also works on small nets); never linear: stacked linear layers collapse to one"
-RULES = {
-    "binary": Rule("binary", "sigmoid", "bce", True,
-                   "one output: sigmoid(z) is the probability of class 1",
-                   HIDDEN_ADVICE, "actlab train xor"),
-    "multi-class": Rule("multi-class", "softmax", "ce", True,
-                        "K outputs: softmax makes one distribution over the K classes",
-                        HIDDEN_ADVICE, "actlab train blobs --classes 4"),
-    "multi-label": Rule("multi-label", "sigmoid", "bce", True,
-                        "one sigmoid per label: labels do not compete, several can be 1",
-                        HIDDEN_ADVICE, "actlab train multilabel"),
-    "regression": Rule("regression", "linear", "mse", False,
-                       "a linear output can take any sign and size",
-                       HIDDEN_ADVICE, "actlab train sine"),
-    "non-negative-regression": Rule("non-negative-regression", "relu", "mse", False,
-                                    "ReLU output: max(0, z) never predicts a negative value",
-                                    HIDDEN_ADVICE, "actlab train parabola"),
-}
 
 
 class Head(NamedTuple):
