@@ -199,7 +199,10 @@ def _compile(text: str):
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as e:
-        pos = _position(stripped, e.lineno, (e.offset or 1) - 1, chars=True)
+        if e.offset and e.offset > 0:
+            pos = _position(stripped, e.lineno, e.offset - 1, chars=True)
+        else:  # Python gives no column when the text ends too early ("x +")
+            pos = len(stripped.rstrip()) + 1
         raise fail(f"syntax error ({e.msg})", pos + lead if pos else None) from None
     except (RecursionError, MemoryError, ValueError):
         raise fail(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
@@ -316,8 +319,8 @@ def _callables() -> list[str]:
 
 def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
     if not isinstance(node.func, ast.Name):
-        if isinstance(node.func, ast.Attribute):
-            raise _Refused("attribute access is not allowed", _pointer(node.func))
+        if type(node.func) in _REFUSED:
+            raise _Refused(f"{_REFUSED[type(node.func)]} not allowed", _pointer(node.func))
         raise _Refused("only named functions can be called, e.g. exp(x)", node.func)
     name = node.func.id
     for arg in node.args:
@@ -454,10 +457,11 @@ def estimate_facts(value_and_derivative) -> dict:
     y = np.broadcast_to(np.asarray(y, np.float64), xs.shape)
     dy = np.broadcast_to(np.asarray(dy, np.float64), xs.shape)
     finite = np.isfinite(y)
-    notes = ["estimated by sampling x in [-1e6, 1e6], not proved"]
-    if not finite.all():
-        bad = xs[~finite]
-        notes.append(f"not finite at some x (e.g. x = {bad[np.argmin(np.abs(bad))]:g})")
+    notes = ["facts estimated by sampling x in [-1e6, 1e6], not proved"]
+    for values, what in ((y, "f"), (dy, "f'")):
+        bad = xs[~np.isfinite(values)]
+        if bad.size:
+            notes.append(f"{what} is not finite at some x (e.g. x = {bad[np.argmin(np.abs(bad))]:g})")
     if not finite.any():
         return dict(output_range=(math.nan, math.nan), monotonic=False, zero_centred=False,
                     saturates="none", max_slope="unknown", note="; ".join(notes))
