@@ -112,7 +112,16 @@ class Activation:
 
     @functools.cached_property
     def _jit_value_and_derivative(self):
-        return jax.jit(self._vd)
+        def both(x):
+            # XLA:CPU will not fuse an expensive intermediate (exp, erfc) that f and
+            # f' share into both of their loops: it writes it to memory and reads it
+            # back, a pass over the array each time. From two copies of x (the
+            # barrier stops common-subexpression elimination) f and f' each become
+            # one loop that reads x once: recomputing is cheaper than memory traffic.
+            x_f, x_df = lax.optimization_barrier((x, x))
+            return self._vd(x_f)[0], self._vd(x_df)[1]
+
+        return jax.jit(both)
 
     def __call__(self, x):
         """f(x), elementwise; any shape; the dtype of x is kept."""
@@ -145,8 +154,11 @@ def _linear(x):
 
 
 def _sigmoid(x):
-    s, s_neg = _sigmoid_pair(x)
-    return s, s * s_neg  # not s * (1 - s): that is 0 for x > 17 in float32
+    # sigma'(x) = sigma(x) sigma(-x) = e / (1 + e)^2 with e = exp(-|x|); not
+    # s * (1 - s), which is 0 for x > 17 in float32.
+    e = jnp.exp(-jnp.abs(x))
+    d = 1 + e
+    return jnp.where(x >= 0, 1, e) / d, e / (d * d)
 
 
 def _tanh(x):
