@@ -154,35 +154,9 @@ def mean_squared_error(predictions, targets):
 
 
 def _losses():
-    try:
-        from actlab import losses
-    except ImportError:  # TEMPORARY: until actlab/losses.py lands
-        return _TemporaryLosses
+    from actlab import losses  # imported late: the fused, stable losses
+
     return losses
-
-
-class _TemporaryLosses:
-    """TEMPORARY stand-in for actlab.losses (same API), to be removed when it lands."""
-
-    log_softmax = staticmethod(jax.nn.log_softmax)
-    softmax = staticmethod(jax.nn.softmax)
-
-    @staticmethod
-    def softmax_cross_entropy(logits, labels):
-        return -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[..., None], -1)[..., 0]
-
-    @staticmethod
-    def sigmoid_binary_cross_entropy(logits, labels):
-        return jnp.logaddexp(0, logits) - labels * logits
-
-    @staticmethod
-    def naive_softmax_cross_entropy(logits, labels):
-        return -jnp.log(jnp.take_along_axis(jax.nn.softmax(logits), labels[..., None], -1)[..., 0])
-
-    @staticmethod
-    def naive_sigmoid_binary_cross_entropy(logits, labels):
-        p = jax.nn.sigmoid(logits)
-        return -(labels * jnp.log(p) + (1 - labels) * jnp.log(1 - p))
 
 
 def output_values(logits, output: str):
