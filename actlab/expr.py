@@ -446,7 +446,7 @@ def estimate_facts(value_and_derivative) -> dict:
       value_and_derivative: ``x -> (f(x), f'(x))`` on float arrays.
 
     Returns:
-      keyword arguments for ``Activation``: ``output_range``, ``monotonic``,
+      keyword arguments for ``Activation``: ``output_range``, ``open_ends``, ``monotonic``,
       ``zero_centred``, ``saturates``, ``max_slope`` and a ``note`` saying that
       they are estimates. A side that still grows at |x| = 1e6 counts as
       unbounded.
@@ -463,7 +463,7 @@ def estimate_facts(value_and_derivative) -> dict:
         if bad.size:
             notes.append(f"{what} is not finite at some x (e.g. x = {bad[np.argmin(np.abs(bad))]:g})")
     if not finite.any():
-        return dict(output_range=(math.nan, math.nan), monotonic=False, zero_centred=False,
+        return dict(output_range=(math.nan, math.nan), open_ends=(True, True), monotonic=False, zero_centred=False,
                     saturates="none", max_slope="unknown", note="; ".join(notes))
     yf = y[finite]
     tol = 1e-6 * (1 + np.abs(yf))
@@ -476,6 +476,10 @@ def estimate_facts(value_and_derivative) -> dict:
                 lo = -math.inf
             if y[end] == hi and step > 1e-6 * (1 + abs(y[end])):
                 hi = math.inf
+    # An end is closed when f reaches it on [-10, 10] (relu's 0), open when it is
+    # infinite or only reached far out, where rounding hits it (sigmoid's 0 at x < -745).
+    near = finite & (np.abs(xs) <= 10)
+    open_ends = (not (near & (y == lo)).any(), not (near & (y == hi)).any())
     monotonic = bool(finite.all() and np.all(np.diff(yf) >= -tol[1:]))
     zero_centred = bool(finite.all() and np.allclose(y[::-1], -y, rtol=1e-9, atol=1e-12))
     flat = [finite[i] and abs(dy[i]) < 1e-6 for i in (0, -1)]
@@ -484,5 +488,5 @@ def estimate_facts(value_and_derivative) -> dict:
     slopes = np.where(np.isfinite(dy), np.abs(dy), -1.0)
     i = int(np.argmax(slopes))
     max_slope = (f"~{slopes[i]:.4g} at x = {xs[i]:.4g} (sampled)" if slopes[i] >= 0 else "unknown")
-    return dict(output_range=(lo, hi), monotonic=monotonic, zero_centred=zero_centred,
+    return dict(output_range=(lo, hi), open_ends=open_ends, monotonic=monotonic, zero_centred=zero_centred,
                 saturates=saturates, max_slope=max_slope, note="; ".join(notes))

@@ -169,6 +169,8 @@ def test_activation_record():
 ])
 def test_estimated_facts(text, lo, hi, monotonic, odd, saturates):
     act = expr.parse(text)
+    assert act.open_ends == (math.isinf(lo) or text.startswith(("sigmoid", "tanh")),
+                             math.isinf(hi) or text.startswith(("sigmoid", "tanh")))
     assert act.output_range[0] == pytest.approx(lo, abs=1e-9)
     assert act.output_range[1] == pytest.approx(hi, abs=1e-9)
     assert (act.monotonic, act.zero_centred, act.saturates) == (monotonic, odd, saturates)
