@@ -39,7 +39,7 @@ from jax.scipy import special
 from actlab import activations
 from actlab.errors import ActlabError, did_you_mean
 
-__all__ = ["parse", "looks_like_expression", "estimate_facts", "FUNCTIONS", "CONSTANTS",
+__all__ = ["parse", "looks_like_expression", "split_top_level", "estimate_facts", "FUNCTIONS", "CONSTANTS",
            "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
 
 MAX_LENGTH = 500  # characters
@@ -125,6 +125,21 @@ def looks_like_expression(text: str) -> bool:
     return bool(text) and (_IDENT.fullmatch(text) is None or text == "x")
 
 
+def split_top_level(text: str) -> list[str]:
+    """Splits a comma-separated list of names and formulas at the commas outside
+    parentheses: ``"relu,maximum(x, 0.1*x)"`` -> ``["relu", "maximum(x, 0.1*x)"]``.
+    Items are stripped; empty items are kept (the caller refuses them)."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth <= 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    return items
+
+
 def parse(text: str) -> activations.Activation:
     """The activation given by a formula in ``x``.
 
@@ -177,8 +192,8 @@ def _compile(text: str):
 
     def fail(what: str, pos: int | None = None):
         where = f" at position {pos}" if pos is not None else ""
-        # Unknown names list their choices; other refusals say what the grammar allows.
-        allowed = "" if "unknown" in what else f"; allowed: {_ALLOWED}"
+        # What the grammar allows, after a refusal of a construct or of the syntax.
+        allowed = f"; allowed: {_ALLOWED}" if "not allowed" in what or "syntax" in what else ""
         return ActlabError(f"bad expression {shown!r}{where}: {what}{allowed}")
 
     if len(text) > MAX_LENGTH:

@@ -280,6 +280,12 @@ def test_looks_like_expression():
     assert not expr.looks_like_expression("")
 
 
+def test_split_top_level_keeps_commas_inside_calls():
+    assert expr.split_top_level("relu, maximum(x, 0.1*x),tanh") == ["relu", "maximum(x, 0.1*x)", "tanh"]
+    assert expr.split_top_level("where(x > 0, x, clip(x, -1, 0))") == ["where(x > 0, x, clip(x, -1, 0))"]
+    assert expr.split_top_level("relu,,tanh") == ["relu", "", "tanh"]
+
+
 # --- fuzz ---------------------------------------------------------------------------
 
 TOKENS = ["x", "x", "1", "2.5", "1e3", "pi", "e", "inf", "+", "-", "*", "/", "**", "%", "//",
