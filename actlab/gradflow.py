@@ -36,7 +36,7 @@ from actlab.model import Init, parse_init
 __all__ = [
     "Point", "PointwiseTable", "pointwise", "fd_step",
     "LayerFlow", "Collapse", "GradFlow", "gradient_flow", "sample_network", "verdict",
-    "CostRow", "CostResult", "backprop_cost",
+    "CostRow", "CostResult", "backprop_cost", "COST_METHODS",
     "SATURATION", "VANISHING", "EXPLODING",
 ]
 
@@ -94,7 +94,9 @@ class PointwiseTable:
 
     activation: str
     params: Mapping[str, float]
+    formula: str
     dtype: str
+    eps: float
     step_rule: str
     points: tuple[Point, ...]
 
@@ -194,8 +196,10 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[
                 step=float(hs[i]), abs_error=err, rel_error=rel, tolerance=tol, agree=agree,
                 left_slope=float(o["left"][i]), right_slope=float(o["right"][i]), note=note,
             ))
-        tables.append(PointwiseTable(_label(act), dict(act.params), dtype.name, STEP_RULE,
-                                     tuple(points)))
+        tables.append(PointwiseTable(
+            activation=_label(act), params=dict(act.params), formula=getattr(act, "formula", ""),
+            dtype=dtype.name, eps=float(jnp.finfo(dtype).eps), step_rule=STEP_RULE,
+            points=tuple(points)))
     return tuple(tables)
 
 
@@ -301,31 +305,46 @@ def _affine_form(act) -> tuple[float, float] | None:
     return s, c
 
 
-def _keys(seed: int):
-    k_data, k_target, k_weights, k_bias = jax.random.split(jax.random.key(seed), 4)
-    return k_data, k_target, k_weights, k_bias
+class _Stack(NamedTuple):
+    """The depth experiment's MLP with its L equal hidden layers stacked for lax.scan."""
+
+    w: jax.Array       # (L, width, width)
+    b: jax.Array       # (L, width)
+    w_out: jax.Array   # (width, 1)
+    b_out: jax.Array   # (1,)
 
 
-def _network(k_weights, k_bias, sizes, init: Init, bias_std: float, dtype):
-    """(W, b) pairs: W ~ N(0, std^2) as ``init`` says, b ~ N(0, bias_std^2) (0 by default).
+class _Draws(NamedTuple):
+    """Standard-normal draws for one experiment, shared by every activation."""
 
-    The same key gives every activation the same standard-normal draws, scaled
-    by its own init: the comparison changes only what it claims to change.
+    x: np.ndarray      # (batch, width) inputs
+    t: np.ndarray      # (batch, 1) targets
+    w: np.ndarray      # (L, width, width)
+    w_out: np.ndarray  # (width, 1)
+    b: np.ndarray      # (L, width)
+    b_out: np.ndarray  # (1,)
+
+
+def _draws(seed: int, depth: int, width: int, batch: int) -> _Draws:
+    # numpy draws them: jax's threefry would add seconds of compilation to a
+    # program that runs in milliseconds. Float64 draws, rounded to the dtype later.
+    rng = np.random.default_rng(seed)
+    return _Draws(x=rng.standard_normal((batch, width)), t=rng.standard_normal((batch, 1)),
+                  w=rng.standard_normal((depth, width, width)), w_out=rng.standard_normal((width, 1)),
+                  b=rng.standard_normal((depth, width)), b_out=rng.standard_normal((1,)))
+
+
+def _stack(draws: _Draws, init: Init, bias_std: float, dtype) -> _Stack:
+    """W ~ N(0, std^2) as ``init`` says, b ~ N(0, bias_std^2) (0 by default).
+
+    The same draws serve every activation, scaled by its own init: the
+    comparison changes only what it claims to change.
     """
-    params = []
-    pairs = list(zip(sizes[:-1], sizes[1:]))
-    for kw, kb, (fan_in, fan_out) in zip(jax.random.split(k_weights, len(pairs)),
-                                         jax.random.split(k_bias, len(pairs)), pairs):
-        w = init.std(fan_in, fan_out) * jax.random.normal(kw, (fan_in, fan_out), dtype)
-        b = bias_std * jax.random.normal(kb, (fan_out,), dtype) if bias_std else jnp.zeros((fan_out,), dtype)
-        params.append((w.astype(dtype), b.astype(dtype)))
-    return params
-
-
-def _data(k_data, k_target, batch, width, dtype):
-    x = jax.random.normal(k_data, (batch, width), dtype)
-    t = jax.random.normal(k_target, (batch, 1), dtype)
-    return x, t
+    width = draws.w.shape[-1]
+    return _Stack(w=jnp.asarray(init.std(width, width) * draws.w, dtype),
+                  b=jnp.asarray(bias_std * draws.b, dtype),
+                  w_out=jnp.asarray(init.std(width, 1) * draws.w_out, dtype),
+                  b_out=jnp.asarray(bias_std * draws.b_out, dtype))
 
 
 def sample_network(*, seed: int, depth: int, width: int, batch: int, init: Init,
@@ -333,80 +352,73 @@ def sample_network(*, seed: int, depth: int, width: int, batch: int, init: Init,
     """The exact network, inputs and targets ``gradient_flow`` uses for one activation.
 
     Returns:
-      (params, x, targets): params a list of L + 1 (W, b) pairs, W of shape
-      (fan_in, fan_out); x of shape (batch, width); targets of shape (batch, 1).
+      (params, x, targets): params a list of L + 1 (W, b) pairs as in
+      ``actlab.model`` (W of shape (fan_in, fan_out), the last layer linear);
+      x of shape (batch, width); targets of shape (batch, 1).
     """
     dtype = _dtype(dtype)
-    k_data, k_target, k_weights, k_bias = _keys(seed)
-    sizes = (width,) * (depth + 1) + (1,)
-    params = _network(k_weights, k_bias, sizes, init, bias_std, dtype)
-    x, t = _data(k_data, k_target, batch, width, dtype)
-    return params, x, t
+    draws = _draws(seed, depth, width, batch)
+    net = _stack(draws, init, float(bias_std), dtype)
+    params = [(net.w[i], net.b[i]) for i in range(depth)] + [(net.w_out, net.b_out)]
+    return params, jnp.asarray(draws.x, dtype), jnp.asarray(draws.t, dtype)
 
 
-def _forward(params, x, g, shifts):
-    """The MLP's output and per-layer (z, f(z), f'(z)); ``shifts`` (zeros) are
-    added to each z so that d loss / d shift is the backpropagated signal."""
-    a = x
-    trace = []
-    for (w, b), s in zip(params[:-1], shifts):
-        z = a @ w + b + s
-        a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
-        trace.append((z, a, da))
-    w, b = params[-1]
-    return a @ w + b, trace
-
-
-def _flow_one(act, affine, params, x, t, dtype):
+def _flow_one(act, affine, net: _Stack, x, t):
     g = act.fn
 
-    def loss_fn(params, shifts):
-        y, trace = _forward(params, x, g, shifts)
-        return 0.5 * jnp.mean(jnp.square(y - t)), (y, trace)
+    def loss_fn(net, shifts):
+        # shifts are zeros added to each z_l: d loss / d shift_l is the
+        # backpropagated signal dL/dz_l, from the same single backward pass.
+        def layer(a, wbs):
+            w, b, s = wbs
+            z = a @ w + b + s
+            a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
+            return a, (a, da)
 
-    shifts = [jnp.zeros((x.shape[0], w.shape[1]), dtype) for w, _ in params[:-1]]
-    (loss, (y, trace)), (g_params, g_shifts) = jax.value_and_grad(
-        loss_fn, argnums=(0, 1), has_aux=True)(params, shifts)
-    norm = lambda v: jnp.sqrt(jnp.sum(jnp.square(v.astype(jnp.float64))))
+        a, (acts, das) = jax.lax.scan(layer, x, (net.w, net.b, shifts))
+        y = a @ net.w_out + net.b_out
+        return 0.5 * jnp.mean(jnp.square(y - t)), (y, acts, das)
+
+    shifts = jnp.zeros((net.w.shape[0],) + x.shape, x.dtype)
+    (loss, (y, acts, das)), (g_net, g_shifts) = jax.value_and_grad(
+        loss_fn, argnums=(0, 1), has_aux=True)(net, shifts)
+    f64 = jnp.float64
+    per_layer = lambda v: jnp.sqrt(jnp.sum(jnp.square(v.astype(f64)), axis=tuple(range(1, v.ndim))))
     stats = dict(
-        grad_norm=jnp.stack([norm(gw) for gw, _ in g_params[:-1]]),
-        bias_grad_norm=jnp.stack([norm(gb) for _, gb in g_params[:-1]]),
-        signal_norm=jnp.stack([norm(s) for s in g_shifts]),
-        mean_abs_derivative=jnp.stack([jnp.mean(jnp.abs(da.astype(jnp.float64))) for _, _, da in trace]),
-        saturated=jnp.stack([jnp.mean(jnp.abs(da) < SATURATION) for _, _, da in trace]),
-        dead=jnp.stack([jnp.mean(jnp.all(da == 0, axis=0)) for _, _, da in trace]),
-        sparsity=jnp.stack([jnp.mean(a == 0) for _, a, _ in trace]),
-        activation_std=jnp.stack([jnp.std(a.astype(jnp.float64)) for _, a, _ in trace]),
-        loss=loss.astype(jnp.float64),
-        output_grad_norm=norm(g_params[-1][0]),
+        grad_norm=per_layer(g_net.w),
+        bias_grad_norm=per_layer(g_net.b),
+        signal_norm=per_layer(g_shifts),
+        mean_abs_derivative=jnp.mean(jnp.abs(das.astype(f64)), axis=(1, 2)),
+        saturated=jnp.mean(jnp.abs(das) < SATURATION, axis=(1, 2)),
+        dead=jnp.mean(jnp.all(das == 0, axis=1), axis=1),
+        sparsity=jnp.mean(acts == 0, axis=(1, 2)),
+        activation_std=jnp.std(acts.astype(f64), axis=(1, 2)),
+        loss=loss.astype(f64),
+        output_grad_norm=jnp.sqrt(jnp.sum(jnp.square(g_net.w_out.astype(f64)))),
     )
     if affine is not None:
-        # f(z) = s z + c makes every layer affine: a -> (a W + b) s + c. Fold them.
+        # f(z) = s z + c makes every layer affine: a -> (a W + b) s + c. Fold them
+        # into one map x W + b and compare it with the deep network.
         s, c = affine
-        w_total, b_total = params[0][0] * s, params[0][1] * s + c
-        for w, b in params[1:-1]:
-            w_total, b_total = (w_total @ w) * s, (b_total @ w + b) * s + c
-        w, b = params[-1]
-        w_total, b_total = w_total @ w, b_total @ w + b
-        y_affine = x @ w_total + b_total
-        stats["collapse_abs"] = jnp.max(jnp.abs(y.astype(jnp.float64) - y_affine.astype(jnp.float64)))
-        stats["collapse_scale"] = jnp.max(jnp.abs(y.astype(jnp.float64)))
+
+        def fold(wb, layer):
+            w_total, b_total = wb
+            w, b = layer
+            return ((w_total @ w) * s, (b_total @ w + b) * s + c), None
+
+        width = x.shape[1]
+        (w_total, b_total), _ = jax.lax.scan(
+            fold, (jnp.eye(width, dtype=x.dtype), jnp.zeros((width,), x.dtype)), (net.w, net.b))
+        y_affine = x @ (w_total @ net.w_out) + (b_total @ net.w_out + net.b_out)
+        stats["collapse_abs"] = jnp.max(jnp.abs(y.astype(f64) - y_affine.astype(f64)))
+        stats["collapse_scale"] = jnp.max(jnp.abs(y.astype(f64)))
     return stats
 
 
 @functools.lru_cache(maxsize=32)
-def _flow_program(acts: tuple, inits: tuple, affines: tuple, depth: int, width: int, batch: int,
-                  bias_std: float, dtype_name: str):
-    dtype = jnp.dtype(dtype_name)
-    sizes = (width,) * (depth + 1) + (1,)
-
-    def run(key_data):
-        k_data, k_target, k_weights, k_bias = key_data
-        x, t = _data(k_data, k_target, batch, width, dtype)
-        return tuple(
-            _flow_one(act, affine, _network(k_weights, k_bias, sizes, init, bias_std, dtype), x, t, dtype)
-            for act, init, affine in zip(acts, inits, affines)
-        )
+def _flow_program(acts: tuple, affines: tuple):
+    def run(nets, x, t):
+        return tuple(_flow_one(act, affine, net, x, t) for act, affine, net in zip(acts, affines, nets))
 
     return jax.jit(run)
 
@@ -454,8 +466,10 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
         raise ActlabError("no activation given")
     inits = tuple(init if isinstance(init, Init) else parse_init(init, _label(a)) for a in acts)
     affines = tuple(_affine_form(a) for a in acts)
-    program = _flow_program(acts, inits, affines, depth, width, batch, float(bias_std), dtype.name)
-    out = jax.device_get(program(_keys(seed)))
+    draws = _draws(seed, depth, width, batch)
+    nets = tuple(_stack(draws, i, float(bias_std), dtype) for i in inits)
+    out = jax.device_get(_flow_program(acts, affines)(nets, jnp.asarray(draws.x, dtype),
+                                                       jnp.asarray(draws.t, dtype)))
     eps = float(jnp.finfo(dtype).eps)
     results = []
     for act, init_, o in zip(acts, inits, out):
@@ -493,16 +507,19 @@ def _ratio(a: float, b: float) -> float:
 class CostRow(NamedTuple):
     """Seconds for one full gradient of a network with ``n_params`` parameters.
 
-    reverse_s: ``jax.grad`` (one forward and one backward pass).
-    forward_s: ``jax.jacfwd`` (one forward-mode pass per parameter, batched).
+    reverse_s: ``jax.grad``, backpropagation: one forward and one backward pass.
+    forward_s: ``jax.jacfwd``: one forward-mode (JVP) pass per parameter, batched.
     finite_diff_s: central differences, two forward passes per parameter, one
       parameter after the other: the naive way.
-    *_error: max |g - g_reverse| / max |g_reverse|, to show all three compute
-      the same gradient.
+    loss_s: one forward pass (the loss alone), the unit N of the other costs.
+    *_error: max |g - g_reverse| / max |g_reverse|: all three compute the same
+      gradient (finite differences to about eps^(2/3)).
+    A method skipped as too slow for this size has nan seconds and error.
     """
 
     width: int
     n_params: int
+    loss_s: float
     reverse_s: float
     forward_s: float
     finite_diff_s: float
@@ -513,7 +530,9 @@ class CostRow(NamedTuple):
 @dataclasses.dataclass(frozen=True)
 class CostResult:
     """Timings for growing P, and the fitted growth exponent of each method
-    (the slope of log time against log P over the measured sizes)."""
+    (the slope of log time against log P over the three largest sizes measured:
+    about 1 for reverse mode, about 2 for the per-parameter methods, less where
+    fixed costs per step still weigh)."""
 
     activation: str
     depth: int
@@ -523,29 +542,70 @@ class CostResult:
     repeats: int
     rows: tuple[CostRow, ...]
     exponents: Mapping[str, float]
+    skipped: tuple[str, ...]
 
 
-def _median_time(fn, *args, repeats: int, budget_s: float = 2.0) -> float:
-    jax.block_until_ready(fn(*args))  # compile and warm up
-    times = []
-    for _ in range(repeats):
+COST_METHODS = ("loss", "reverse", "forward", "finite_diff")
+# jax.jacfwd pushes a P x P identity through the network: skip it beyond this.
+_JACFWD_BYTES = 1 << 28
+
+
+def _repeat(fn):
+    """``fn`` called k times in one compiled loop, each call on the previous
+    result, so the per-call dispatch cost (tens of microseconds on a CPU, more
+    than a small network's whole gradient) is paid once and the time divided by
+    k is the work itself. Returns the first call's value."""
+
+    def run(theta, k):
+        def body(_, carry):
+            th, _ = carry
+            out = fn(th)
+            # A real dependency on the result, too small to change theta by one
+            # ulp: every call sees the same theta and returns the same value.
+            return th - 1e-30 * jnp.tanh(jnp.sum(out)) * th, out
+
+        out0 = jax.eval_shape(fn, theta)
+        _, out = jax.lax.fori_loop(0, k, body, (theta, jnp.zeros(out0.shape, out0.dtype)))
+        return out
+
+    return jax.jit(run)
+
+
+def _time_compiled(compiled, theta, *, repeats: int, target_s: float = 0.02) -> tuple[float, object]:
+    """Seconds per call of a ``_repeat`` program, and its value.
+
+    The loop count k grows (x4) until one measurement takes ``target_s``, as
+    ``timeit`` does; then the fastest of ``repeats`` measurements is kept: the
+    one least disturbed by other work on the machine.
+    """
+    value = jax.block_until_ready(compiled(theta, np.int32(1)))  # warm-up, and the value
+    k = 1
+    while True:
         start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-        if sum(times) > budget_s:
+        jax.block_until_ready(compiled(theta, np.int32(k)))
+        elapsed = time.perf_counter() - start
+        if elapsed >= target_s or k >= 1_000_000:
             break
-    return float(np.median(times))
+        k *= 4
+    times = [elapsed / k]
+    for _ in range(repeats - 1):
+        start = time.perf_counter()
+        jax.block_until_ready(compiled(theta, np.int32(k)))
+        times.append((time.perf_counter() - start) / k)
+    return float(np.min(times)), value
 
 
-def backprop_cost(act, *, widths: Sequence[int] = (4, 8, 16, 32, 64), depth: int = 2,
+def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64, 128), depth: int = 2,
                   batch: int = 16, n_in: int = 8, repeats: int = 3, seed: int = 0,
-                  dtype="float32", progress=None) -> CostResult:
+                  dtype="float32", budget_s: float = 5.0, progress=None) -> CostResult:
     """Times one full gradient three ways for MLPs of growing parameter count P.
 
     Backpropagation (reverse mode) costs a small multiple of one forward pass,
-    about N + P steps; forward mode and finite differences need one pass per
-    parameter, about N x P. The timings show it: reverse grows like P, the others
-    like P^2 (at small P fixed overheads flatten every curve).
+    about N + P steps for N nodes; forward mode and finite differences need one
+    pass per parameter, about N x P. So the time of reverse mode grows like P
+    and the other two like P^2, and their ratio to reverse mode grows like P.
+    Each time is the fastest of ``repeats`` measurements of many calls in one
+    compiled loop, divided by the number of calls.
 
     Args:
       act: the hidden activation.
@@ -553,12 +613,16 @@ def backprop_cost(act, *, widths: Sequence[int] = (4, 8, 16, 32, 64), depth: int
       depth: hidden layers.
       batch: examples in the loss.
       n_in: input features.
-      repeats: timed calls per method and size (median reported).
+      repeats: timed measurements per method and size (the fastest is kept).
       seed: PRNG seed.
       dtype: floating-point type.
-      progress: optional callable(str) told what is being timed.
+      budget_s: forward mode and finite differences are skipped for a size
+        where they are predicted (from the size before, as P^2) to take longer
+        than this per gradient, or where P > 100000; forward mode also where
+        its P x P tangents would pass 256 MiB.
+      progress: optional callable(str) told what is being done.
     """
-    from jax.flatten_util import ravel_pytree
+    from concurrent.futures import ThreadPoolExecutor
 
     dtype = _dtype(dtype)
     depth, batch, n_in, repeats = (_check_size(w, v) for w, v in
@@ -567,49 +631,97 @@ def backprop_cost(act, *, widths: Sequence[int] = (4, 8, 16, 32, 64), depth: int
     if not widths:
         raise ActlabError("no widths given")
     g = act.fn
-    k_data, k_target, k_weights, k_bias = _keys(seed)
-    x, t = _data(k_data, k_target, batch, n_in, dtype)
-    rows = []
+    init = parse_init("auto", _label(act))
+    eps = float(jnp.finfo(dtype).eps)
+    # numpy draws the networks: jax's random ops would compile for every new
+    # shape, which costs more than the experiment.
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.standard_normal((batch, n_in)), dtype)
+    t = jnp.asarray(rng.standard_normal((batch, 1)), dtype)
+
+    programs = []
     for width in widths:
-        sizes = (n_in,) + (width,) * depth + (1,)
-        init = parse_init("auto", _label(act))
-        theta, unravel = ravel_pytree(_network(k_weights, k_bias, sizes, init, 0.1, dtype))
+        sizes = [n_in] + [width] * depth + [1]
+        shapes, pieces = [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            shapes += [(fan_in, fan_out), (fan_out,)]
+            pieces += [init.std(fan_in, fan_out) * rng.standard_normal(fan_in * fan_out), np.zeros(fan_out)]
+        theta_np = np.concatenate(pieces).astype(dtype)
+        theta = jnp.asarray(theta_np)
 
-        def loss(theta):
-            params = unravel(theta)
+        def loss(theta, shapes=tuple(shapes)):
+            flat, offset = [], 0
+            for shape in shapes:
+                n = math.prod(shape)
+                flat.append(theta[offset:offset + n].reshape(shape))
+                offset += n
             a = x
-            for w, b in params[:-1]:
+            for w, b in zip(flat[:-2:2], flat[1:-2:2]):
                 a = g(a @ w + b)
-            w, b = params[-1]
-            return 0.5 * jnp.mean(jnp.square(a @ w + b - t))
+            return 0.5 * jnp.mean(jnp.square(a @ flat[-2] + flat[-1] - t))
 
-        n_params = int(theta.size)
-        h = (float(jnp.finfo(dtype).eps) ** (1 / 3) * jnp.maximum(1, jnp.abs(theta))).astype(dtype)
-        h = (theta + h) - theta
+        h_np = (eps ** (1 / 3) * np.maximum(1, np.abs(theta_np))).astype(dtype)
+        h = jnp.asarray((theta_np + h_np) - theta_np)
 
-        def finite_diff(theta):
-            # The naive way: perturb one parameter at a time, two forward passes each.
+        def finite_diff(theta, loss=loss, h=h):
+            # The naive way: nudge one parameter at a time, two forward passes each.
             def one(i):
                 e = jnp.zeros_like(theta).at[i].set(h[i])
                 return (loss(theta + e) - loss(theta - e)) / (2 * h[i])
 
-            return jax.lax.map(one, jnp.arange(n_params))
+            return jax.lax.map(one, jnp.arange(theta.size))
 
-        reverse = jax.jit(jax.grad(loss))
-        forward = jax.jit(jax.jacfwd(loss))
-        fd = jax.jit(finite_diff)
+        fns = dict(loss=loss, reverse=jax.grad(loss), forward=jax.jacfwd(loss), finite_diff=finite_diff)
+        if theta.size ** 2 * dtype.itemsize > _JACFWD_BYTES:
+            del fns["forward"]  # it would push a P x P identity through the network
+        programs.append((width, theta, {m: _repeat(f).lower(theta, np.int32(1)) for m, f in fns.items()}))
+
+    if progress:
+        progress(f"compiling {len(programs) * len(COST_METHODS)} programs")
+    # XLA compiles outside the GIL: the programs compile side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        compiled = [{m: pool.submit(lowered.compile) for m, lowered in lows.items()}
+                    for _, _, lows in programs]
+
+    rows, skipped = [], []
+    previous = None
+    for (width, theta, _), futures in zip(programs, compiled):
+        n_params = int(theta.size)
         if progress:
             progress(f"timing width {width} (P = {n_params})")
-        times = [_median_time(f, theta, repeats=repeats) for f in (reverse, forward, fd)]
-        g_rev, g_fwd, g_fd = (np.asarray(f(theta), np.float64) for f in (reverse, forward, fd))
+        seconds, values = {}, {}
+        for m in COST_METHODS:
+            if m in ("forward", "finite_diff"):
+                predicted = (previous[m] * (n_params / previous["n_params"]) ** 2
+                             if previous and math.isfinite(previous[m]) else 0.0)
+                reason = None
+                if m not in futures:
+                    reason = f"its P x P tangents take {n_params ** 2 * dtype.itemsize / 2**30:.2g} GiB"
+                elif n_params > 100_000:
+                    reason = "P > 100000"
+                elif previous and not math.isfinite(previous[m]):
+                    reason = "skipped at a smaller P"
+                elif predicted > budget_s:
+                    reason = f"predicted {predicted:.3g} s > {budget_s:g} s"
+                if reason:
+                    if m in futures:
+                        futures[m].cancel()
+                    seconds[m] = math.nan
+                    skipped.append(f"{m} at P = {n_params} ({reason})")
+                    continue
+            seconds[m], values[m] = _time_compiled(futures[m].result(), theta, repeats=repeats)
+        g_rev = np.asarray(values["reverse"], np.float64)
         scale = max(float(np.max(np.abs(g_rev))), np.finfo(np.float64).tiny)
-        rows.append(CostRow(width, n_params, *times,
-                            float(np.max(np.abs(g_fwd - g_rev))) / scale,
-                            float(np.max(np.abs(g_fd - g_rev))) / scale))
+        err = {m: (float(np.max(np.abs(np.asarray(values[m], np.float64) - g_rev))) / scale
+                   if m in values else math.nan) for m in ("forward", "finite_diff")}
+        rows.append(CostRow(width, n_params, seconds["loss"], seconds["reverse"], seconds["forward"],
+                            seconds["finite_diff"], err["forward"], err["finite_diff"]))
+        previous = dict(seconds, n_params=n_params)
     exponents = {}
-    if len(rows) >= 2:
-        log_p = np.log([r.n_params for r in rows])
-        for key in ("reverse_s", "forward_s", "finite_diff_s"):
-            log_t = np.log([getattr(r, key) for r in rows])
-            exponents[key.removesuffix("_s")] = float(np.polyfit(log_p, log_t, 1)[0])
-    return CostResult(_label(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents)
+    for m in COST_METHODS:
+        # Fitted on the three largest sizes: at the smallest, fixed costs per step dominate.
+        pts = [(r.n_params, getattr(r, f"{m}_s")) for r in rows if math.isfinite(getattr(r, f"{m}_s"))][-3:]
+        if len({p for p, _ in pts}) >= 2:
+            exponents[m] = float(np.polyfit(np.log([p for p, _ in pts]), np.log([s for _, s in pts]), 1)[0])
+    return CostResult(_label(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents,
+                      tuple(skipped))

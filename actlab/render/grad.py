@@ -1,0 +1,293 @@
+"""Rendering for ``actlab grad``: derivative tables, gradient flow per layer,
+backpropagation's cost. Depends only on the result types of ``actlab.gradflow``."""
+
+from __future__ import annotations
+
+import math
+
+from actlab.render import (
+    fmt,
+    line_chart,
+    new_figure,
+    print_json,
+    save_figure,
+    stderr_console,
+    stdout_console,
+)
+
+VERDICT_STYLE = {"healthy": "green", "vanishing": "red", "exploding": "red",
+                 "overflow": "red", "degenerate": "yellow"}
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr (stdout holds only the result)."""
+    stderr_console().print(f"[dim]{message}[/dim]")
+
+
+def _label(name: str, params) -> str:
+    if not params:
+        return name
+    return f"{name}({', '.join(f'{k}={v:g}' for k, v in params.items())})"
+
+
+# --- pointwise ------------------------------------------------------------------------
+
+
+def _point_dict(p) -> dict:
+    return p._asdict()
+
+
+def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
+    """One table per activation: x, f, f', the finite difference and their agreement."""
+    if as_json:
+        entries = [{"activation": t.activation, "params": dict(t.params), "formula": t.formula,
+                    "points": [_point_dict(p) for p in t.points]} for t in tables]
+        obj = {"backend": backend, "dtype": tables[0].dtype, "eps": tables[0].eps,
+               "step_rule": tables[0].step_rule,
+               "finite_difference": "(f(x + h) - f(x - h)) / (2 h), f evaluated in dtype",
+               # Several activations: one entry each under "activations"; with one,
+               # its "activation" and "points" are also at the top level.
+               "activations": entries}
+        if len(entries) == 1:
+            obj = {**entries[0], **obj}
+        print_json(obj)
+        return
+    from rich import box
+    from rich.table import Table
+
+    console = stdout_console()
+    for t in tables:
+        table = Table(title=f"{_label(t.activation, t.params)}: {t.formula}   ({t.dtype})",
+                      box=box.SIMPLE_HEAD, title_justify="left")
+        for col in ("x", "f(x)", "f'(x)", "finite diff", "step h", "|difference|", "FD error bound"):
+            table.add_column(col, justify="right")
+        table.add_column("agreement", justify="left")
+        for p in t.points:
+            table.add_row(fmt(p.x), fmt(p.value), fmt(p.derivative), fmt(p.finite_difference),
+                          fmt(p.step, 3), fmt(p.abs_error, 3), fmt(p.tolerance, 3), _agreement(p))
+        console.print(table)
+    t = tables[0]
+    console.print(
+        f"finite difference: (f(x+h) - f(x-h)) / 2h with {t.step_rule}, eps = {fmt(t.eps, 3)} "
+        f"({t.dtype}). They agree when the difference is within the finite difference's own "
+        "error (rounding of f over 2h, plus truncation estimated from a step 2h). "
+        "f(x+h) - f(x) is about f'(x) h: the derivative is the amplification factor.",
+        style="dim",
+    )
+
+
+def _agreement(p) -> str:
+    if p.note.startswith("kink"):
+        return (f"[yellow]kink[/yellow]: slopes {fmt(p.left_slope, 3)} left, "
+                f"{fmt(p.right_slope, 3)} right; f' = {fmt(p.derivative, 3)} by convention")
+    if not p.agree:
+        return "[red]MISMATCH[/red]"
+    if p.note:
+        return f"[green]ok[/green] ({p.note})"
+    if p.abs_error == 0:
+        return "[green]ok[/green] (exact)"
+    rel = "" if not math.isfinite(p.rel_error) or p.derivative == 0 else f" (rel {fmt(p.rel_error, 2)})"
+    return f"[green]ok[/green]{rel}"
+
+
+# --- depth --------------------------------------------------------------------------------
+
+
+def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, save=None) -> None:
+    """Per-layer tables, a verdict per activation, and a chart of log10 gradient norms."""
+    if save is not None:
+        _save_depth(flows, save)
+    if as_json:
+        print_json({"backend": backend, "results": flows,
+                    "thresholds": {"vanishing_below": _thresholds()[0], "exploding_above": _thresholds()[1],
+                                   "saturated_below": _thresholds()[2]}})
+        return
+    from rich import box
+    from rich.table import Table
+
+    console = stdout_console()
+    for f in flows:
+        table = Table(
+            title=(f"{_label(f.activation, f.params)}, {f.init} init: {f.depth} hidden layers of "
+                   f"{f.width}, batch {f.batch}, {f.dtype}   (layer 1 = input side)"),
+            box=box.SIMPLE_HEAD, title_justify="left")
+        for col in ("layer", "|dL/dW|", "|dL/dz|", "mean |f'(z)|", "saturated", "dead units",
+                    "zero outputs", "std f(z)"):
+            table.add_column(col, justify="right")
+        for layer in f.layers:
+            table.add_row(str(layer.layer), fmt(layer.grad_norm, 3), fmt(layer.signal_norm, 3),
+                          fmt(layer.mean_abs_derivative, 3), _pct(layer.saturated), _pct(layer.dead),
+                          _pct(layer.sparsity), fmt(layer.activation_std, 3))
+        console.print(table)
+
+    summary = Table(title="verdict: first/last = |dL/dW| of layer 1 / layer L", box=box.SIMPLE_HEAD,
+                    title_justify="left")
+    for col in ("activation", "init", "first/last", "per layer", "signal first/last", "verdict"):
+        summary.add_column(col, justify="left" if col in ("activation", "init", "verdict") else "right")
+    for f in flows:
+        style = VERDICT_STYLE.get(f.verdict, "")
+        summary.add_row(_label(f.activation, f.params), f.init, fmt(f.ratio, 3),
+                        f"x{fmt(f.factor_per_layer, 3)}", fmt(f.signal_ratio, 3),
+                        f"[{style}]{f.verdict}[/{style}]" if style else f.verdict)
+    console.print(summary)
+    lo, hi, _ = _thresholds()
+    console.print(f"vanishing below {lo:g}, exploding above {hi:g} (either ratio); saturated: "
+                  "|f'(z)| < 1e-3; dead: f'(z) = 0 for the whole batch. "
+                  "Glorot & Bengio 2010; He et al. 2015.", style="dim")
+    for f in flows:
+        if f.collapse is not None:
+            c = f.collapse
+            console.print(
+                f"[bold]{_label(f.activation, f.params)} collapses[/bold]: {f.depth} layers composed into "
+                f"one affine map x W + b; max |deep - composed| = {fmt(c.max_abs_error, 3)} on outputs up "
+                f"to {fmt(c.output_scale, 3)} (relative {fmt(c.max_rel_error, 3)} = "
+                f"{c.eps_units:.1f} eps of {f.dtype}): rounding only, the depth adds nothing.")
+    if chart:
+        series = [(_label(f.activation, f.params), [l.layer for l in f.layers],
+                   [_log10(l.grad_norm) for l in f.layers]) for f in flows]
+        _print_chart(line_chart(series, title="log10 |dL/dW| per layer (1 = input side)",
+                                xlabel="layer", ylabel="log10 |dL/dW|"))
+    if save is not None:
+        stderr_console().print(f"[dim]wrote {save}[/dim]")
+
+
+def _print_chart(text: str) -> None:
+    # plotext leaves reset codes even in its colourless theme: strip them off a
+    # terminal (rich would print them as stray "[0m").
+    import re
+    import sys
+
+    from actlab.render import color_enabled
+
+    if not color_enabled():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    sys.stdout.write(text.rstrip("\n") + "\n")
+    sys.stdout.flush()
+
+
+def _thresholds():
+    from actlab.gradflow import EXPLODING, SATURATION, VANISHING
+
+    return VANISHING, EXPLODING, SATURATION
+
+
+def _pct(x: float) -> str:
+    if math.isnan(x):
+        return "nan"
+    return "0" if x == 0 else f"{100 * x:.1f}%"
+
+
+def _log10(x: float) -> float:
+    return math.log10(x) if x > 0 and math.isfinite(x) else math.nan
+
+
+def _save_depth(flows, path) -> None:
+    fig, ax = new_figure(figsize=(7, 4.5))
+    for f in flows:
+        ax.semilogy([l.layer for l in f.layers], [l.grad_norm for l in f.layers], marker="o",
+                    label=f"{_label(f.activation, f.params)} ({f.init}): {f.verdict}")
+    f0 = flows[0]
+    ax.set_xlabel("hidden layer (1 = input side)")
+    ax.set_ylabel("|dL/dW| (Frobenius)")
+    ax.set_title(f"Gradient norm per layer: {f0.depth} layers of {f0.width}, batch {f0.batch}, {f0.dtype}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    save_figure(fig, path)
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+_METHODS = (("reverse", "reverse (jax.grad)"), ("forward", "forward (jax.jacfwd)"),
+            ("finite_diff", "finite differences"))
+
+
+def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, save=None) -> None:
+    """The timing table, the fitted growth exponents and a log-log chart."""
+    if save is not None:
+        _save_cost(result, save)
+    if as_json:
+        print_json({"backend": backend, **_cost_dict(result)})
+        return
+    from rich import box
+    from rich.table import Table
+
+    console = stdout_console()
+    table = Table(
+        title=(f"one full gradient, {result.activation} MLP {result.n_in} -> {result.depth} x width -> 1, "
+               f"batch {result.batch}, {result.dtype} (best of {result.repeats}; in brackets: "
+               "in units of one forward pass)"),
+        box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("width", "P", "forward pass", "reverse", "jacfwd", "finite diff", "FD / reverse",
+                "FD error"):
+        table.add_column(col, justify="right")
+    for r in result.rows:
+        table.add_row(str(r.width), str(r.n_params), _seconds(r.loss_s),
+                      *(_with_passes(getattr(r, f"{m}_s"), r.loss_s) for m, _ in _METHODS),
+                      _times(r.finite_diff_s / r.reverse_s), fmt(r.finite_diff_error, 2))
+    console.print(table)
+    if result.exponents:
+        e = result.exponents
+        console.print("growth over the three largest P, time ~ P^k: " + ", ".join(
+            f"{label} k = {e[m]:.2f}" for m, label in (("loss", "forward pass"),) + _METHODS if m in e))
+    console.print(
+        "Backpropagation reuses each layer's intermediate results: a gradient costs a few forward "
+        "passes whatever P is (about N + P steps). Forward mode and finite differences need a pass "
+        "per parameter (about N x P), so their time over reverse mode grows like P. At small P fixed "
+        "per-step costs flatten every curve.", style="dim")
+    if result.skipped:
+        console.print(f"skipped: {'; '.join(result.skipped)}", style="yellow")
+    if chart:
+        xs = [r.n_params for r in result.rows]
+        series = [(label, xs, [getattr(r, f"{m}_s") for r in result.rows])
+                  for m, label in (("loss", "forward pass"),) + _METHODS]
+        _print_chart(line_chart(series, title="seconds per gradient against P (log-log)",
+                                xlabel="parameters P", ylabel="seconds", xlog=True, ylog=True))
+    if save is not None:
+        stderr_console().print(f"[dim]wrote {save}[/dim]")
+
+
+def _cost_dict(result) -> dict:
+    from actlab.render import jsonable
+
+    d = jsonable(result)
+    for row in d["rows"]:
+        loss = row["loss_s"]
+        for m, _ in _METHODS:
+            s = row[f"{m}_s"]
+            row[f"{m}_passes"] = s / loss if isinstance(s, float) and isinstance(loss, float) and loss > 0 else "nan"
+    return d
+
+
+def _seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "skipped"
+    if s < 1e-3:
+        return f"{s * 1e6:.3g} us"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s:.3g} s"
+
+
+def _with_passes(s: float, unit: float) -> str:
+    if not math.isfinite(s):
+        return "skipped"
+    return f"{_seconds(s)} ({s / unit:.3g})" if unit > 0 else _seconds(s)
+
+
+def _times(x: float) -> str:
+    return f"x{x:.3g}" if math.isfinite(x) else "-"
+
+
+def _save_cost(result, path) -> None:
+    fig, ax = new_figure(figsize=(7, 4.5))
+    xs = [r.n_params for r in result.rows]
+    for m, label in (("loss", "one forward pass"),) + _METHODS:
+        k = result.exponents.get(m)
+        ax.loglog(xs, [getattr(r, f"{m}_s") for r in result.rows], marker="o",
+                  label=f"{label}" + (f" (~P^{k:.2f})" if k is not None else ""))
+    ax.set_xlabel("parameters P")
+    ax.set_ylabel("seconds per gradient")
+    ax.set_title(f"Cost of one gradient: {result.activation} MLP, batch {result.batch}, {result.dtype}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    save_figure(fig, path)
