@@ -92,19 +92,30 @@ def _to_last(x, axis):
 def _stats(x):
     """Shift statistics of x along the last axis.
 
-    Returns (m, e, s), each row-wise with keepdims: m = max(x), e = exp(x - m)
-    (e = 0 everywhere in an all -inf row), and s = sum(exp(x - m)) - 1 computed
-    without the subtraction: (k - 1) + the sum over entries below the max, k
-    being the number of entries equal to the max. Then logsumexp = m + log1p(s)
-    and softmax = e / (1 + s).
+    Returns (m, d, e, s), row-wise with keepdims: m = max(x); d = x - m
+    (-inf stays -inf, also in an all -inf row); e = exp(d); and
+    s = sum(exp(x - m)) - 1 computed without that subtraction: (k - 1) + the
+    sum over the entries below the max, k being the number of entries equal
+    to the max (s = 0 for an all -inf row). Then logsumexp = m + log1p(s),
+    log_softmax = d - log1p(s) and softmax = e / (1 + s).
+
+    Only arithmetic, min and max here: XLA then fuses the whole function into
+    one pass after the max (a compare-and-select splits it in several).
     """
+    finfo = jnp.finfo(x.dtype)
     m = jnp.max(x, axis=-1, keepdims=True, initial=-jnp.inf)
-    m_safe = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
-    e = jnp.exp(x - m_safe)
-    is_max = x == m
-    k = jnp.sum(is_max, axis=-1, keepdims=True, dtype=x.dtype)
-    s = (k - 1) + jnp.sum(jnp.where(is_max, jnp.zeros_like(e), e), axis=-1, keepdims=True)
-    return m, e, s
+    # clipped so that -inf - m is -inf, not NaN, in an all -inf row
+    d = x - jnp.clip(m, float(finfo.min), float(finfo.max))
+    e = jnp.exp(d)
+    tie = jnp.maximum(0, 1 + d * _TIE_SCALE[jnp.dtype(x.dtype)])  # 1 where d == 0, else 0
+    s = (jnp.sum(tie, axis=-1, keepdims=True) - 1) + jnp.sum(e - tie, axis=-1, keepdims=True)
+    return m, d, e, jnp.maximum(s, 0)  # k = 0 only in an all -inf (or empty) row
+
+
+# One constant that turns the smallest normal |d| into 2 (where subnormals are
+# kept, as on some GPUs, a subnormal d counts as a partial tie: an error below
+# 2^-22 in s, for logits that differ by less than 1e-38).
+_TIE_SCALE = {jnp.dtype(jnp.float32): 2.0**127, jnp.dtype(jnp.float64): 2.0**1023}
 
 
 # --- logsumexp, log_softmax, softmax ------------------------------------------------------
@@ -112,45 +123,44 @@ def _stats(x):
 
 @jax.custom_jvp
 def _logsumexp_last(x):
-    m, _, s = _stats(x)
+    m, _, _, s = _stats(x)
     return (m + jnp.log1p(s))[..., 0]
 
 
 @_logsumexp_last.defjvp
 def _logsumexp_last_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    m, e, s = _stats(x)
+    m, _, e, s = _stats(x)
     p = e / (1 + s)  # 0 on -inf entries and on all -inf rows: their tangent is 0
     return (m + jnp.log1p(s))[..., 0], jnp.sum(p * t, axis=-1)
 
 
 @jax.custom_jvp
 def _log_softmax_last(x):
-    m, _, s = _stats(x)
-    # an all -inf row stays -inf (probability 0 everywhere), not -inf - (-inf)
-    return jnp.where(m == -jnp.inf, x, (x - m) - jnp.log1p(s))
+    _, d, _, s = _stats(x)
+    return d - jnp.log1p(s)  # an all -inf row stays -inf: probability 0 everywhere
 
 
 @_log_softmax_last.defjvp
 def _log_softmax_last_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    m, e, s = _stats(x)
+    m, d, e, s = _stats(x)
     p = e / (1 + s)
-    y = jnp.where(m == -jnp.inf, x, (x - m) - jnp.log1p(s))
+    y = d - jnp.log1p(s)
     dy = t - jnp.sum(p * t, axis=-1, keepdims=True)
     return y, jnp.where(m == -jnp.inf, jnp.zeros_like(dy), dy)
 
 
 @jax.custom_jvp
 def _softmax_last(x):
-    _, e, s = _stats(x)
+    _, _, e, s = _stats(x)
     return e / (1 + s)
 
 
 @_softmax_last.defjvp
 def _softmax_last_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    _, e, s = _stats(x)
+    _, _, e, s = _stats(x)
     p = e / (1 + s)
     return p, p * (t - jnp.sum(p * t, axis=-1, keepdims=True))
 
@@ -220,36 +230,46 @@ def softmax(logits, axis=-1, temperature=1.0):
 
 @jax.custom_jvp
 def _xent_int_last(x, labels):
-    return _xent_int_value_and_grad(x, labels)[0]
+    m, _, _, s = _stats(x)
+    return _xent_int_loss(x, labels, m, s)
 
 
 @_xent_int_last.defjvp
 def _xent_int_last_jvp(primals, tangents):
     x, labels = primals
     t, _ = tangents  # integer labels have no tangent
-    loss, grad = _xent_int_value_and_grad(x, labels)
+    m, _, e, s = _stats(x)
+    loss = _xent_int_loss(x, labels, m, s)
+    grad = _xent_int_grad(x, labels, m, e, s)
     return loss, jnp.sum(grad * t, axis=-1)
 
 
-def _xent_int_value_and_grad(x, labels):
-    """Loss (m - x_y) + log1p(s) and its gradient softmax - onehot, per row."""
+def _label_value(x, labels):
+    """(x_y with keepdims, whether the label is in [0, classes))."""
     classes = x.shape[-1]
     valid = (labels >= 0) & (labels < classes)
-    y = jnp.clip(labels, 0, max(classes - 1, 0))[..., None]
-    m, e, s = _stats(x)
-    x_y = jnp.take_along_axis(x, y, axis=-1)
-    masked_row = m == -jnp.inf  # all -inf: no distribution, the row drops out
-    loss = jnp.where(masked_row, jnp.zeros_like(m), (m - x_y) + jnp.log1p(s))
-    loss = jnp.where(valid[..., None], loss, jnp.nan)[..., 0]
+    x_y = jnp.take_along_axis(x, labels[..., None], axis=-1, mode="clip")
+    return x_y, valid[..., None]
 
+
+def _xent_int_loss(x, labels, m, s):
+    """(m - x_y) + log1p(s) per row: two terms >= 0, no cancellation."""
+    x_y, valid = _label_value(x, labels)
+    loss = (m - x_y) + jnp.log1p(s)
+    loss = jnp.where(m == -jnp.inf, 0, loss)  # all -inf: no distribution, the row drops out
+    return jnp.where(valid, loss, jnp.nan)[..., 0]
+
+
+def _xent_int_grad(x, labels, m, e, s):
+    """softmax - onehot per row; 0 for -inf entries and all -inf rows."""
+    x_y, valid = _label_value(x, labels)
     p = e / (1 + s)
-    onehot = jnp.arange(classes) == y
     # p_y - 1 loses every digit when p_y is near 1; if x_y is the max, p_y = 1/(1+s)
-    at_label = jnp.where(x_y == m, -s / (1 + s), jnp.take_along_axis(p, y, axis=-1) - 1)
-    grad = jnp.where(onehot, at_label, p)
-    grad = jnp.where(masked_row, jnp.zeros_like(grad), grad)
-    grad = jnp.where(valid[..., None], grad, jnp.nan)
-    return loss, grad
+    p_y = jnp.exp(x_y - jnp.maximum(m, x_y)) / (1 + s)
+    at_label = jnp.where(x_y == m, -s / (1 + s), p_y - 1)
+    at_label = jnp.where(m == -jnp.inf, 0, at_label)
+    grad = jnp.where(jnp.arange(x.shape[-1]) == labels[..., None], at_label, p)
+    return jnp.where(valid, grad, jnp.nan)
 
 
 def softmax_cross_entropy(logits, labels, *, label_smoothing=0.0):

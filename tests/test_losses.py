@@ -285,6 +285,8 @@ def test_label_out_of_range_gives_nan_and_bad_shapes_are_refused():
     x = jnp.asarray([[1.0, 2.0, 3.0]], jnp.float32)
     assert np.isnan(float(losses.softmax_cross_entropy(x, jnp.asarray([3]))[0]))
     assert np.isnan(float(losses.softmax_cross_entropy(x, jnp.asarray([-1]))[0]))
+    g = jax.grad(lambda x: losses.softmax_cross_entropy(x, jnp.asarray([3])).sum())(x)
+    assert np.all(np.isnan(np.asarray(g)))
     with pytest.raises(ActlabError, match="labels"):
         losses.softmax_cross_entropy(x, jnp.asarray([1.0]))
     with pytest.raises(ActlabError, match="float array"):

@@ -1,0 +1,104 @@
+"""log_softmax and integer-label cross-entropy: actlab against its peers, in one run.
+
+Times, on float32 (4096, 1000) and (65536, 10):
+  log_softmax            actlab | jax.nn.log_softmax | torch.log_softmax | scipy.special.log_softmax
+  cross-entropy          actlab | optax.softmax_cross_entropy_with_integer_labels | torch cross_entropy
+  cross-entropy + grad   actlab | optax (jax.value_and_grad) | torch (backward)
+
+Prints the median of several repeats and each peer's time as a ratio to
+actlab's (> 1: actlab is faster). Run: python benchmarks/bench_losses.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import scipy.special
+
+from actlab import losses
+
+jax.config.update("jax_enable_x64", True)
+
+try:
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+except ImportError:  # torch is optional
+    torch = None
+
+SHAPES = [(4096, 1000), (65536, 10)]
+REPEATS = 15
+
+
+def timeit(fn, repeats=REPEATS):
+    """Median seconds of fn() after two warm-up calls (compilation included there)."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def jax_runner(f, *args):
+    return lambda: jax.block_until_ready(f(*args))
+
+
+def mean_loss(loss_fn):
+    return lambda x, y: jnp.mean(loss_fn(x, y))
+
+
+def main():
+    print(f"jax {jax.__version__} on {jax.default_backend()}, optax {optax.__version__}"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
+    rng = np.random.default_rng(0)
+    for shape in SHAPES:
+        x_np = (rng.standard_normal(shape) * 3).astype(np.float32)
+        y_np = rng.integers(0, shape[1], shape[0])
+        x, y = jnp.asarray(x_np), jnp.asarray(y_np, jnp.int32)
+        rows = {}
+
+        rows["log_softmax"] = {
+            "actlab": timeit(jax_runner(jax.jit(losses.log_softmax), x)),
+            "jax.nn": timeit(jax_runner(jax.jit(jax.nn.log_softmax), x)),
+            "scipy": timeit(lambda: scipy.special.log_softmax(x_np, axis=-1), repeats=5),
+        }
+        xent = {
+            "actlab": losses.softmax_cross_entropy,
+            "optax": optax.softmax_cross_entropy_with_integer_labels,
+        }
+        rows["cross-entropy"] = {k: timeit(jax_runner(jax.jit(mean_loss(f)), x, y)) for k, f in xent.items()}
+        rows["cross-entropy + grad"] = {
+            k: timeit(jax_runner(jax.jit(jax.value_and_grad(mean_loss(f))), x, y)) for k, f in xent.items()
+        }
+        if torch is not None:
+            xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
+            rows["log_softmax"]["torch"] = timeit(lambda: torch.log_softmax(xt, dim=-1))
+            rows["cross-entropy"]["torch"] = timeit(lambda: torch.nn.functional.cross_entropy(xt, yt))
+
+            def torch_value_and_grad():
+                xg = xt.detach().requires_grad_(True)
+                loss = torch.nn.functional.cross_entropy(xg, yt)
+                loss.backward()
+                return loss, xg.grad
+
+            rows["cross-entropy + grad"]["torch"] = timeit(torch_value_and_grad)
+
+        print(f"\nfloat32 {shape}: median ms, and peer / actlab (> 1: actlab faster)")
+        for name, times in rows.items():
+            base = times["actlab"]
+            cells = "  ".join(
+                f"{k} {t * 1e3:7.2f} ms" + ("" if k == "actlab" else f" ({t / base:5.2f}x)") for k, t in times.items()
+            )
+            print(f"  {name:22s} {cells}")
+
+
+if __name__ == "__main__":
+    main()
