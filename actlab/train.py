@@ -467,11 +467,15 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       ds: the data (``actlab.data``).
       lr: learning rate (> 0).
       seed: seeds the initial weights and the mini-batches.
-      progress: called after each chunk with (steps done, last loss).
+      progress: called with (0, nan) once compiled, then after each chunk with
+        (steps done, last loss).
       chunk: steps per compiled chunk (default: ``chunk_length(steps)``).
       grid: resolution of the decision-region grid for 2-D classification.
     """
     optim.check_lr(lr)
+    if config.dtype == "float16":
+        raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
+                          "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
     if config.steps < 1:
         raise ActlabError(f"bad --steps {config.steps}: must be >= 1")
     r = make_run(config)
@@ -488,6 +492,8 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total), {"length": C})
     eval_c, t_eval = _compiled(("eval", config), r.evaluate, (state.params, *data))
     compile_seconds = t_init + t_steps + t_eval
+    if progress is not None:
+        progress(0, math.nan)
 
     losses, scores = [], []
     done = 0
@@ -531,10 +537,14 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
                  for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
 
     notes = []
-    if getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2:
+    linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
+    if linear_hidden:
         notes.append("with --act linear every layer is affine, so the whole network is one affine "
                      "map (logistic regression with a sigmoid output)")
-    if getattr(config.activation, "name", "") == "linear" and ds.name in ("xor", "xor-noisy"):
+    elif len(config.sizes) == 2:
+        notes.append("no hidden layer: the network is one affine map (logistic regression with a "
+                     "sigmoid output)")
+    if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
         notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
                      "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
     return TrainResult(

@@ -28,6 +28,8 @@ LOSS_NAMES = {
 POINT_COLORS = ["#5fa8ff", "#ffa54f", "#5fff8f", "#ff6fe8", "#5ff0ff", "#ff5f5f", "#f0ff5f",
                 "#b08fff", "#c0c0c0", "#8fffd0"]
 REGION_CHARS = ".+~-:=^\",*"
+# On a 16-colour terminal the shades above all round to grey: use the ANSI colours.
+ANSI_COLORS = ["blue", "yellow", "green", "magenta", "cyan", "red", "white"]
 
 
 # --- the result ----------------------------------------------------------------------------
@@ -77,7 +79,8 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
                                    ylabel="loss" + (" (log)" if positive else ""), ylog=positive, height=16)
     console.print(Text.from_ansi(chart_text))
     if result.regions is not None and result.truth_table is None:
-        console.print(decision_regions(result, color=render.color_enabled()))
+        console.print(decision_regions(result, color=render.color_enabled(),
+                                       ansi=console.color_system in ("standard", "windows")))
     if result.curve is not None:
         console.print(Text.from_ansi(fit_chart(result)))
 
@@ -100,8 +103,9 @@ def summary_table(result):
     if result.test_loss is not None:
         t.add_row("test loss", render.fmt(result.test_loss))
     if result.accuracy is not None:
-        t.add_row("train accuracy", f"{result.train_accuracy:.4f}")
-        t.add_row("test accuracy" if result.n_test else "accuracy", f"{result.accuracy:.4f}")
+        per = " (per label)" if result.task == "multi-label" else ""
+        t.add_row("train accuracy" + per, f"{result.train_accuracy:.4f}")
+        t.add_row(("test accuracy" if result.n_test else "accuracy") + per, f"{result.accuracy:.4f}")
     else:
         t.add_row("train R^2", f"{result.train_r2:.4f}")
         t.add_row("test R^2" if result.n_test else "R^2", f"{result.r2:.4f}")
@@ -132,7 +136,8 @@ def truth_table(result):
     return t
 
 
-def decision_regions(result, *, width: int | None = None, height: int | None = None, color: bool = False):
+def decision_regions(result, *, width: int | None = None, height: int | None = None, color: bool = False,
+                     ansi: bool = False):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
     class: a dot in colour, a digit without)."""
@@ -164,7 +169,14 @@ def decision_regions(result, *, width: int | None = None, height: int | None = N
         for i in range(W):
             c = int(cls[j, i])
             pt = points.get((j, i))
-            if color:
+            if color and ansi:
+                bg = ANSI_COLORS[c % len(ANSI_COLORS)]
+                if pt is None:
+                    text.append(" ", style=f"on {bg}")
+                else:
+                    fg = "bright_" + ANSI_COLORS[pt[0] % len(ANSI_COLORS)]
+                    text.append("○" if pt[1] else "●", style=f"bold {fg} on {bg}")
+            elif color:
                 conf = abs(prob[j, i] - 0.5) * 2 if binary else prob[j, i]
                 bg = _shade(POINT_COLORS[c % len(POINT_COLORS)], 0.12 + 0.3 * conf)
                 if pt is None:
@@ -176,8 +188,10 @@ def decision_regions(result, *, width: int | None = None, height: int | None = N
         text.append("\n")
     names = result.class_names
     if color:
-        legend = ("regions: predicted class (brighter = more confident); points: true class "
-                  "(● train, ○ test): " + ", ".join(f"[{POINT_COLORS[k % 10]}]{n}[/]" for k, n in enumerate(names)))
+        palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
+        legend = ("regions: predicted class" + ("" if ansi else " (brighter = more confident)")
+                  + "; points: true class (● train, ○ test): "
+                  + ", ".join(f"[{palette[k % len(palette)]}]{n}[/]" for k, n in enumerate(names)))
         text.append_text(Text.from_markup(legend))
     else:
         legend = ("regions: predicted class " + ", ".join(f"{n} '{REGION_CHARS[k % 10]}'" for k, n in enumerate(names))
@@ -225,13 +239,16 @@ def progress_bar(total: int, *, enabled: bool):
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} steps/s"),
                   TimeElapsedColumn(), console=render.stderr_console(), transient=True) as bar:
-        task = bar.add_task("train", total=total, loss="-", rate="-")
+        task = bar.add_task("compiling", total=total, loss="-", rate="-")
         start = [None, 0]
 
         def update(done, loss):
+            if done == 0:  # compiled; training starts
+                bar.update(task, description="training")
+                return
             now = time.perf_counter()
             if start[0] is None:  # the first chunk: rates count from here
                 start[0], start[1] = now, done
