@@ -100,7 +100,7 @@ DATASETS = {
     "blobs": Spec("multi-class", 400, 0.6, (16,), 1000, "K Gaussian clusters (--classes)"),
     "multilabel": Spec("multi-label", 400, 0.0, (16, 16), 1000,
                        "2-D points with 3 labels at once: right (x>0), up (y>0), near (|p|<0.7)"),
-    "sine": Spec("regression", 200, 0.1, (32, 32), 2000, "y = sin(x) + noise on [-pi, pi]"),
+    "sine": Spec("regression", 200, 0.1, (32, 32), 1000, "y = sin(x) + noise on [-pi, pi]"),
     "parabola": Spec("non-negative-regression", 200, 0.1, (16, 16), 1000,
                      "y = x^2 * exp(noise) >= 0 on [-2, 2]"),
 }

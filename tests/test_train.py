@@ -334,3 +334,12 @@ def test_advise(runner):
         assert word in result.stdout
     bad = runner.invoke(cli, ["advise", "multi"])
     assert bad.exit_code == 2 and "unknown task" in bad.stderr
+
+
+def test_cli_name_lists_match_the_core():
+    """The CLI keeps its own copies so that --help does not import numpy/optax."""
+    from actlab.cli import train as cli_train
+
+    assert list(cli_train.DATASET_NAMES) == data.names()
+    assert list(cli_train.OPTIMIZER_NAMES) == optim.names()
+    assert list(cli_train.TASK_NAMES) == list(data.TASKS)

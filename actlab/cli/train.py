@@ -156,6 +156,8 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
         batch=batch if batch and batch < ds.x_train.shape[0] else None, l2=l2,
         init=model.parse_init(init_name, activation.name), dtype=dtype,
     )
+    if dataset in ("xor", "and", "or") and (samples is not None or noise is not None):
+        warnings.append(f"{dataset} is its four points: --samples and --noise do not apply (try xor-noisy)")
     err = render.stderr_console()
     for w in warnings:
         err.print(f"[yellow]Warning:[/] {w}", soft_wrap=True)
