@@ -1,0 +1,135 @@
+"""``actlab sweep``: a grid of training configurations, many seeds each, as one
+vmapped program per activation and optimizer, sharded over every device."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from actlab.cli.options import (
+    dtype_option, init_jax, json_option, parse_floats, parse_names, resolve_activation, seed_option,
+)
+from actlab.cli.train import DATASET_NAMES, OPTIMIZER_NAMES, parse_hidden
+from actlab.errors import ActlabError
+
+
+def split_activations(text: str) -> list[str]:
+    """``"relu,tanh"`` -> ``["relu", "tanh"]``, keeping commas inside parentheses,
+    so an expression such as ``leaky_relu(x, alpha=0.2)`` stays one item."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    if depth != 0:  # unbalanced: let the plain splitter (and then the parser) say what is wrong
+        return parse_names(text, "--act")
+    items = [item.strip() for item in items]
+    if not text.strip() or any(not item for item in items):
+        raise ActlabError(f"bad --act {text!r}: expected a comma-separated list, e.g. relu,tanh")
+    return list(dict.fromkeys(items))
+
+
+@click.command("sweep")
+@click.argument("dataset", metavar="DATASET")
+@click.option("--act", default="relu", show_default=True, help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
+@click.option("--opt", "optimizers", default="adam", show_default=True, help="Optimizers, comma-separated: " + ", ".join(OPTIMIZER_NAMES) + ".")
+@click.option("--lr", "lrs", help="Learning rates, comma-separated, e.g. 0.001,0.01,0.1,1 (default: each optimizer's own: adam 0.01, sgd 0.1, ...).")
+@click.option("--seeds", type=int, default=100, show_default=True, help="Runs (seeds) per configuration; run s starts from seed --seed + s.")
+@click.option("--steps", type=int, help="Optimizer steps per run; default per dataset (xor 1000).")
+@click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset (xor 16).")
+@click.option("--threshold", type=float, help="Success: final accuracy (R^2 for regression) >= this; default 1.0 on xor/and/or, else 0.95.")
+@click.option("--max-batch", type=int, default=1024, show_default=True, help="Most runs in one program call; a larger grid is cut into chunks (memory).")
+@click.option("--batch", type=int, help="Mini-batch size (default: the full batch).")
+@click.option("--init", "init_name", default="auto", show_default=True, help="Weight init: auto, he, glorot, lecun or normal:STD.")
+@click.option("--samples", type=int, help="Points to generate (train + test); default per dataset.")
+@click.option("--noise", type=float, help="Noise level of the generated set; default per dataset.")
+@click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs.")
+@dtype_option(help="Floating-point type of parameters and data.")
+@seed_option
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write one row per configuration to this CSV file.")
+@click.option("--overwrite", is_flag=True, help="Allow --csv to replace an existing file.")
+@click.option("--distributed", is_flag=True, help="Several hosts: call jax.distributed.initialize() first (coordinator from the environment: SLURM, Cloud TPU, or JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID).")
+@json_option
+def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch,
+              init_name, samples, noise, classes, dtype, seed, csv_path, overwrite, distributed,
+              as_json):
+    """Train every combination of activations, optimizers and learning rates on
+    many seeds at once and report how often each one succeeds.
+
+    Seeds and learning rates are vmapped axes of one compiled program per
+    activation and optimizer; the runs are sharded over every visible device.
+    Per configuration: the success rate (final accuracy >= --threshold) with
+    its Wilson 95% interval, the median and IQR of the final loss, the median
+    step at which the threshold was first reached, and the seeds that failed
+    (replay one with `actlab train --seed`).
+
+    Datasets: xor, and, or, xor-noisy, moons, circles, spiral, blobs,
+    multilabel, sine, parabola.
+
+    \b
+    Examples:
+      actlab sweep xor --act relu,tanh,sigmoid,linear --seeds 64
+      actlab sweep xor --opt adam,sgd --lr 0.001,0.01,0.1,1 --steps 500 --csv grid.csv
+    """
+    if dataset not in DATASET_NAMES:
+        from actlab.errors import unknown
+
+        raise unknown("dataset", dataset, DATASET_NAMES)
+    act_names = split_activations(act)
+    opt_names = list(dict.fromkeys(parse_names(optimizers, "--opt")))
+    for name in opt_names:
+        if name not in OPTIMIZER_NAMES:
+            from actlab.errors import unknown
+
+            raise unknown("optimizer", name, OPTIMIZER_NAMES)
+    lr_values = None
+    if lrs is not None:
+        lr_values = list(dict.fromkeys(parse_floats(lrs, "--lr")))
+        for lr in lr_values:
+            if not (0 < lr < float("inf")):
+                raise ActlabError(f"bad --lr {lr:g} in {lrs!r}: learning rates must be finite numbers > 0")
+    for name, value in (("--seeds", seeds), ("--steps", steps), ("--max-batch", max_batch),
+                        ("--batch", batch), ("--samples", samples)):
+        if value is not None and value < 1:
+            raise ActlabError(f"bad {name} {value}: must be >= 1")
+    widths = parse_hidden(hidden) if hidden is not None else None
+    activations = [resolve_activation(name) for name in act_names]
+    csv_file = None
+    if csv_path is not None:
+        from actlab.render.sweep import check_csv_path
+
+        csv_file = check_csv_path(csv_path, overwrite=overwrite)
+
+    jax = init_jax()
+    if distributed:
+        jax.distributed.initialize()  # before any computation: the devices become global
+    from actlab import data as data_mod
+    from actlab import optim
+    from actlab import sweep as core
+    from actlab.render import sweep as view
+
+    ds = data_mod.make_dataset(dataset, seed=seed, samples=samples, noise=noise, classes=classes)
+    spec = data_mod.DATASETS[dataset]
+    lr_table = {o: lr_values or [optim.default_lr(o)] for o in opt_names}
+    main = jax.process_index() == 0  # several hosts: one of them speaks
+    with view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
+        result = core.sweep(
+            ds, activations=activations, optimizers=opt_names, lrs=lr_table, seeds=seeds,
+            steps=spec.steps if steps is None else steps,
+            hidden=spec.hidden if widths is None else widths, threshold=threshold, seed=seed,
+            max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, progress=progress)
+    if not main:
+        return
+    if csv_file is not None:
+        view.write_csv(csv_file, result)
+    replay = " ".join(f"--{k} {v}" for k, v in (("samples", samples), ("noise", noise)) if v is not None)
+    if dataset in ("spiral", "blobs") and classes != 3:
+        replay += f" --classes {classes}"
+    view.show(result, as_json=as_json, replay_args=replay.strip())
+    if csv_file is not None and not as_json:
+        from actlab import render
+
+        render.stderr_console().print(f"wrote {len(result.configs)} rows to {csv_file}")

@@ -1,0 +1,219 @@
+"""What `actlab sweep` shows: the configurations sorted by success, a learning
+rate x optimizer grid of success rates per activation, JSON and CSV.
+
+Depends only on the result types of ``actlab.sweep``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+from pathlib import Path
+
+from actlab import render
+from actlab.errors import ActlabError
+
+CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
+              "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
+              "score_median", "median_steps_to_threshold", "diverged", "failed_seeds")
+
+
+# --- JSON and CSV ---------------------------------------------------------------------------
+
+
+def config_json(c, metric: str) -> dict:
+    return {
+        "activation": c.activation, "optimizer": c.optimizer, "lr": c.lr, "seeds": c.seeds,
+        "successes": c.successes, "success_rate": c.success_rate, "ci95": list(c.ci95),
+        "final_loss_median": c.final_loss_median, "final_loss_iqr": c.final_loss_iqr,
+        "final_loss_quartiles": list(c.final_loss_quartiles),
+        f"{metric}_median": c.accuracy_median,
+        "median_steps_to_threshold": c.median_steps_to_threshold,
+        "diverged": c.diverged, "failed_seeds": list(c.failed_seeds),
+    }
+
+
+def to_json(result) -> dict:
+    return {
+        "devices": result.devices, "processes": result.processes, "backend": result.backend,
+        "dataset": result.dataset, "task": result.task, "metric": result.metric,
+        "held_out": result.held_out, "threshold": result.threshold, "steps": result.steps,
+        "hidden": list(result.hidden), "batch": result.batch, "dtype": result.dtype,
+        "seed": result.seed, "seeds": result.seeds, "runs": result.runs,
+        "max_batch": result.max_batch, "chunk_runs": result.chunk_runs, "chunks": result.chunks,
+        "compile_seconds": result.compile_seconds, "train_seconds": result.train_seconds,
+        "notes": list(result.notes),
+        "configs": [config_json(c, result.metric) for c in result.configs],
+    }
+
+
+def check_csv_path(path: str, *, overwrite: bool = False) -> Path:
+    """The ``--csv`` path, checked before any work: its folder exists and is
+    writable, it is no folder, and an existing file is kept unless ``overwrite``."""
+    p = Path(path).expanduser()
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise ActlabError(f"bad --csv path {path!r}: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ActlabError(f"bad --csv path {path!r}: folder {str(folder)!r} is not writable")
+    if p.is_dir():
+        raise ActlabError(f"bad --csv path {path!r}: it is a folder")
+    if p.exists() and not overwrite:
+        raise ActlabError(f"--csv path {path!r} exists; pass --overwrite to replace it")
+    return p
+
+
+def write_csv(path: Path, result) -> None:
+    """One row per configuration, written atomically; failed seeds space-separated."""
+
+    def write(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(CSV_FIELDS)
+            for c in result.configs:
+                q25, q75 = c.final_loss_quartiles
+                steps = "" if c.median_steps_to_threshold is None else repr(c.median_steps_to_threshold)
+                w.writerow([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
+                            repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
+                            repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
+                            repr(c.accuracy_median), steps, c.diverged,
+                            " ".join(str(s) for s in c.failed_seeds)])
+
+    render.write_atomic(path, write)
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def ranked(configs):
+    """Best first: success rate, then the lower end of its interval, then the median loss."""
+    return sorted(configs, key=lambda c: (-c.success_rate, -c.ci95[0], c.final_loss_median))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if x in (0.0, 1.0) or 100 * x >= 9.95 else f"{100 * x:.1f}%"
+
+
+def _rate_style(rate: float) -> str:
+    return "green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red"
+
+
+def _lr(x: float) -> str:
+    return f"{x:g}"
+
+
+def results_table(result):
+    from rich.table import Table
+
+    metric = "accuracy" if result.metric == "accuracy" else "R^2"
+    where = "held-out" if result.held_out else "training"
+    table = Table(title=f"{result.dataset}: success = final {where} {metric} >= {render.fmt(result.threshold)}, "
+                        f"{result.seeds} seeds each, {result.steps} steps",
+                  title_justify="left")
+    for name, justify in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
+                          ("success", "right"), ("95% CI", "right"), ("median loss", "right"),
+                          ("IQR", "right"), (f"median {metric}", "right"), ("steps to reach", "right"),
+                          ("failed seeds", "left")]:
+        table.add_column(name, justify=justify, no_wrap=name != "failed seeds")
+    for c in ranked(result.configs):
+        style = _rate_style(c.success_rate)
+        lo, hi = c.ci95
+        failed = " ".join(str(s) for s in c.failed_seeds[:4]) + (" ..." if len(c.failed_seeds) > 4 else "")
+        table.add_row(
+            c.activation, c.optimizer, _lr(c.lr),
+            f"[{style}]{c.successes}/{c.seeds} {_pct(c.success_rate)}[/]",
+            f"{_pct(lo)}-{_pct(hi)}", render.fmt(c.final_loss_median, 3), render.fmt(c.final_loss_iqr, 2),
+            render.fmt(c.accuracy_median, 3),
+            "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
+            failed or "-",
+        )
+    return table
+
+
+def grid_table(result, activation: str):
+    """Learning rates (rows) x optimizers (columns) of one activation: success rates."""
+    from rich.table import Table
+
+    cells = {(c.lr, c.optimizer): c for c in result.configs if c.activation == activation}
+    lrs = sorted({lr for lr, _ in cells})
+    optimizers = list(dict.fromkeys(o for _, o in cells))
+    table = Table(title=f"{activation}: success rate by learning rate", title_justify="left")
+    table.add_column("lr", justify="right")
+    for o in optimizers:
+        table.add_column(o, justify="right")
+    for lr in lrs:
+        row = [_lr(lr)]
+        for o in optimizers:
+            c = cells.get((lr, o))
+            if c is None:
+                row.append("")
+            else:
+                row.append(f"[{_rate_style(c.success_rate)}]{_pct(c.success_rate)}[/]"
+                           + ("  [dim](diverged)[/]" if c.diverged == c.seeds else ""))
+        table.add_row(*row)
+    return table
+
+
+def show(result, *, as_json: bool = False, replay_args: str = "") -> None:
+    """The table, the notes, the grids and a footer (or the JSON object).
+
+    ``replay_args``: options of the data (``--samples 200``) that the replay
+    line of the footer must repeat for ``actlab train``."""
+    if as_json:
+        render.print_json(to_json(result))
+        return
+    console = render.stdout_console()
+    console.print(results_table(result))
+    for note in result.notes:
+        console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
+    many_lrs = len({c.lr for c in result.configs}) > 1
+    if many_lrs or len({c.optimizer for c in result.configs}) > 1:
+        for activation in dict.fromkeys(c.activation for c in result.configs):
+            console.print(grid_table(result, activation))
+    console.print(footer(result, replay_args), soft_wrap=True)
+
+
+def footer(result, replay_args: str = "") -> str:
+    per_run = result.train_seconds / max(1, result.runs)
+    text = (f"{result.runs} runs on {result.devices} {result.backend} device"
+            f"{'s' if result.devices != 1 else ''}"
+            f"{f' ({result.processes} processes)' if result.processes > 1 else ''}: "
+            f"train {result.train_seconds:.2f} s ({1e3 * per_run:.2f} ms a run), "
+            f"compile {result.compile_seconds:.2f} s. Seeds {result.seed}..{result.seed + result.seeds - 1}.")
+    failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
+    if failed is not None:
+        text += (f"\nReplay a failed run: actlab train {result.dataset} --act {_quote(failed.activation)} "
+                 f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
+                 f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
+                 + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
+                 + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
+                 + (f" --batch {result.batch}" if result.batch else "")
+                 + (f" {replay_args}" if replay_args else ""))
+    return text
+
+
+def _quote(name: str) -> str:
+    return name if name.replace("_", "").isalnum() else f"'{name}'"
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def progress_bar(*, enabled: bool):
+    """A rich progress bar over the compiled chunks, on stderr; yields the callback for ``sweep``."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[what]}"), console=render.stderr_console(),
+                  transient=True) as bar:
+        task = bar.add_task("sweep", total=None, what="")
+
+        def update(done, total, what):
+            bar.update(task, completed=done, total=total, what=what)
+
+        yield update

@@ -1,0 +1,398 @@
+"""Many training runs as one program: seeds x learning rates vmapped, sharded over devices.
+
+    result = sweep(dataset, activations=[relu, tanh], optimizers=["adam", "sgd"],
+                   lrs=[0.01, 0.1], seeds=64)
+    result.configs                     # one ConfigStats per (activation, optimizer, lr)
+    result.configs[0].success_rate     # share of seeds whose final accuracy >= threshold
+    result.configs[0].ci95             # its Wilson 95% interval
+
+For each (activation, optimizer) pair there is one compiled program: the
+pure functions of ``actlab.train.make_run`` vmapped over a runs axis that
+holds every (learning rate, seed) of the pair. The runs axis is sharded over
+every visible device (a one-axis ``jax.sharding.Mesh`` named ``runs``) and cut
+into chunks of at most ``max_batch`` runs, each padded to a multiple of the
+device count; training advances in compiled chunks of steps, so a progress
+callback hears from the program between chunks. Every run computes alone, so
+the numbers do not depend on the device count or the chunking.
+
+Run ``s`` of a configuration starts from ``jax.random.key(seed + s)``: the
+same initial weights for every configuration (comparisons are paired), and
+the same as ``actlab train DATASET --seed SEED+s --data-seed SEED``, so a
+failed seed can be replayed and looked at.
+
+Success: the final accuracy (held-out when the dataset has a test split, as
+in ``actlab train``; R^2 for regression) reaches the threshold. The step at
+which the threshold is first reached is counted on the training data, in
+optimizer steps taken (0: already at the start), over the successful runs.
+
+Several hosts: call ``jax.distributed.initialize()`` before anything else in
+every process (``actlab sweep --distributed``); ``jax.devices()`` is then the
+global device list, the mesh spans all hosts, and each process receives the
+full (replicated) results.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from actlab import model, optim
+from actlab import train as core
+from actlab.data import CLASSIFICATION, LOGIC_GATES, Dataset
+from actlab.errors import ActlabError
+
+Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
+RUNS = "runs"  # the mesh axis
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion.
+
+    With p = k / n: centre = (p + z^2 / 2n) / (1 + z^2 / n),
+    half-width = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2).
+    Unlike p +- z sqrt(p(1-p)/n) it stays inside [0, 1] and is not empty at
+    p = 0 or 1 (Wilson 1927; Brown, Cai & DasGupta 2001).
+
+    Returns:
+      (lo, hi); exactly 0 when k = 0 and exactly 1 when k = n.
+    """
+    if n < 1 or not 0 <= successes <= n:
+        raise ActlabError(f"bad proportion {successes}/{n}: need n >= 1 and 0 <= k <= n")
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return lo, hi
+
+
+def default_threshold(dataset: str, task: str) -> float:
+    """1.0 on the four points of a logic gate (all of them right), else 0.95."""
+    del task
+    return 1.0 if dataset in LOGIC_GATES else 0.95
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+class ConfigStats(NamedTuple):
+    """What the seeds of one (activation, optimizer, learning rate) did."""
+
+    activation: str
+    optimizer: str
+    lr: float
+    seeds: int
+    successes: int
+    success_rate: float
+    ci95: tuple[float, float]  # Wilson 95% interval of success_rate
+    final_loss_median: float  # training loss after the last step; a diverged run counts as inf
+    final_loss_quartiles: tuple[float, float]  # (25th, 75th percentile)
+    final_loss_iqr: float  # 75th - 25th percentile
+    accuracy_median: float  # final accuracy (R^2 for regression), as success is judged
+    median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
+    diverged: int  # runs whose final loss is not finite
+    failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
+
+
+class SweepResult(NamedTuple):
+    dataset: str
+    task: str
+    metric: str  # "accuracy" or "r2"
+    held_out: bool  # success judged on a held-out split
+    threshold: float
+    steps: int
+    hidden: tuple[int, ...]
+    batch: int | None
+    dtype: str
+    seed: int  # run s uses seed + s
+    seeds: int
+    runs: int  # configurations x seeds
+    devices: int
+    processes: int
+    backend: str
+    max_batch: int
+    chunk_runs: int  # runs per program call (padded to a multiple of devices)
+    chunks: int  # program calls per (activation, optimizer) pair
+    compile_seconds: float
+    train_seconds: float
+    configs: tuple[ConfigStats, ...]  # in grid order: activation, optimizer, lr
+    notes: tuple[str, ...]
+
+
+class RunsOutput(NamedTuple):
+    """Per-run numbers of one pair, in runs order (lr-major, then seed)."""
+
+    final_loss: np.ndarray
+    score: np.ndarray  # final accuracy or R^2, as success is judged
+    success: np.ndarray  # bool
+    first_step: np.ndarray  # int, -1: never reached on the training data
+
+
+# --- the grid ---------------------------------------------------------------------------
+
+
+def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
+    """(chunks, runs per chunk): the fewest chunks of at most ``max_batch`` runs
+    (at least one run per device), evened out and padded to a multiple of the
+    device count, so every chunk has the same shape and one compiled program."""
+    per = max(max_batch, n_devices)
+    chunks = math.ceil(n_runs / per)
+    size = math.ceil(n_runs / chunks)
+    return chunks, math.ceil(size / n_devices) * n_devices
+
+
+def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
+          lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int,
+          hidden: Sequence[int], threshold: float | None = None, seed: int = 0,
+          max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
+          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
+          progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
+    """Trains every configuration of the grid on ``seeds`` seeds and measures success.
+
+    Args:
+      ds: the data (``actlab.data``).
+      activations: ``Activation`` objects (``actlab.activations.get`` or an expression).
+      optimizers: ``actlab.optim`` names.
+      lrs: learning rates for every optimizer, or a dict optimizer -> learning rates.
+      seeds: runs per configuration; run s starts from ``jax.random.key(seed + s)``.
+      steps: optimizer steps per run.
+      hidden: hidden-layer widths.
+      threshold: success when the final accuracy (R^2 for regression) >= this;
+        default ``default_threshold``.
+      seed: the first seed.
+      max_batch: most runs in one program call (memory bound); the grid of a
+        pair is cut into chunks of at most this many runs.
+      batch: mini-batch size (None: full batch).
+      dtype: parameter and data dtype name.
+      init: weight init text (``actlab.model.parse_init``).
+      l2: L2 penalty on the weight matrices.
+      devices: devices of the mesh; default every visible device (all hosts).
+      progress: called as ``progress(done, total, what)`` as step chunks finish.
+
+    Returns:
+      A ``SweepResult``; its configs are in grid order (activation, optimizer, lr).
+    """
+    activations, optimizers = list(activations), list(optimizers)
+    if not activations or not optimizers:
+        raise ActlabError("a sweep needs at least one activation and one optimizer")
+    for name in optimizers:
+        optim.check_name(name)
+    lr_table = {o: list(lrs[o] if isinstance(lrs, dict) else lrs) for o in optimizers}
+    for o, values in lr_table.items():
+        if not values:
+            raise ActlabError(f"no learning rate for optimizer {o!r}")
+        for lr in values:
+            optim.check_lr(lr)
+    if seeds < 1:
+        raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
+    if steps < 1:
+        raise ActlabError(f"bad --steps {steps}: must be >= 1")
+    if max_batch < 1:
+        raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
+    threshold = default_threshold(ds.name, ds.task) if threshold is None else float(threshold)
+    if not (math.isfinite(threshold) and threshold <= 1) or (ds.task in CLASSIFICATION and threshold <= 0):
+        raise ActlabError(f"bad --threshold {threshold}: must be in (0, 1] (an accuracy)"
+                          if ds.task in CLASSIFICATION else
+                          f"bad --threshold {threshold}: must be a finite R^2 <= 1")
+    head, _ = core.choose_head(ds.task, ds.n_outputs)
+    sizes = (ds.n_features, *hidden, head.n_outputs)
+    n_train = ds.x_train.shape[0]
+    batch = batch if batch and batch < n_train else None
+
+    devices = list(jax.devices() if devices is None else devices)
+    mesh = Mesh(np.array(devices), (RUNS,))
+    n_runs = max(len(v) for v in lr_table.values()) * seeds
+    chunks, chunk_runs = runs_plan(n_runs, max_batch, len(devices))
+    C = core.chunk_length(steps)
+    step_chunks = math.ceil(steps / C)
+    pairs = [(a, o) for a in activations for o in optimizers]
+    total = sum(math.ceil(len(lr_table[o]) * seeds / chunk_runs) for _, o in pairs) * step_chunks
+    done = 0
+
+    configs: list[ConfigStats] = []
+    compile_seconds = train_seconds = 0.0
+    for act in activations:
+        for opt in optimizers:
+            name = getattr(act, "name", str(act))
+            config = core.TrainConfig(
+                task=ds.task, sizes=sizes, activation=act, optimizer=opt, output=head.output,
+                loss=head.loss, steps=steps, batch=batch, l2=l2,
+                init=model.parse_init(init, name), dtype=dtype)
+            lr_values = lr_table[opt]
+            grid_lr = np.repeat(np.asarray(lr_values, np.float64), seeds)
+            grid_seed = np.tile(np.arange(seed, seed + seeds, dtype=np.int64), len(lr_values))
+
+            def tick(what, name=name, opt=opt):
+                nonlocal done
+                done += 1
+                if progress is not None:
+                    progress(done, total, f"{name} / {opt}{what}")
+
+            if progress is not None:
+                progress(done, total, f"{name} / {opt}: compiling")
+            out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
+                                                chunk_runs, C, tick)
+            compile_seconds += t_compile
+            train_seconds += t_train
+            for i, lr in enumerate(lr_values):
+                part = slice(i * seeds, (i + 1) * seeds)
+                configs.append(_stats(name, opt, lr, grid_seed[part],
+                                      RunsOutput(*(a[part] for a in out)), threshold))
+
+    notes = []
+    names = [getattr(a, "name", "") for a in activations]
+    if "linear" in names and ds.name in ("xor", "xor-noisy"):
+        notes.append("XOR is not linearly separable: a network with linear hidden layers is one "
+                      "affine map, so it never gets all four points right")
+    return SweepResult(
+        dataset=ds.name, task=ds.task, metric="accuracy" if ds.task in CLASSIFICATION else "r2",
+        held_out=bool(ds.has_test), threshold=threshold, steps=steps, hidden=tuple(hidden),
+        batch=batch, dtype=dtype, seed=seed, seeds=seeds, runs=len(configs) * seeds,
+        devices=len(devices), processes=jax.process_count(), backend=jax.default_backend(),
+        max_batch=max_batch, chunk_runs=chunk_runs, chunks=chunks,
+        compile_seconds=compile_seconds, train_seconds=train_seconds, configs=tuple(configs),
+        notes=tuple(notes))
+
+
+def _stats(activation, optimizer, lr, seeds, out: RunsOutput, threshold) -> ConfigStats:
+    n = len(seeds)
+    k = int(out.success.sum())
+    # A diverged run (nan or inf loss) is the worst loss there is, not a missing value.
+    loss = np.where(np.isfinite(out.final_loss), out.final_loss, np.inf).astype(np.float64)
+    q25, q50, q75 = (float(v) for v in np.quantile(loss, [0.25, 0.5, 0.75]))
+    # Over the successful runs only: near a loss minimum with logits at rounding
+    # noise (a linear net on XOR) the training accuracy can touch the threshold
+    # by chance, and such a touch is no sign of learning.
+    reached = out.first_step[out.success & (out.first_step >= 0)]
+    score = np.where(np.isnan(out.score), -np.inf, out.score).astype(np.float64)
+    return ConfigStats(
+        activation=activation, optimizer=optimizer, lr=float(lr), seeds=n, successes=k,
+        success_rate=k / n, ci95=wilson_interval(k, n),
+        final_loss_median=q50, final_loss_quartiles=(q25, q75),
+        final_loss_iqr=(q75 - q25) if math.isfinite(q75 - q25) else math.inf,
+        accuracy_median=float(np.median(score)),
+        median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
+        diverged=int((~np.isfinite(out.final_loss)).sum()),
+        failed_seeds=tuple(int(s) for s in seeds[~out.success]))
+
+
+# --- the compiled programs --------------------------------------------------------------
+
+
+def _put(value, sharding):
+    """A global array from a host value that every process holds in full."""
+    value = np.asarray(value)
+    return jax.make_array_from_callback(value.shape, sharding, lambda idx: value[idx])
+
+
+_PROGRAMS: dict = {}
+
+
+def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
+    """(init, chunk, final), compiled for these shapes; -> (programs, seconds)."""
+    sig = (config, tuple(mesh.devices.flat), data_avals, test_avals, runs, C, threshold)
+    if sig in _PROGRAMS:
+        return _PROGRAMS[sig], 0.0
+    t0 = time.perf_counter()
+    r = core.make_run(config)
+    dtype = jnp.dtype(config.dtype)
+    thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
+    sharded = NamedSharding(mesh, PartitionSpec(RUNS))
+    replicated = NamedSharding(mesh, PartitionSpec())
+
+    def init_one(seed, data):
+        return r.init(jax.random.key(seed), data)
+
+    def chunk_one(state, first, lr, data, total, offset):
+        state, (_, score) = r.steps(state, lr, data, total, length=C)
+        hit = score >= thr  # score[i]: after offset + i steps
+        at = (offset + jnp.argmax(hit)).astype(jnp.int32)
+        first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
+        return state, first
+
+    def final_one(state, first, data, test, total):
+        loss, score = r.evaluate(state.params, *data)
+        first = jnp.where((first < 0) & (score >= thr), total, first)
+        if test is not None:
+            _, score = r.evaluate(state.params, *test)
+        return loss, score, score >= thr, first
+
+    seeds = jax.ShapeDtypeStruct((runs,), jnp.int64, sharding=sharded)
+    lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
+    first = jax.ShapeDtypeStruct((runs,), jnp.int32, sharding=sharded)
+    scalar = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
+    spec = lambda avals: None if avals is None else tuple(  # noqa: E731
+        jax.ShapeDtypeStruct(shape, dt, sharding=replicated) for shape, dt in avals)
+    data, test = spec(data_avals), spec(test_avals)
+
+    # shard_map, not the automatic partitioner: each device runs exactly the
+    # program one device would run on its share of the runs, so the numbers
+    # are bitwise those of a single-device run, for any device count.
+    runs_, same = PartitionSpec(RUNS), PartitionSpec()
+
+    def per_device(fn, in_axes, in_specs):
+        return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
+                             out_specs=runs_, check_vma=False)
+
+    init_c = jax.jit(per_device(init_one, (0, None), (runs_, same)),
+                     out_shardings=sharded).lower(seeds, data).compile()
+    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
+                         jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
+    chunk_c = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
+                      out_shardings=sharded, donate_argnums=(0, 1)).lower(
+        state, first, lrs, data, scalar, scalar).compile()
+    # Replicated out: every process (every host) ends with all the per-run numbers.
+    final_c = jax.jit(per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
+                      out_shardings=replicated).lower(state, first, data, test, scalar).compile()
+    programs = (init_c, chunk_c, final_c)
+    _PROGRAMS[sig] = programs
+    return programs, time.perf_counter() - t0
+
+
+def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
+    """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
+    data = core.prepare_data(ds.x_train, ds.y_train, config)
+    test = core.prepare_data(ds.x_test, ds.y_test, config) if ds.has_test else None
+    avals = lambda d: None if d is None else tuple((a.shape, a.dtype) for a in d)  # noqa: E731
+    (init_c, chunk_c, final_c), t_compile = _programs(
+        config, mesh, avals(data), avals(test), chunk_runs, C, threshold)
+    sharded = NamedSharding(mesh, PartitionSpec(RUNS))
+    replicated = NamedSharding(mesh, PartitionSpec())
+    data = tuple(_put(a, replicated) for a in data)
+    test = None if test is None else tuple(_put(a, replicated) for a in test)
+    total = _put(np.int32(config.steps), replicated)
+    dtype = np.dtype(config.dtype) if config.dtype != "bfloat16" else jnp.bfloat16
+
+    n = grid_seed.size
+    parts = []
+    t0 = time.perf_counter()
+    for start in range(0, n, chunk_runs):
+        stop = min(start + chunk_runs, n)
+        pad = chunk_runs - (stop - start)
+        # Padding repeats the last run: a valid run whose numbers are dropped.
+        seeds = np.concatenate([grid_seed[start:stop], np.repeat(grid_seed[stop - 1], pad)])
+        lrs = np.concatenate([grid_lr[start:stop], np.repeat(grid_lr[stop - 1], pad)]).astype(dtype)
+        state = init_c(_put(seeds, sharded), data)
+        first = _put(np.full(chunk_runs, -1, np.int32), sharded)
+        lrs = _put(lrs, sharded)
+        for offset in range(0, config.steps, C):
+            state, first = chunk_c(state, first, lrs, data, total, _put(np.int32(offset), replicated))
+            jax.block_until_ready(first)
+            tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
+        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
+                                       final_c(state, first, data, test, total))
+        parts.append((loss, score, success, first))
+    out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
+    return out, t_compile, time.perf_counter() - t0
