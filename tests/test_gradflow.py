@@ -188,12 +188,13 @@ def _numpy_affine(params):
 
 @pytest.mark.parametrize("dtype, bias_std", [("float32", 0.0), ("float32", 0.3), ("float64", 0.3)])
 def test_linear_collapse_is_rounding_only(dtype, bias_std):
-    (flow,) = gradflow.gradient_flow([activations.get("linear")], depth=8, width=16, batch=32,
-                                     bias_std=bias_std, seed=3, dtype=dtype)
+    acts = [activations.get(n) for n in DEPTH_NAMES]  # the program the fixture compiled
+    flow = gradflow.gradient_flow(acts, depth=10, bias_std=bias_std, seed=3, dtype=dtype)[-1]
+    assert flow.activation == "linear"
     eps = np.finfo(dtype).eps
     c = flow.collapse
     assert c is not None and c.max_rel_error <= 64 * eps and c.eps_units <= 64
-    params, x, _ = gradflow.sample_network(seed=3, depth=8, width=16, batch=32, init=Init("glorot"),
+    params, x, _ = gradflow.sample_network(seed=3, depth=10, width=64, batch=128, init=Init("glorot"),
                                            bias_std=bias_std, dtype=dtype)
     w_total, b_total = _numpy_affine(params)
     y_affine = np.asarray(x, np.float64) @ w_total + b_total
@@ -211,10 +212,11 @@ def test_collapse_only_for_affine_activations():
 
 
 def test_a_bad_init_explodes():
-    flows = gradflow.gradient_flow([activations.get("relu"), activations.get("tanh")], depth=10,
-                                   init="normal:1")
-    assert [f.init for f in flows] == ["normal:1", "normal:1"]
-    assert [f.verdict for f in flows] == ["exploding", "exploding"]
+    acts = [activations.get(n) for n in DEPTH_NAMES]
+    flows = {f.activation: f for f in gradflow.gradient_flow(acts, depth=10, init="normal:1")}
+    assert {f.init for f in flows.values()} == {"normal:1"}
+    for name in ("relu", "tanh", "linear"):
+        assert flows[name].verdict == "exploding"
 
 
 @pytest.mark.parametrize("kw, match", [

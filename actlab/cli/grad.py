@@ -79,7 +79,8 @@ def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repea
     Examples:
       actlab grad sigmoid relu --at 0,2,5,40
       actlab grad sigmoid relu tanh linear --depth 10
-      actlab grad tanh --cost --widths 8,16,32,64
+      actlab grad relu tanh --depth 10 --init normal:1
+      actlab grad tanh --cost
     """
     if at is not None and (depth is not None or cost):
         raise ActlabError("--at gives the pointwise table; it does not go with --depth or --cost")
@@ -98,11 +99,11 @@ def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repea
         from actlab.render import check_save_path
 
         save_path = check_save_path(save, overwrite=overwrite)
+
+    jax = init_jax()
     acts = _activations(names or ("tanh",), parse_params(params))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
-
-    jax = init_jax()
     from actlab import gradflow
     from actlab.render import grad as render
 
@@ -128,10 +129,22 @@ def _whole(value: float, what: str) -> bool:
     return True
 
 
+def _split(text: str) -> list[str]:
+    try:  # commas inside a formula's parentheses do not split it
+        from actlab.expr import split_top_level
+    except ImportError:
+        return parse_names(text, "activation name")
+    items = split_top_level(text)
+    if not text.strip() or any(not item for item in items):
+        raise ActlabError(f"bad activation list {text!r}: expected names separated by commas, e.g. relu,tanh")
+    return items
+
+
 def _activations(names, params):
-    """Activations for NAME arguments (each may be a comma list); each --param
-    goes to the activations that have it, and must fit at least one."""
-    flat = [n for name in names for n in parse_names(name, "activation name")]
+    """Activations for NAME arguments (each may be a comma list, and a name may be
+    a formula such as "x*tanh(softplus(x))"); each --param goes to the
+    activations that have it, and must fit at least one."""
+    flat = [n for name in names for n in _split(name)]
     plain = [resolve_activation(n) for n in flat]
     for key in params:
         if not any(key in act.params for act in plain):

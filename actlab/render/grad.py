@@ -57,7 +57,9 @@ def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
 
     console = stdout_console()
     for t in tables:
-        table = Table(title=f"{_label(t.activation, t.params)}: {t.formula}   ({t.dtype})",
+        label = _label(t.activation, t.params)
+        same = t.formula.replace(" ", "") == t.activation.replace(" ", "")
+        table = Table(title=f"{label}{'' if same or not t.formula else ': ' + t.formula}   ({t.dtype})",
                       box=box.SIMPLE_HEAD, title_justify="left")
         for col in ("x", "f(x)", "f'(x)", "finite diff", "step h", "|difference|", "FD error bound"):
             table.add_column(col, justify="right")
