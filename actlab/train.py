@@ -23,7 +23,7 @@ class ids (binary / multi-class: shape (n,)), int32 0/1 (multi-label: (n, L))
 or floats (regression: (n, outputs)); ``prepare_data`` casts a ``Dataset``.
 
 Lower-level pieces, for a driver that wants progress (``train`` uses them):
-``r.init(key, data) -> TrainState`` (data sets the output bias of regression nets to the target mean); ``r.steps(state, lr, data, total, length=C)``
+``r.init(key, data) -> TrainState`` (for regression, data sets the output bias to the target mean); ``r.steps(state, lr, data, total, length=C)``
 runs C scan steps and leaves the state unchanged after step ``total`` (so one
 compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
 (loss, score)``; ``r.predict(params, x)`` gives the output layer's values
@@ -305,11 +305,12 @@ def make_run(config: TrainConfig) -> Run:
         k_init, k_batch = jax.random.split(key)
         params = model.init_mlp(key=k_init, sizes=list(config.sizes), init=config.init, dtype=dtype)
         if task not in CLASSIFICATION:
-            # Output bias at the target mean: the net starts at the best constant,
-            # and a ReLU output starts alive on every example (a bias at 0
-            # leaves about half of them at 0, where its gradient is 0 for good).
+            # Start near the best constant: output bias at the target mean, last
+            # weights scaled by 0.1. A ReLU output then starts alive on every
+            # example; with a bias at 0 (or large last weights) a part of the
+            # input range starts at z < 0, where its gradient is 0 for good.
             w, _ = params[-1]
-            params[-1] = (w, jnp.mean(data[1], 0).astype(dtype))
+            params[-1] = (0.1 * w, jnp.mean(data[1], 0).astype(dtype))
         opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, dtype), l2=config.l2).init(params)
         return TrainState(params, opt_state, k_batch, jnp.zeros((), jnp.int32))
 
