@@ -6,25 +6,33 @@ rates and shards over devices::
 
     config = TrainConfig(task="binary", sizes=(2, 8, 1), activation=activations.get("tanh"),
                          optimizer="adam", output="sigmoid", loss="bce", steps=2000)
-    r = make_run(config)                     # cached: one config -> one set of functions
-    out = r.run(key, lr, (x, y))             # -> RunOutput, all jax arrays
-    out.loss                                 # (steps,)  training loss before each update
-    out.score                                # (steps,)  accuracy (or R^2) before each update
-    out.final_loss, out.final_score          # after the last update, on (x, y)
-    out.params                               # [(W, b), ...]
+    r = make_run(config)                   # cached: one config -> one set of functions
+    data = prepare_data(ds.x_train, ds.y_train, config)   # (x, y) in the right dtypes
+    out = r.run(key, lr, data)             # -> RunOutput, all jax arrays
+    out.loss[t], out.score[t]              # (steps,): loss and accuracy (R^2 for regression)
+                                           #   of the batch at step t, i.e. of the params
+                                           #   after t updates (t = 0 is the initial net)
+    out.final_loss, out.final_score        # after all `steps` updates, on the whole data
+    out.params                             # [(W, b), ...]
 
-    many = jax.jit(jax.vmap(r.run, in_axes=(0, 0, None)))(keys, lrs, (x, y))  # runs axis first
+    run_many = jax.jit(jax.vmap(r.run, in_axes=(0, 0, None)))   # runs axis first
+    many = run_many(jax.random.split(jax.random.key(0), 1024), lrs, data)
+    many.final_score                       # (1024,)
 
-Nothing in ``run`` is Python-side state: the loop is a ``lax.scan``, the
+Nothing in ``run`` is Python-side state: the loop is a ``lax.scan``; the
 optimizer is rebuilt from the traced ``lr`` (its state's structure does not
-depend on it), mini-batches are drawn from the key, and ``key`` alone decides
-the initial weights (and the mini-batches). ``x`` has the config's float dtype; ``y`` holds int32
-class ids (binary / multi-class: shape (n,)), int32 0/1 (multi-label: (n, L))
-or floats (regression: (n, outputs)); ``prepare_data`` casts a ``Dataset``.
+depend on it); ``key`` alone decides the initial weights and the mini-batches.
+``lr`` is cast to the config's dtype. ``x`` has the config's float dtype;
+``y`` holds int32 class ids (binary / multi-class: shape (n,)), int32 0/1
+(multi-label: (n, L)) or floats (regression: (n, outputs)). Data generation is
+deterministic in its own seed (``actlab.data``, numpy), so many runs can share
+one dataset. ``choose_head(task, n_outputs)`` gives the output layer and loss
+by the task rules; ``trace_count()`` counts traces of the training loop.
 
 Lower-level pieces, for a driver that wants progress (``train`` uses them):
-``r.init(key, data) -> TrainState`` (for regression, data sets the output bias to the target mean); ``r.steps(state, lr, data, total, length=C)``
-runs C scan steps and leaves the state unchanged after step ``total`` (so one
+``r.init(key, data) -> TrainState`` (for regression, data sets the output
+bias to the target mean); ``r.steps(state, lr, data, total, length=C)`` runs C
+scan steps and leaves the state unchanged after step ``total`` (so one
 compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
 (loss, score)``; ``r.predict(params, x)`` gives the output layer's values
 (probabilities for sigmoid/softmax).
@@ -33,8 +41,8 @@ compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
 it compiles ahead of time (timed apart from training), runs in chunks with a
 progress callback, and returns a ``TrainResult``. Compiled programs are kept
 per configuration and shapes, so a second run with the same shapes compiles
-nothing (``trace_count()`` counts traces); across processes jax's persistent
-compilation cache (turned on by the CLI) does the same.
+nothing; across processes jax's persistent compilation cache (turned on by
+the CLI's ``init_jax``) does the same.
 """
 
 from __future__ import annotations
