@@ -166,7 +166,18 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[
         raise ActlabError("no activation given")
     if len(xs) == 0:
         raise ActlabError("no points given")
-    x = jnp.asarray(np.asarray(xs, np.float64), dtype)
+    xs64 = np.asarray(xs, np.float64)
+    if not np.all(np.isfinite(xs64)):
+        bad = next(v for v in xs64 if not np.isfinite(v))
+        raise ActlabError(f"bad point {bad}: a derivative table needs finite numbers")
+    largest = float(jnp.finfo(dtype).max)
+    # x +- 2h must stay finite too: the step is about eps^(1/3) |x|.
+    reach = np.abs(xs64) * (1 + 2.5 * float(jnp.finfo(dtype).eps) ** (1 / 3))
+    if np.any(reach > largest):
+        bad = next(v for v, r in zip(xs64, reach) if r > largest)
+        raise ActlabError(f"bad point {bad:g}: x and its finite-difference steps must fit in "
+                          f"{dtype.name} (largest {largest:g})")
+    x = jnp.asarray(xs64, dtype)
     h = fd_step(x, dtype)
     out = jax.device_get(_pointwise_program(acts, dtype.name)(x, h))
     xs_d = np.asarray(x.astype(jnp.float64))
@@ -272,15 +283,19 @@ class GradFlow:
     collapse: Collapse | None
 
 
-def verdict(ratio: float, signal_ratio: float = 1.0) -> str:
+def verdict(ratio: float, signal_ratio: float = 1.0, *, finite: bool = True) -> str:
     """"vanishing", "exploding" or "healthy" from the first/last ratios.
 
     The weight-gradient ratio decides; the backpropagated signal also counts,
     since with a large init ReLU layers grow forward and backward alike and the
-    weight gradients keep their ratio while every number blows up.
+    weight gradients keep their ratio while every number blows up. "overflow"
+    when the numbers left the dtype's range (``finite`` False, or a ratio inf
+    or nan); "dead" when no gradient reaches the last hidden layer at all.
     """
-    if not (math.isfinite(ratio) and math.isfinite(signal_ratio)) or ratio == 0:
-        return "overflow" if not (math.isnan(ratio) or ratio == 0) else "degenerate"
+    if not finite or math.isinf(ratio) or math.isinf(signal_ratio):
+        return "overflow"
+    if math.isnan(ratio) or math.isnan(signal_ratio):
+        return "dead"  # 0 / 0: no gradient anywhere
     if ratio < VANISHING or signal_ratio < VANISHING:
         return "vanishing"
     if ratio > EXPLODING or signal_ratio > EXPLODING:
@@ -490,7 +505,9 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
             activation=_label(act), params=dict(act.params), init=_init_name(init_), depth=depth,
             width=width, batch=batch, dtype=dtype.name, loss=float(o["loss"]), layers=layers,
             output_grad_norm=float(o["output_grad_norm"]), ratio=ratio, factor_per_layer=factor,
-            signal_ratio=signal_ratio, verdict=verdict(ratio, signal_ratio), collapse=collapse,
+            signal_ratio=signal_ratio, collapse=collapse,
+            verdict=verdict(ratio, signal_ratio, finite=all(
+                math.isfinite(v) for layer in layers for v in (layer.grad_norm, layer.signal_norm))),
         ))
     return tuple(results)
 

@@ -235,6 +235,14 @@ def test_verdict_thresholds():
     assert gradflow.verdict(1e3) == "exploding"
     assert gradflow.verdict(0.5, signal_ratio=1e4) == "exploding"
     assert gradflow.verdict(math.inf) == "overflow"
+    assert gradflow.verdict(0.5, finite=False) == "overflow"
+    assert gradflow.verdict(math.nan, math.nan) == "dead"
+
+
+def test_overflow_in_float16_is_named():
+    (flow,) = gradflow.gradient_flow([activations.get("relu")], depth=30, width=16, batch=8,
+                                     init="normal:3", dtype="float16")
+    assert flow.verdict == "overflow"
 
 
 # --- CLI -------------------------------------------------------------------------------------
@@ -334,6 +342,8 @@ def test_cli_cost_table(runner, cost_json, tmp_path):
     (["grad", "tanh", "--depth", "3", "--width", "0"], ["--width"]),
     (["grad", "tanh", "--at", "1,x"], ["--at", "'x'"]),
     (["grad", "tanh", "--at", ""], ["--at"]),
+    (["grad", "tanh", "--at", "0,inf"], ["inf", "finite"]),
+    (["grad", "tanh", "--at", "1e6", "--dtype", "float16"], ["float16"]),
     (["grad", "tanh", "--depth", "3", "--init", "xavier"], ["xavier"]),
     (["grad", "tanh", "--depth", "3", "--init", "normal:abc"], ["normal"]),
     (["grad", "tanh", "--depth", "3", "--at", "1"], ["--at"]),

@@ -16,7 +16,7 @@ from actlab.render import (
 )
 
 VERDICT_STYLE = {"healthy": "green", "vanishing": "red", "exploding": "red",
-                 "overflow": "red", "degenerate": "yellow"}
+                 "overflow": "red", "dead": "red"}
 
 
 def progress(message: str) -> None:
