@@ -102,13 +102,16 @@ def summary_table(result):
     t.add_row("final loss (train)", render.fmt(result.final_loss))
     if result.test_loss is not None:
         t.add_row("test loss", render.fmt(result.test_loss))
-    if result.accuracy is not None:
-        per = " (per label)" if result.task == "multi-label" else ""
-        t.add_row("train accuracy" + per, f"{result.train_accuracy:.4f}")
-        t.add_row(("test accuracy" if result.n_test else "accuracy") + per, f"{result.accuracy:.4f}")
+    classify = result.accuracy is not None
+    name, train_v, test_v = (("accuracy", result.train_accuracy, result.accuracy) if classify
+                             else ("R^2", result.train_r2, result.r2))
+    if classify and result.task == "multi-label":
+        name += " (per label)"
+    if result.n_test:
+        t.add_row(f"train {name}", f"{train_v:.4f}")
+        t.add_row(f"test {name}", f"{test_v:.4f}")
     else:
-        t.add_row("train R^2", f"{result.train_r2:.4f}")
-        t.add_row("test R^2" if result.n_test else "R^2", f"{result.r2:.4f}")
+        t.add_row(f"{name} (no test split)", f"{train_v:.4f}")
     t.add_row("training seconds", f"{result.train_seconds:.3f}")
     t.add_row("compile seconds", f"{result.compile_seconds:.3f}" + (" (cached)" if result.compile_seconds == 0 else ""))
     t.add_row("backend", result.backend)
