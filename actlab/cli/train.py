@@ -44,29 +44,41 @@ def _positive(name, value, *, allow_zero=False):
 
 @click.command("train")
 @click.argument("dataset", required=False, metavar="[DATASET]")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), help="Train on a CSV file (a header row, numeric columns) instead of a generated set.")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False),
+              help="Train on a CSV file (a header row, numeric columns) instead of a generated set.")
 @click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2.")
 @click.option("--task", help="Override the inferred task: " + ", ".join(TASK_NAMES) + ".")
 @click.option("--samples", type=int, help="Points to generate (train + test); default per dataset.")
-@click.option("--noise", type=float, help="Noise level of the generated set (a standard deviation); default per dataset.")
+@click.option("--noise", type=float,
+              help="Noise level of the generated set (a standard deviation); default per dataset.")
 @click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs.")
-@click.option("--test-frac", type=float, default=0.25, show_default=True, help="Fraction held out for testing (the four-point gates have no split).")
+@click.option("--test-frac", type=float, default=0.25, show_default=True,
+              help="Fraction held out for testing (the four-point gates have no split).")
 @click.option("--data-seed", type=int, help="Seed of the data and the split (default: --seed).")
-@click.option("--no-standardize", is_flag=True, help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows).")
+@click.option("--no-standardize", is_flag=True,
+              help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows).")
 @click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset.")
-@click.option("--act", default="relu", show_default=True, help="Hidden activation: any name of `actlab list`.")
+@click.option("--act", default="relu", show_default=True,
+              help="Hidden activation: any name of `actlab list`.")
 @param_option
-@click.option("--init", "init_name", default="auto", show_default=True, help="Weight init: auto, he, glorot, lecun or normal:STD.")
-@click.option("--out", "output", help="Override the output layer: sigmoid, softmax, linear or relu (default: by the task rules).")
-@click.option("--loss", help="Override the loss: bce, ce, mse, bce-probs or ce-probs (default: by the task rules).")
-@click.option("--opt", "optimizer", default="adam", show_default=True, help="Optimizer: " + ", ".join(OPTIMIZER_NAMES) + ".")
-@click.option("--lr", type=float, help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
+@click.option("--init", "init_name", default="auto", show_default=True,
+              help="Weight init: auto, he, glorot, lecun or normal:STD.")
+@click.option("--out", "output",
+              help="Override the output layer: sigmoid, softmax, linear or relu (default: by the task rules).")
+@click.option("--loss",
+              help="Override the loss: bce, ce, mse, bce-probs or ce-probs (default: by the task rules).")
+@click.option("--opt", "optimizer", default="adam", show_default=True,
+              help="Optimizer: " + ", ".join(OPTIMIZER_NAMES) + ".")
+@click.option("--lr", type=float,
+              help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
 @click.option("--steps", type=int, help="Optimizer steps; default per dataset.")
 @click.option("--batch", type=int, help="Mini-batch size (default: the full batch).")
-@click.option("--l2", type=float, default=0.0, show_default=True, help="L2 penalty (l2/2)*||W||^2 on the weights.")
+@click.option("--l2", type=float, default=0.0, show_default=True,
+              help="L2 penalty (l2/2)*||W||^2 on the weights.")
 @dtype_option(help="Floating-point type of parameters and data.")
 @seed_option
-@click.option("--save", "save_dir", type=click.Path(file_okay=False), help="Write params.npz, history.csv, result.json and figure.png into this folder.")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False),
+              help="Write params.npz, history.csv, result.json and figure.png into this folder.")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @json_option
