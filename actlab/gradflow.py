@@ -273,6 +273,8 @@ class GradFlow:
     width: int
     batch: int
     dtype: str
+    seed: int
+    bias_std: float
     loss: float
     layers: tuple[LayerFlow, ...]
     output_grad_norm: float
@@ -503,7 +505,8 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
             collapse = Collapse(abs_err, scale, rel, rel / eps)
         results.append(GradFlow(
             activation=_label(act), params=dict(act.params), init=_init_name(init_), depth=depth,
-            width=width, batch=batch, dtype=dtype.name, loss=float(o["loss"]), layers=layers,
+            width=width, batch=batch, dtype=dtype.name, seed=seed, bias_std=float(bias_std),
+            loss=float(o["loss"]), layers=layers,
             output_grad_norm=float(o["output_grad_norm"]), ratio=ratio, factor_per_layer=factor,
             signal_ratio=signal_ratio, collapse=collapse,
             verdict=verdict(ratio, signal_ratio, finite=all(

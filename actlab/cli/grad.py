@@ -24,27 +24,27 @@ DEFAULT_WIDTHS = "8,16,32,64,128"
 
 
 @click.command("grad")
-@click.argument("names", nargs=-1, metavar="NAME...")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--at", "at", default=None, metavar="X,X,...",
               help=f"Points for the derivative table (default {DEFAULT_AT}).")
 @click.option("--depth", type=click.IntRange(min=1), default=None, metavar="L",
               help="Gradient flow through a random MLP of L hidden layers (with --cost: "
                    "hidden layers of the timed networks, default 2).")
-@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True, metavar="W",
               help="Units per hidden layer (and input features) for --depth.")
 @click.option("--init", "init", default="auto", show_default=True, metavar="INIT",
               help="Weight init for --depth: auto (He for the ReLU family, Glorot otherwise), "
                    "he, glorot, lecun, or normal:STD.")
-@click.option("--batch", type=click.IntRange(min=1), default=None,
+@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
               help="Examples in the loss (default 128 for --depth, 16 for --cost).")
-@click.option("--bias-std", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--bias-std", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="STD",
               help="Draw biases from N(0, STD^2) for --depth; 0 starts them at 0.")
 @click.option("--cost", is_flag=True,
               help="Time reverse mode (jax.grad), forward mode (jax.jacfwd) and finite "
                    "differences as the parameter count grows.")
 @click.option("--widths", default=DEFAULT_WIDTHS, show_default=True, metavar="W,W,...",
               help="Hidden widths of the networks timed by --cost.")
-@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
               help="Timed measurements per method and size for --cost (the fastest is shown).")
 @click.option("--chart/--no-chart", default=True, show_default=True,
               help="Draw the terminal chart (--depth, --cost).")
@@ -58,6 +58,9 @@ DEFAULT_WIDTHS = "8,16,32,64,128"
 def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repeats, chart, save,
              overwrite, params, seed, dtype, as_json):
     """Derivatives, gradient checking and gradient flow through depth.
+
+    NAME is a registered activation (see actlab list) or a formula in x, e.g.
+    "x*tanh(softplus(x))"; give several, or a comma list.
 
     Pointwise (the default): f(x) and f'(x) from the registry beside a central
     finite difference (f(x+h) - f(x-h)) / 2h with a step h = eps^(1/3) max(1, |x|)
