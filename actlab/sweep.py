@@ -33,7 +33,9 @@ full (replicated) results.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -221,8 +223,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     total = sum(math.ceil(len(lr_table[o]) * seeds / chunk_runs) for _, o in pairs) * step_chunks
     done = 0
 
-    configs: list[ConfigStats] = []
-    compile_seconds = train_seconds = 0.0
+    jobs = []
     for act in activations:
         for opt in optimizers:
             name = getattr(act, "name", str(act))
@@ -230,26 +231,39 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
                 task=ds.task, sizes=sizes, activation=act, optimizer=opt, output=head.output,
                 loss=head.loss, steps=steps, batch=batch, l2=l2,
                 init=model.parse_init(init, name), dtype=dtype)
-            lr_values = lr_table[opt]
-            grid_lr = np.repeat(np.asarray(lr_values, np.float64), seeds)
-            grid_seed = np.tile(np.arange(seed, seed + seeds, dtype=np.int64), len(lr_values))
+            jobs.append((name, opt, config))
 
-            def tick(what, name=name, opt=opt):
-                nonlocal done
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"{name} / {opt}{what}")
+    # Compiling is most of the cost of a small sweep: the programs of all pairs
+    # compile at once, in threads (XLA compiles without holding the GIL).
+    if progress is not None:
+        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
+                      jobs))
+    compile_seconds = time.perf_counter() - t0
 
+    configs: list[ConfigStats] = []
+    train_seconds = 0.0
+    for name, opt, config in jobs:
+        lr_values = lr_table[opt]
+        grid_lr = np.repeat(np.asarray(lr_values, np.float64), seeds)
+        grid_seed = np.tile(np.arange(seed, seed + seeds, dtype=np.int64), len(lr_values))
+
+        def tick(what, name=name, opt=opt):
+            nonlocal done
+            done += 1
             if progress is not None:
-                progress(done, total, f"{name} / {opt}: compiling")
-            out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
-                                                chunk_runs, C, tick)
-            compile_seconds += t_compile
-            train_seconds += t_train
-            for i, lr in enumerate(lr_values):
-                part = slice(i * seeds, (i + 1) * seeds)
-                configs.append(_stats(name, opt, lr, grid_seed[part],
-                                      RunsOutput(*(a[part] for a in out)), threshold))
+                progress(done, total, f"{name} / {opt}{what}")
+
+        out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
+                                            chunk_runs, C, tick)
+        compile_seconds += t_compile
+        train_seconds += t_train
+        for i, lr in enumerate(lr_values):
+            part = slice(i * seeds, (i + 1) * seeds)
+            configs.append(_stats(name, opt, lr, grid_seed[part],
+                                  RunsOutput(*(a[part] for a in out)), threshold))
 
     notes = []
     names = [getattr(a, "name", "") for a in activations]
@@ -361,13 +375,22 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
     return programs, time.perf_counter() - t0
 
 
-def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
-    """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
+def _host_data(config, ds):
     data = core.prepare_data(ds.x_train, ds.y_train, config)
     test = core.prepare_data(ds.x_test, ds.y_test, config) if ds.has_test else None
-    avals = lambda d: None if d is None else tuple((a.shape, a.dtype) for a in d)  # noqa: E731
+    return data, test
+
+
+def _avals(config, ds):
+    """(shape, dtype) of the training and test arrays: part of a program's signature."""
+    return tuple(None if d is None else tuple((a.shape, a.dtype) for a in d) for d in _host_data(config, ds))
+
+
+def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
+    """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
+    data, test = _host_data(config, ds)
     (init_c, chunk_c, final_c), t_compile = _programs(
-        config, mesh, avals(data), avals(test), chunk_runs, C, threshold)
+        config, mesh, *_avals(config, ds), chunk_runs, C, threshold)
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
     data = tuple(_put(a, replicated) for a in data)
