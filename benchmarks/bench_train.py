@@ -55,6 +55,7 @@ def bench_torch(steps, repeats):
     except ImportError:
         return None
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # 4-row tensors: threads only add contention
     x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
     y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
 
