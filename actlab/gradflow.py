@@ -599,14 +599,15 @@ def _time_compiled(compiled, theta, *, repeats: int, target_s: float = 0.02) -> 
     one least disturbed by other work on the machine.
     """
     value = jax.block_until_ready(compiled(theta, np.int32(1)))  # warm-up, and the value
-    k = 1
-    while True:
+    start = time.perf_counter()
+    jax.block_until_ready(compiled(theta, np.int32(1)))
+    elapsed, k = time.perf_counter() - start, 1
+    # A call slower than the target counts as a measurement; faster ones loop.
+    while elapsed < target_s and k < 1_000_000:
+        k = k * 4 if k > 1 or elapsed < target_s / 4 else k * 2
         start = time.perf_counter()
         jax.block_until_ready(compiled(theta, np.int32(k)))
         elapsed = time.perf_counter() - start
-        if elapsed >= target_s or k >= 1_000_000:
-            break
-        k *= 4
     times = [elapsed / k]
     for _ in range(repeats - 1):
         start = time.perf_counter()
@@ -615,7 +616,7 @@ def _time_compiled(compiled, theta, *, repeats: int, target_s: float = 0.02) -> 
     return float(np.min(times)), value
 
 
-def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64, 128), depth: int = 2,
+def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 2,
                   batch: int = 16, n_in: int = 8, repeats: int = 3, seed: int = 0,
                   dtype="float32", budget_s: float = 5.0, progress=None) -> CostResult:
     """Times one full gradient three ways for MLPs of growing parameter count P.

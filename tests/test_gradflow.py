@@ -332,7 +332,7 @@ def test_cli_cost_table(runner, cost_json, tmp_path):
     result = runner.invoke(cli, ["grad", "--cost", "--widths", "4,8", "--depth", "1", "--repeats", "1",
                                  "--save", str(out)])
     assert result.exit_code == 0, result.stderr
-    assert "finite diff" in result.stdout and "FD / reverse" in result.stdout
+    assert "finite diff" in result.stdout and "FD/rev" in result.stdout and "rev/pass" in result.stdout
     assert "P^k" in result.stdout and out.read_text().lstrip().startswith("<?xml")
 
 

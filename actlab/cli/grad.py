@@ -20,7 +20,7 @@ from actlab.cli.options import (
 from actlab.errors import ActlabError
 
 DEFAULT_AT = "-40,-5,-2,0,2,5,40"
-DEFAULT_WIDTHS = "8,16,32,64,128"
+DEFAULT_WIDTHS = "8,16,32,64"
 
 
 @click.command("grad")

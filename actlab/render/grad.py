@@ -218,15 +218,16 @@ def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, sav
     console = stdout_console()
     table = Table(
         title=(f"one full gradient, {result.activation} MLP {result.n_in} -> {result.depth} x width -> 1, "
-               f"batch {result.batch}, {result.dtype} (best of {result.repeats}; in brackets: "
-               "in units of one forward pass)"),
+               f"batch {result.batch}, {result.dtype}, best of {result.repeats}; "
+               "1 pass = the loss alone (one forward pass)"),
         box=box.SIMPLE_HEAD, title_justify="left")
-    for col in ("width", "P", "forward pass", "reverse", "jacfwd", "finite diff", "FD / reverse",
-                "FD error"):
+    for col in ("width", "P", "1 pass", "reverse", "jacfwd", "finite diff", "rev/pass",
+                "FD/pass", "FD/rev", "FD error"):
         table.add_column(col, justify="right")
     for r in result.rows:
         table.add_row(str(r.width), str(r.n_params), _seconds(r.loss_s),
-                      *(_with_passes(getattr(r, f"{m}_s"), r.loss_s) for m, _ in _METHODS),
+                      *(_seconds(getattr(r, f"{m}_s")) for m, _ in _METHODS),
+                      _times(r.reverse_s / r.loss_s), _times(r.finite_diff_s / r.loss_s),
                       _times(r.finite_diff_s / r.reverse_s), fmt(r.finite_diff_error, 2))
     console.print(table)
     if result.exponents:
@@ -235,17 +236,17 @@ def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, sav
             f"{label} k = {e[m]:.2f}" for m, label in (("loss", "forward pass"),) + _METHODS if m in e))
     console.print(
         "Backpropagation reuses each layer's intermediate results: a gradient costs a few forward "
-        "passes whatever P is (about N + P steps). Forward mode and finite differences need a pass "
-        "per parameter (about N x P), so their time over reverse mode grows like P. At small P fixed "
-        "per-step costs flatten every curve.", style="dim")
+        "passes whatever P is (about N + P steps). Finite differences take 2P forward passes and "
+        "forward mode one pass per parameter (about N x P), so their time over reverse mode grows "
+        "like P. At small P fixed per-step costs flatten every curve.", style="dim")
     if result.skipped:
         console.print(f"skipped: {'; '.join(result.skipped)}", style="yellow")
     if chart:
-        xs = [r.n_params for r in result.rows]
-        series = [(label, xs, [getattr(r, f"{m}_s") for r in result.rows])
+        xs = [_log10(r.n_params) for r in result.rows]
+        series = [(label, xs, [_log10(getattr(r, f"{m}_s")) for r in result.rows])
                   for m, label in (("loss", "forward pass"),) + _METHODS]
-        _print_chart(line_chart(series, title="seconds per gradient against P (log-log)",
-                                xlabel="parameters P", ylabel="seconds", xlog=True, ylog=True))
+        _print_chart(line_chart(series, title="log10 seconds per gradient against log10 P",
+                                xlabel="log10 P (parameters)", ylabel="log10 seconds"))
     if save is not None:
         stderr_console().print(f"[dim]wrote {save}[/dim]")
 
@@ -272,14 +273,10 @@ def _seconds(s: float) -> str:
     return f"{s:.3g} s"
 
 
-def _with_passes(s: float, unit: float) -> str:
-    if not math.isfinite(s):
-        return "skipped"
-    return f"{_seconds(s)} ({s / unit:.3g})" if unit > 0 else _seconds(s)
-
-
 def _times(x: float) -> str:
-    return f"x{x:.3g}" if math.isfinite(x) else "-"
+    if not math.isfinite(x):
+        return "-"
+    return f"x{x:.3g}" if x < 100 else f"x{x:,.0f}"
 
 
 def _save_cost(result, path) -> None:
