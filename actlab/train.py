@@ -442,6 +442,7 @@ class TrainResult(NamedTuple):
     points: tuple  # (x_train, y_train, x_test, y_test) as numpy, for pictures
     class_names: tuple
     notes: tuple
+    label_regions: tuple | None = None  # multi-label 2-D data: one binary Regions per label
 
 
 _COMPILED: dict = {}
@@ -534,6 +535,9 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
     if ds.n_features == 2 and config.task in ("binary", "multi-class"):
         regions = _regions(r, state.params, x_all, config, grid)
+    label_regions = None
+    if ds.n_features == 2 and config.task == "multi-label":
+        label_regions = _regions(r, state.params, x_all, config, grid, per_label=True)
     if ds.n_features == 1 and not classify:
         lo, hi = float(x_all.min()), float(x_all.max())
         xs = np.linspace(lo, hi, 201)
@@ -568,11 +572,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
         points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
                 ds.y_test if ds.has_test else None),
-        class_names=ds.target_names, notes=tuple(notes),
+        class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
     )
 
 
-def _regions(r: Run, params, x, config, n) -> Regions:
+def _regions(r: Run, params, x, config, n, per_label=False):
     lo, hi = x.min(0), x.max(0)
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
@@ -580,6 +584,9 @@ def _regions(r: Run, params, x, config, n) -> Regions:
     gx, gy = np.meshgrid(xs, ys)
     pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], 1), jnp.dtype(config.dtype))
     p = np.asarray(_jit_predict(config)(params, pts), np.float64)
+    if per_label:  # each label on (p > 0.5) or off, on its own
+        return tuple(Regions(xs, ys, (p[:, k] > 0.5).astype(np.int64).reshape(n, n), p[:, k].reshape(n, n))
+                     for k in range(p.shape[1]))
     if p.shape[1] == 1:
         prob = p[:, 0]
         cls = (prob > 0.5).astype(np.int64)

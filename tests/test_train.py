@@ -343,3 +343,10 @@ def test_cli_name_lists_match_the_core():
     assert list(cli_train.DATASET_NAMES) == data.names()
     assert list(cli_train.OPTIMIZER_NAMES) == optim.names()
     assert list(cli_train.TASK_NAMES) == list(data.TASKS)
+
+
+def test_multilabel_shows_one_picture_per_label(runner):
+    result = runner.invoke(cli, ["train", "multilabel", "--steps", "100"])
+    assert result.exit_code == 0, result.stderr
+    for name in ("right", "up", "near"):
+        assert f"label '{name}'" in result.stdout

@@ -81,6 +81,12 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
     if result.regions is not None and result.truth_table is None:
         console.print(decision_regions(result, color=render.color_enabled(),
                                        ansi=console.color_system in ("standard", "windows")))
+    if result.label_regions is not None:
+        for k, name in enumerate(result.class_names):
+            console.print(f"[bold]label {name!r}[/]: predicted on where P > 0.5", soft_wrap=True)
+            console.print(decision_regions(label_view(result, k), color=render.color_enabled(),
+                                           ansi=console.color_system in ("standard", "windows"),
+                                           height=12))
     if result.curve is not None:
         console.print(Text.from_ansi(fit_chart(result)))
 
@@ -137,6 +143,14 @@ def truth_table(result):
         t.add_row(f"{row.x1:g}", f"{row.x2:g}", str(row.target), f"{row.probability:.4f}",
                   str(row.predicted), "[green]ok[/]" if ok else "[red]wrong[/]")
     return t
+
+
+def label_view(result, k):
+    """A multi-label result seen as the binary problem of its label ``k``."""
+    x_tr, y_tr, x_te, y_te = result.points
+    name = result.class_names[k]
+    return result._replace(regions=result.label_regions[k], class_names=(f"not {name}", name),
+                           points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
 def decision_regions(result, *, width: int | None = None, height: int | None = None, color: bool = False,
@@ -322,8 +336,10 @@ def figure(result):
     """The loss curve, and the decision regions or the fitted curve beside it."""
     import numpy as np
 
+    labels = result.label_regions or ()
     second = result.regions is not None or result.curve is not None
-    fig, axes = render.new_figure(1, 2 if second else 1, figsize=(11 if second else 6, 4.5))
+    panels = 1 + int(second) + len(labels)
+    fig, axes = render.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
     axes = np.atleast_1d(axes)
     ax = axes[0]
     h = result.history
@@ -358,6 +374,14 @@ def figure(result):
         ax.legend()
         ax.set_title(f"{result.dataset}: fitted function")
         ax.set_xlabel("x")
+    for k, reg in enumerate(labels):
+        ax = axes[1 + k]
+        view = label_view(result, k)
+        ax.contourf(reg.xs, reg.ys, reg.prob, levels=np.linspace(0, 1, 21), cmap=_cmap2(), alpha=0.6)
+        xv, yv = view.points[0], view.points[1]
+        ax.scatter(xv[:, 0], xv[:, 1], c=yv, cmap=_cmap(2), vmin=0, vmax=1, s=12, edgecolors="k", linewidths=0.3)
+        ax.set_title(f"label {result.class_names[k]!r}: P(on)")
+        ax.set_xlabel("x1")
     fig.tight_layout()
     return fig
 
