@@ -443,6 +443,7 @@ class TrainResult(NamedTuple):
     class_names: tuple
     notes: tuple
     label_regions: tuple | None = None  # multi-label 2-D data: one binary Regions per label
+    activation_params: dict | None = None
 
 
 _COMPILED: dict = {}
@@ -573,6 +574,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
                 ds.y_test if ds.has_test else None),
         class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
+        activation_params=dict(getattr(config.activation, "params", {}) or {}),
     )
 
 

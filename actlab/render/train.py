@@ -46,7 +46,7 @@ def to_json(result, warnings=()) -> dict:
         "optimizer": result.optimizer, "steps": result.steps, "final_loss": result.final_loss,
         "accuracy": result.accuracy, "train_accuracy": result.train_accuracy,
         "train_seconds": result.train_seconds, "compile_seconds": result.compile_seconds,
-        "backend": result.backend, "lr": result.lr, "hidden": list(result.hidden),
+        "backend": result.backend, "activation_params": result.activation_params or {}, "lr": result.lr, "hidden": list(result.hidden),
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
         "train_r2": result.train_r2, "n_train": result.n_train, "n_test": result.n_test,
@@ -99,7 +99,10 @@ def summary_table(result):
     t.add_column("value", justify="right")
     net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
     t.add_row("task", result.task)
-    t.add_row("network", f"{net}, hidden {result.activation}, output {result.output}")
+    act = result.activation
+    if result.activation_params:
+        act += "(" + ", ".join(f"{k}={v:g}" for k, v in result.activation_params.items()) + ")"
+    t.add_row("network", f"{net}, hidden {act}, output {result.output}")
     t.add_row("loss function", LOSS_NAMES.get(result.loss, result.loss))
     t.add_row("optimizer", f"{result.optimizer}, lr {render.fmt(result.lr)}"
               + (f", batch {result.batch}" if result.batch else ", full batch"))
