@@ -149,13 +149,16 @@ def _pointwise_program(acts: tuple, dtype_name: str):
     return jax.jit(lambda x, h: tuple(one(act, x, h) for act in acts))
 
 
-def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[PointwiseTable, ...]:
+def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32",
+              step: float | None = None) -> tuple[PointwiseTable, ...]:
     """f(x), f'(x) and a central finite difference for each activation.
 
     Args:
       acts: ``Activation`` objects (from the registry).
       xs: the points.
       dtype: the floating-point type f is evaluated in.
+      step: a fixed step h instead of the dtype's rule (rounded the same way),
+        to watch truncation (h too large) and rounding (h too small) take over.
 
     Returns:
       One ``PointwiseTable`` per activation, in order.
@@ -178,7 +181,21 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[
         raise ActlabError(f"bad point {bad:g}: x and its finite-difference steps must fit in "
                           f"{dtype.name} (largest {largest:g})")
     x = jnp.asarray(xs64, dtype)
-    h = fd_step(x, dtype)
+    rule = STEP_RULE
+    if step is None:
+        h = fd_step(x, dtype)
+    else:
+        if not (math.isfinite(step) and step > 0):
+            raise ActlabError(f"bad step {step!r}: expected a positive number")
+        h = (x + jnp.asarray(step, dtype)) - x
+        lost = np.asarray(h == 0)
+        if lost.any():
+            bad = float(xs64[lost][0])
+            raise ActlabError(f"bad step {step:g}: at x = {bad:g} it is lost in {dtype.name} rounding "
+                              f"(the spacing there is {float(jnp.finfo(dtype).eps) * max(abs(bad), 1):.3g})")
+        if not bool(jnp.all(jnp.isfinite(x + 2 * h))):
+            raise ActlabError(f"bad step {step:g}: x + 2h overflows {dtype.name}")
+        rule = f"h = {step:g} as given, rounded so that x + h - x == h"
     out = jax.device_get(_pointwise_program(acts, dtype.name)(x, h))
     xs_d = np.asarray(x.astype(jnp.float64))
     hs = np.asarray(h.astype(jnp.float64))
@@ -209,7 +226,7 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32") -> tuple[
             ))
         tables.append(PointwiseTable(
             activation=_label(act), params=dict(act.params), formula=getattr(act, "formula", ""),
-            dtype=dtype.name, eps=float(jnp.finfo(dtype).eps), step_rule=STEP_RULE,
+            dtype=dtype.name, eps=float(jnp.finfo(dtype).eps), step_rule=rule,
             points=tuple(points)))
     return tuple(tables)
 

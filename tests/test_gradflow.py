@@ -100,6 +100,21 @@ def test_tail_derivative_below_finite_difference_resolution():
     assert left.finite_difference == pytest.approx(exact, rel=1e-2)  # no cancellation on the left
 
 
+def test_a_given_step_shows_truncation_and_rounding():
+    sigmoid = [activations.get("sigmoid")]
+    exact = _mp_derivative("sigmoid", 1.0)
+    errors = {}
+    for h in (1e-1, 1e-3, 1e-6):
+        (table,) = gradflow.pointwise(sigmoid, [1.0], dtype="float32", step=h)
+        p = table.points[0]
+        assert p.step == pytest.approx(h, rel=0.1) and "as given" in table.step_rule  # x + h rounds
+        errors[h] = abs(p.finite_difference - exact)
+        assert errors[h] <= p.tolerance  # the stated bound holds at any step
+    assert errors[1e-3] < errors[1e-1] and errors[1e-3] < errors[1e-6]  # the V: eps^(1/3) ~ 5e-3 wins
+    with pytest.raises(ActlabError, match="lost"):
+        gradflow.pointwise(sigmoid, [1.0], dtype="float32", step=1e-9)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_pointwise_low_precision_is_finite(dtype):
     (table,) = gradflow.pointwise([activations.get("tanh")], [-3.0, 0.0, 0.5, 3.0], dtype=dtype)
@@ -343,6 +358,8 @@ def test_cli_cost_table(runner, cost_json, tmp_path):
     (["grad", "tanh", "--at", "1,x"], ["--at", "'x'"]),
     (["grad", "tanh", "--at", ""], ["--at"]),
     (["grad", "tanh", "--at", "0,inf"], ["inf", "finite"]),
+    (["grad", "tanh", "--at", "1", "--step", "0"], ["step"]),
+    (["grad", "tanh", "--depth", "2", "--step", "0.1"], ["--step"]),
     (["grad", "tanh", "--at", "1e6", "--dtype", "float16"], ["float16"]),
     (["grad", "tanh", "--depth", "3", "--init", "xavier"], ["xavier"]),
     (["grad", "tanh", "--depth", "3", "--init", "normal:abc"], ["normal"]),

@@ -27,6 +27,9 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--at", "at", default=None, metavar="X,X,...",
               help=f"Points for the derivative table (default {DEFAULT_AT}).")
+@click.option("--step", "step", type=float, default=None, metavar="H",
+              help="A fixed finite-difference step for --at, instead of eps^(1/3) max(1, |x|): "
+                   "too large and truncation shows, too small and rounding does.")
 @click.option("--depth", type=click.IntRange(min=1), default=None, metavar="L",
               help="Gradient flow through a random MLP of L hidden layers (with --cost: "
                    "hidden layers of the timed networks, default 2).")
@@ -55,7 +58,7 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @seed_option
 @dtype_option(default="float32")
 @json_option
-def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repeats, chart, save,
+def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths, repeats, chart, save,
              overwrite, params, seed, dtype, as_json):
     """Derivatives, gradient checking and gradient flow through depth.
 
@@ -85,8 +88,9 @@ def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repea
       actlab grad relu tanh --depth 10 --init normal:1
       actlab grad tanh --cost
     """
-    if at is not None and (depth is not None or cost):
-        raise ActlabError("--at gives the pointwise table; it does not go with --depth or --cost")
+    for flag, value in (("--at", at), ("--step", step)):
+        if value is not None and (depth is not None or cost):
+            raise ActlabError(f"{flag} is for the pointwise table; it does not go with --depth or --cost")
     if not names and not cost:
         raise click.UsageError("give at least one activation NAME (e.g. actlab grad sigmoid), or --cost")
     mode = "cost" if cost else ("depth" if depth is not None else "pointwise")
@@ -112,7 +116,7 @@ def grad_cmd(names, at, depth, width, init, batch, bias_std, cost, widths, repea
 
     backend = jax.default_backend()
     if mode == "pointwise":
-        tables = gradflow.pointwise(acts, xs, dtype=dtype)
+        tables = gradflow.pointwise(acts, xs, dtype=dtype, step=step)
         render.pointwise(tables, backend=backend, as_json=as_json)
     elif mode == "depth":
         flows = gradflow.gradient_flow(acts, depth=depth, width=width, batch=batch or 128, init=init,
