@@ -7,6 +7,9 @@ set -euo pipefail
 # and sigmoid's tail at 40 (4.2e-18, below what a finite difference resolves).
 actlab grad sigmoid relu --at 0,2,5,40
 
+# A step far below eps^(1/3): rounding of f swamps the finite difference.
+actlab grad sigmoid --at 1 --step 1e-6
+
 # The same check as JSON, two activations, one parameter (alpha goes to leaky_relu).
 actlab grad tanh leaky_relu --at -3,0.5 --param alpha=0.2 --json
 
