@@ -24,6 +24,8 @@ LOSS_NAMES = {
     "bce-probs": "binary cross-entropy on probabilities",
     "ce-probs": "cross-entropy on probabilities",
 }
+SHORT_LOSS = {"bce": "binary CE", "ce": "CE", "mse": "MSE", "bce-probs": "binary CE (probs)",
+              "ce-probs": "CE (probs)"}
 # Class colours: strong for points, and a dark background shade for the regions.
 POINT_COLORS = ["#5fa8ff", "#ffa54f", "#5fff8f", "#ff6fe8", "#5ff0ff", "#ff5f5f", "#f0ff5f",
                 "#b08fff", "#c0c0c0", "#8fffd0"]
@@ -417,14 +419,29 @@ def show_advice(rules, *, as_json=False) -> None:
     from rich.table import Table
 
     console = render.stdout_console()
+    if len(rows) == 1:
+        r = rows[0]
+        t = Table(title=f"actlab advise {r['task']}", header_style="bold")
+        t.add_column("choice")
+        t.add_column("advice")
+        t.add_row("output activation", f"{r['output']}: {r['why']}")
+        t.add_row("loss", LOSS_NAMES[r["loss"]].replace(" (from logits)", ""))
+        t.add_row("from_logits", "yes: give the loss the logits z, not probabilities" if r["from_logits"]
+                  else "- (no squashing output)")
+        t.add_row("hidden layers", r["hidden"])
+        t.add_row("try", r["command"])
+        t.add_row("your data", r["csv_command"])
+        console.print(t)
+        return
     t = Table(title="output layer and loss by task", header_style="bold")
-    for name in ("task", "output", "loss", "from_logits", "why", "try"):
+    for name in ("task", "output", "loss", "from_logits", "try"):
         t.add_column(name)
     for r in rows:
-        t.add_row(r["task"], r["output"], r["loss_name"], "yes" if r["from_logits"] else "-", r["why"], r["command"])
+        t.add_row(r["task"], r["output"], SHORT_LOSS[r["loss"]], "yes" if r["from_logits"] else "-",
+                  r["command"])
     console.print(t)
+    for r in rows:
+        console.print(f"{r['task']}: {r['output']}, {r['why']}.", soft_wrap=True)
     console.print(f"Hidden layers: {rows[0]['hidden']}.", soft_wrap=True)
     console.print("from_logits: the loss gets the logits z and applies the sigmoid/softmax itself, "
                   "in one stable formula (see `actlab stability`).", soft_wrap=True)
-    for r in rows if len(rows) == 1 else ():
-        console.print(f"With your own data: {r['csv_command']}", soft_wrap=True, markup=False)
