@@ -350,3 +350,16 @@ def test_multilabel_shows_one_picture_per_label(runner):
     assert result.exit_code == 0, result.stderr
     for name in ("right", "up", "near"):
         assert f"label '{name}'" in result.stdout
+
+
+def test_real_entry_point_prints_one_json_object(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "actlab", "train", "xor", "--steps", "300", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)  # exactly one object, nothing else on stdout
+    assert out["dataset"] == "xor" and out["steps"] == 300 and out["compile_seconds"] > 0
