@@ -35,16 +35,20 @@ SHAPES = [(4096, 1000), (65536, 10)]
 REPEATS = 15
 
 
-def timeit(fn, repeats=REPEATS):
-    """Median seconds of fn() after two warm-up calls (compilation included there)."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def timeit_all(fns, repeats=REPEATS):
+    """Median seconds per callable after two warm-up calls each (compilation included
+    there). The callables take turns, round after round, so a burst of load on the
+    machine hits every one of them alike."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def jax_runner(f, *args):
@@ -63,25 +67,23 @@ def main():
         x_np = (rng.standard_normal(shape) * 3).astype(np.float32)
         y_np = rng.integers(0, shape[1], shape[0])
         x, y = jnp.asarray(x_np), jnp.asarray(y_np, jnp.int32)
-        rows = {}
-
-        rows["log_softmax"] = {
-            "actlab": timeit(jax_runner(jax.jit(losses.log_softmax), x)),
-            "jax.nn": timeit(jax_runner(jax.jit(jax.nn.log_softmax), x)),
-            "scipy": timeit(lambda: scipy.special.log_softmax(x_np, axis=-1), repeats=5),
-        }
         xent = {
             "actlab": losses.softmax_cross_entropy,
             "optax": optax.softmax_cross_entropy_with_integer_labels,
         }
-        rows["cross-entropy"] = {k: timeit(jax_runner(jax.jit(mean_loss(f)), x, y)) for k, f in xent.items()}
-        rows["cross-entropy + grad"] = {
-            k: timeit(jax_runner(jax.jit(jax.value_and_grad(mean_loss(f))), x, y)) for k, f in xent.items()
+        fns = {
+            "log_softmax": {
+                "actlab": jax_runner(jax.jit(losses.log_softmax), x),
+                "jax.nn": jax_runner(jax.jit(jax.nn.log_softmax), x),
+                "scipy": lambda: scipy.special.log_softmax(x_np, axis=-1),
+            },
+            "cross-entropy": {k: jax_runner(jax.jit(mean_loss(f)), x, y) for k, f in xent.items()},
+            "cross-entropy + grad": {
+                k: jax_runner(jax.jit(jax.value_and_grad(mean_loss(f))), x, y) for k, f in xent.items()
+            },
         }
         if torch is not None:
             xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
-            rows["log_softmax"]["torch"] = timeit(lambda: torch.log_softmax(xt, dim=-1))
-            rows["cross-entropy"]["torch"] = timeit(lambda: torch.nn.functional.cross_entropy(xt, yt))
 
             def torch_value_and_grad():
                 xg = xt.detach().requires_grad_(True)
@@ -89,7 +91,10 @@ def main():
                 loss.backward()
                 return loss, xg.grad
 
-            rows["cross-entropy + grad"]["torch"] = timeit(torch_value_and_grad)
+            fns["log_softmax"]["torch"] = lambda: torch.log_softmax(xt, dim=-1)
+            fns["cross-entropy"]["torch"] = lambda: torch.nn.functional.cross_entropy(xt, yt)
+            fns["cross-entropy + grad"]["torch"] = torch_value_and_grad
+        rows = {name: timeit_all(group) for name, group in fns.items()}
 
         print(f"\nfloat32 {shape}: median ms, and peer / actlab (> 1: actlab faster)")
         for name, times in rows.items():
