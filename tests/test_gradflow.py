@@ -360,6 +360,8 @@ def test_cli_cost_table(runner, cost_json, tmp_path):
     (["grad", "tanh", "--at", "0,inf"], ["inf", "finite"]),
     (["grad", "tanh", "--at", "1", "--step", "0"], ["step"]),
     (["grad", "tanh", "--depth", "2", "--step", "0.1"], ["--step"]),
+    (["grad", "tanh", "--init", "he"], ["--init", "--depth"]),
+    (["grad", "tanh", "--depth", "2", "--widths", "4,8"], ["--widths", "--cost"]),
     (["grad", "tanh", "--at", "1e6", "--dtype", "float16"], ["float16"]),
     (["grad", "tanh", "--depth", "3", "--init", "xavier"], ["xavier"]),
     (["grad", "tanh", "--depth", "3", "--init", "normal:abc"], ["normal"]),

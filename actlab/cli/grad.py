@@ -98,9 +98,9 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         raise ActlabError("--save writes the chart of --depth or --cost; the pointwise table has none")
     if mode == "pointwise":
         xs = parse_floats(at if at is not None else DEFAULT_AT, "--at")
+    _check_mode_options(mode)
     if mode == "cost":
-        width_list = [int(w) for w in parse_floats(widths, "--widths")
-                      if _whole(w, "--widths")]
+        width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
     save_path = None
     if save:
         from actlab.render import check_save_path
@@ -130,10 +130,24 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         render.cost(result, backend=backend, as_json=as_json, chart=chart, save=save_path)
 
 
-def _whole(value: float, what: str) -> bool:
+def _whole(value: float, what: str) -> int:
     if value != int(value) or value < 1:
         raise ActlabError(f"bad {what} value {value:g}: expected whole numbers >= 1, e.g. 8,16,32")
-    return True
+    return int(value)
+
+
+# Options that only one mode reads: given in another mode, they would be ignored silently.
+_MODE_OPTIONS = {"width": ("--width", "depth"), "init": ("--init", "depth"),
+                 "bias_std": ("--bias-std", "depth"), "widths": ("--widths", "cost"),
+                 "repeats": ("--repeats", "cost")}
+
+
+def _check_mode_options(mode: str) -> None:
+    ctx = click.get_current_context()
+    for param, (flag, wanted) in _MODE_OPTIONS.items():
+        source = ctx.get_parameter_source(param)
+        if mode != wanted and source is not None and source != click.core.ParameterSource.DEFAULT:
+            raise ActlabError(f"{flag} applies to --{wanted}; add --{wanted} or leave {flag} out")
 
 
 def _split(text: str) -> list[str]:
