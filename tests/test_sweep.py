@@ -144,15 +144,14 @@ def run_actlab(args, devices):
 def test_four_devices_give_the_single_device_answer():
     # Four devices and chunks of 4 runs (one per device, 3 calls for 12 runs)
     # against one device taking all 12 runs in one call.
-    procs = [run_actlab([*DEVICE_ARGS, "--max-batch", "4"], 4), run_actlab(DEVICE_ARGS, 1)]
-    (out4, err4), (out1, err1) = (p.communicate(timeout=600) for p in procs)
-    assert procs[0].returncode == 0, err4
-    assert procs[1].returncode == 0, err1
-    four, one = json.loads(out4), json.loads(out1)
-    assert four["devices"] == 4 and one["devices"] == 1
-    assert four["chunk_runs"] == 4 and four["chunks"] == 3 and one["chunks"] == 1
-    assert len(four["configs"]) == len(one["configs"]) == 4
-    for a, b in zip(four["configs"], one["configs"]):
+    proc = run_actlab([*DEVICE_ARGS, "--max-batch", "4"], 4)
+    out4, err4 = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err4
+    four = json.loads(out4)
+    assert four["devices"] == 4 and four["chunk_runs"] == 4 and four["chunks"] == 3
+    one = single_device_answer()
+    assert len(four["configs"]) == len(one) == 4
+    for a, b in zip(four["configs"], one):
         for key in a:
             if key.startswith("final_loss"):
                 # float32 sums may round differently in the partitioned program
@@ -248,3 +247,36 @@ def test_help_does_not_import_jax():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "actlab sweep xor" in proc.stdout
+
+
+def test_two_processes_one_answer_and_only_process_0_prints():
+    """`--distributed` on one machine: two processes of two CPU devices each."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    args = [*DEVICE_ARGS, "--distributed", "--coordinator", f"localhost:{port}", "--num-processes", "2"]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    procs = [subprocess.Popen([sys.executable, "-m", "actlab", *args, "--process-id", str(i)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for i in range(2)]
+    (out0, err0), (out1, err1) = (p.communicate(timeout=600) for p in procs)
+    assert procs[0].returncode == 0, err0
+    assert procs[1].returncode == 0, err1
+    assert out1 == ""  # process 1 computes its share and says nothing
+    out = json.loads(out0)  # exactly one JSON object: collective libraries' logs went to stderr
+    assert out["devices"] == 4 and out["processes"] == 2
+    assert [c["successes"] for c in out["configs"]] == [c["successes"] for c in single_device_answer()]
+
+
+_SINGLE = []
+
+
+def single_device_answer():
+    if not _SINGLE:
+        proc = run_actlab(DEVICE_ARGS, 1)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        _SINGLE.append(json.loads(out)["configs"])
+    return _SINGLE[0]

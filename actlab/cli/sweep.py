@@ -3,6 +3,8 @@ vmapped program per activation and optimizer, sharded over every device."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 import click
@@ -32,6 +34,21 @@ def split_activations(text: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """File descriptor 1 pointed at stderr: the collective libraries of several
+    hosts (gloo) log to stdout, which must hold the result alone."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 @click.command("sweep")
 @click.argument("dataset", metavar="DATASET")
 @click.option("--act", default="relu", show_default=True, help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
@@ -51,11 +68,14 @@ def split_activations(text: str) -> list[str]:
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write one row per configuration to this CSV file.")
 @click.option("--overwrite", is_flag=True, help="Allow --csv to replace an existing file.")
-@click.option("--distributed", is_flag=True, help="Several hosts: call jax.distributed.initialize() first (coordinator from the environment: SLURM, Cloud TPU, or JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID).")
+@click.option("--distributed", is_flag=True, help="Several hosts: run the same command on each; calls jax.distributed.initialize() first, which finds its peers under SLURM, Open MPI, Kubernetes or Cloud TPU, else from the three options below.")
+@click.option("--coordinator", metavar="HOST:PORT", help="With --distributed: the address of process 0 (or set JAX_COORDINATOR_ADDRESS).")
+@click.option("--num-processes", type=int, help="With --distributed: how many processes take part.")
+@click.option("--process-id", type=int, help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
 def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch,
               init_name, samples, noise, classes, dtype, seed, csv_path, overwrite, distributed,
-              as_json):
+              coordinator, num_processes, process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
     many seeds at once and report how often each one succeeds.
 
@@ -103,9 +123,14 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
 
         csv_file = check_csv_path(csv_path, overwrite=overwrite)
 
+    if not distributed and (coordinator or num_processes is not None or process_id is not None):
+        raise click.UsageError("--coordinator, --num-processes and --process-id go with --distributed")
     jax = init_jax()
     if distributed:
-        jax.distributed.initialize()  # before any computation: the devices become global
+        # Before any computation: jax.devices() becomes the devices of every host.
+        if jax.config.jax_platforms in (None, "", "cpu"):
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
+        jax.distributed.initialize(coordinator, num_processes, process_id)
     from actlab import data as data_mod
     from actlab import optim
     from actlab import sweep as core
@@ -115,7 +140,8 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
     spec = data_mod.DATASETS[dataset]
     lr_table = {o: lr_values or [optim.default_lr(o)] for o in opt_names}
     main = jax.process_index() == 0  # several hosts: one of them speaks
-    with view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
+    quiet = _stdout_to_stderr() if distributed else contextlib.nullcontext()
+    with quiet, view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
         result = core.sweep(
             ds, activations=activations, optimizers=opt_names, lrs=lr_table, seeds=seeds,
             steps=spec.steps if steps is None else steps,

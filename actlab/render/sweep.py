@@ -138,7 +138,7 @@ def grid_table(result, activation: str):
     cells = {(c.lr, c.optimizer): c for c in result.configs if c.activation == activation}
     lrs = sorted({lr for lr, _ in cells})
     optimizers = list(dict.fromkeys(o for _, o in cells))
-    table = Table(title=f"{activation}: success rate by learning rate", title_justify="left")
+    table = Table(title=f"{activation}: success", title_justify="left")
     table.add_column("lr", justify="right")
     for o in optimizers:
         table.add_column(o, justify="right")
