@@ -320,6 +320,20 @@ def test_cli_depth_table_chart_and_save(runner, flows, tmp_path):
     assert again.exit_code == 2 and "--overwrite" in again.stderr
 
 
+def test_cli_deep_tables_show_12_layers_unless_asked(runner):
+    short = runner.invoke(cli, ["grad", "tanh", "--depth", "30", "--width", "8", "--batch", "8", "--no-chart"])
+    full = runner.invoke(cli, ["grad", "tanh", "--depth", "30", "--width", "8", "--batch", "8", "--no-chart",
+                               "--all-layers"])
+    assert short.exit_code == full.exit_code == 0
+    assert "12 of 30 layers" in short.stdout and "of 30 layers" not in full.stdout
+    import re
+
+    layer_rows = lambda text: [int(m) for m in re.findall(r"^\s+(\d+)\s+\d", text, re.M)]
+    assert layer_rows(full.stdout) == list(range(1, 31))
+    rows = layer_rows(short.stdout)
+    assert len(rows) == 12 and rows[0] == 1 and rows[-1] == 30
+
+
 @pytest.fixture(scope="module")
 def cost_json():
     from click.testing import CliRunner

@@ -49,6 +49,8 @@ DEFAULT_WIDTHS = "8,16,32,64"
               help="Hidden widths of the networks timed by --cost.")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
               help="Timed measurements per method and size for --cost (the fastest is shown).")
+@click.option("--all-layers", is_flag=True,
+              help="Show every layer in the --depth tables (deep networks show 12, evenly spaced).")
 @click.option("--chart/--no-chart", default=True, show_default=True,
               help="Draw the terminal chart (--depth, --cost).")
 @click.option("--save", default=None, metavar="PATH",
@@ -58,8 +60,8 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @seed_option
 @dtype_option(default="float32")
 @json_option
-def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths, repeats, chart, save,
-             overwrite, params, seed, dtype, as_json):
+def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths, repeats, all_layers,
+             chart, save, overwrite, params, seed, dtype, as_json):
     """Derivatives, gradient checking and gradient flow through depth.
 
     NAME is a registered activation (see actlab list) or a formula in x, e.g.
@@ -121,7 +123,8 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     elif mode == "depth":
         flows = gradflow.gradient_flow(acts, depth=depth, width=width, batch=batch or 128, init=init,
                                        bias_std=bias_std, seed=seed, dtype=dtype)
-        render.depth(flows, backend=backend, as_json=as_json, chart=chart, save=save_path)
+        render.depth(flows, backend=backend, as_json=as_json, chart=chart, save=save_path,
+                     all_layers=all_layers)
     else:
         progress = None if as_json else render.progress
         result = gradflow.backprop_cost(acts[0], widths=width_list, depth=depth or 2,
@@ -138,6 +141,7 @@ def _whole(value: float, what: str) -> int:
 
 # Options that only one mode reads: given in another mode, they would be ignored silently.
 _MODE_OPTIONS = {"width": ("--width", "depth"), "init": ("--init", "depth"),
+                 "all_layers": ("--all-layers", "depth"),
                  "bias_std": ("--bias-std", "depth"), "widths": ("--widths", "cost"),
                  "repeats": ("--repeats", "cost")}
 

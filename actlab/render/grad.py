@@ -97,8 +97,13 @@ def _agreement(p) -> str:
 # --- depth --------------------------------------------------------------------------------
 
 
-def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, save=None) -> None:
-    """Per-layer tables, a verdict per activation, and a chart of log10 gradient norms."""
+def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, save=None,
+          all_layers: bool = False) -> None:
+    """Per-layer tables, a verdict per activation, and a chart of log10 gradient norms.
+
+    Deep networks show 12 layers in their tables, evenly spaced with the first
+    and the last, unless ``all_layers``; JSON, chart and figure keep them all.
+    """
     if save is not None:
         _save_depth(flows, save)
     if as_json:
@@ -118,7 +123,10 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
         for col in ("layer", "|dL/dW|", "|dL/dz|", "mean |f'(z)|", "saturated", "dead units",
                     "zero outputs", "std f(z)"):
             table.add_column(col, justify="right")
-        for layer in f.layers:
+        shown = f.layers if all_layers else _spread(f.layers, 12)
+        if len(shown) < len(f.layers):
+            table.caption = f"{len(shown)} of {len(f.layers)} layers; --all-layers shows every one"
+        for layer in shown:
             table.add_row(str(layer.layer), fmt(layer.grad_norm, 3), fmt(layer.signal_norm, 3),
                           fmt(layer.mean_abs_derivative, 3), _pct(layer.saturated), _pct(layer.dead),
                           _pct(layer.sparsity), fmt(layer.activation_std, 3))
@@ -153,6 +161,14 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
                                 xlabel="layer", ylabel="log10 |dL/dW|"))
     if save is not None:
         stderr_console().print(f"[dim]wrote {save}[/dim]")
+
+
+def _spread(items, n: int):
+    """At most n items, evenly spaced, the first and the last included."""
+    if len(items) <= n:
+        return items
+    picks = sorted({round(i * (len(items) - 1) / (n - 1)) for i in range(n)})
+    return [items[i] for i in picks]
 
 
 def _print_chart(text: str) -> None:
