@@ -131,7 +131,8 @@ def _pointwise_program(acts: tuple, dtype_name: str):
         fp, fm = g(x + h), g(x - h)
         fp2, fm2 = g(x + 2 * h), g(x - 2 * h)
         y64, h64 = y.astype(f64), h.astype(f64)
-        # The subtractions in float64 are exact: the error left is the dtype's.
+        # Differences in float64: for the narrower dtypes the only error left is
+        # the dtype's rounding of f itself.
         d1 = (fp.astype(f64) - fm.astype(f64)) / (2 * h64)
         d2 = (fp2.astype(f64) - fm2.astype(f64)) / (4 * h64)
         right = (fp.astype(f64) - y64) / h64
