@@ -80,6 +80,16 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return lo, hi
 
 
+def quantiles(values, qs) -> list[float]:
+    """Quantiles (linear interpolation) where nan and inf count as +inf: a
+    diverged run has the worst loss there is, not a missing one. A quantile
+    that leans on a diverged run is inf, never nan (inf - inf)."""
+    big = 1e308  # inf stands in as a finite number, so interpolation stays defined
+    x = np.asarray(values, np.float64)
+    x = np.where(np.isfinite(x), x, big)
+    return [math.inf if v > 1e300 else float(v) for v in np.quantile(x, qs)]
+
+
 def default_threshold(dataset: str, task: str) -> float:
     """1.0 on the four points of a logic gate (all of them right), else 0.95."""
     del task
@@ -203,6 +213,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --steps {steps}: must be >= 1")
     if max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
+    if dtype == "float16":  # the rule of actlab.train.train, so a seed replays there
+        raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
+                          "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
     threshold = default_threshold(ds.name, ds.task) if threshold is None else float(threshold)
     if not (math.isfinite(threshold) and threshold <= 1) or (ds.task in CLASSIFICATION and threshold <= 0):
         raise ActlabError(f"bad --threshold {threshold}: must be in (0, 1] (an accuracy)"
@@ -283,9 +296,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
 def _stats(activation, optimizer, lr, seeds, out: RunsOutput, threshold) -> ConfigStats:
     n = len(seeds)
     k = int(out.success.sum())
-    # A diverged run (nan or inf loss) is the worst loss there is, not a missing value.
-    loss = np.where(np.isfinite(out.final_loss), out.final_loss, np.inf).astype(np.float64)
-    q25, q50, q75 = (float(v) for v in np.quantile(loss, [0.25, 0.5, 0.75]))
+    q25, q50, q75 = quantiles(out.final_loss, (0.25, 0.5, 0.75))
     # Over the successful runs only: near a loss minimum with logits at rounding
     # noise (a linear net on XOR) the training accuracy can touch the threshold
     # by chance, and such a touch is no sign of learning.

@@ -280,3 +280,13 @@ def single_device_answer():
         assert proc.returncode == 0, err
         _SINGLE.append(json.loads(out)["configs"])
     return _SINGLE[0]
+
+
+def test_diverged_runs_count_as_the_worst_loss(runner):
+    result = runner.invoke(cli, ["sweep", "xor", "--opt", "sgd", "--lr", "1e30", "--seeds", "4", "--steps", "20",
+                                 "--json"])
+    assert result.exit_code == 0, result.stderr
+    c = json.loads(result.stdout)["configs"][0]
+    assert c["diverged"] == 4 and c["successes"] == 0
+    assert c["final_loss_median"] == "inf"  # strict JSON; never "nan"
+    assert sweep.quantiles([1.0, 2.0, float("nan"), float("inf")], (0.25, 0.5)) == [1.75, math.inf]

@@ -111,10 +111,11 @@ def results_table(result):
     table = Table(title=f"{result.dataset}: success = final {where} {metric} >= {render.fmt(result.threshold)}, "
                         f"{result.seeds} seeds each, {result.steps} steps",
                   title_justify="left")
+    diverged = any(c.diverged for c in result.configs)
     for name, justify in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
                           ("success", "right"), ("95% CI", "right"), ("median loss", "right"),
                           ("IQR", "right"), (f"median {metric}", "right"), ("steps to reach", "right"),
-                          ("failed seeds", "left")]:
+                          *([("diverged", "right")] if diverged else []), ("failed seeds", "left")]:
         table.add_column(name, justify=justify, no_wrap=name != "failed seeds")
     for c in ranked(result.configs):
         style = _rate_style(c.success_rate)
@@ -126,7 +127,7 @@ def results_table(result):
             f"{_pct(lo)}-{_pct(hi)}", render.fmt(c.final_loss_median, 3), render.fmt(c.final_loss_iqr, 2),
             render.fmt(c.accuracy_median, 3),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
-            failed or "-",
+            *([str(c.diverged)] if diverged else []), failed or "-",
         )
     return table
 
