@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from rich import box
+
 from actlab.render import (
     fmt,
     line_chart,
@@ -14,6 +16,10 @@ from actlab.render import (
     stderr_console,
     stdout_console,
 )
+
+# Compact tables: a header rule, no outer edge, one space of padding shared by neighbours.
+TABLE_STYLE = dict(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left",
+                   padding=(0, 1), collapse_padding=True)
 
 VERDICT_STYLE = {"healthy": "green", "vanishing": "red", "exploding": "red",
                  "overflow": "red", "dead": "red"}
@@ -52,7 +58,6 @@ def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
             obj = {**entries[0], **obj}
         print_json(obj)
         return
-    from rich import box
     from rich.table import Table
 
     console = stdout_console()
@@ -60,14 +65,15 @@ def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
         label = _label(t.activation, t.params)
         same = t.formula.replace(" ", "") == t.activation.replace(" ", "")
         table = Table(title=f"{label}{'' if same or not t.formula else ': ' + t.formula}   ({t.dtype})",
-                      box=box.SIMPLE_HEAD, title_justify="left")
+                      **TABLE_STYLE)
         for col in ("x", "f(x)", "f'(x)", "finite diff", "step h", "|diff|", "FD error"):
-            table.add_column(col, justify="right")
+            table.add_column(col, justify="right", no_wrap=True)
         table.add_column("check", justify="left")
         for p in t.points:
             table.add_row(fmt(p.x), fmt(p.value), fmt(p.derivative), fmt(p.finite_difference),
                           fmt(p.step, 3), fmt(p.abs_error, 3), fmt(p.tolerance, 3), _agreement(p))
         console.print(table)
+        console.print()
     t = tables[0]
     notes = [
         f"finite diff = (f(x+h) - f(x-h)) / 2h, {t.step_rule}, eps = {fmt(t.eps, 3)} ({t.dtype}).",
@@ -111,7 +117,6 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
                     "thresholds": {"vanishing_below": _thresholds()[0], "exploding_above": _thresholds()[1],
                                    "saturated_below": _thresholds()[2]}})
         return
-    from rich import box
     from rich.table import Table
 
     console = stdout_console()
@@ -119,10 +124,9 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
         table = Table(
             title=(f"{_label(f.activation, f.params)}, {f.init} init: {f.depth} hidden layers of "
                    f"{f.width}, batch {f.batch}, {f.dtype}   (layer 1 = input side)"),
-            box=box.SIMPLE_HEAD, title_justify="left")
-        for col in ("layer", "|dL/dW|", "|dL/dz|", "mean |f'(z)|", "saturated", "dead units",
-                    "zero outputs", "std f(z)"):
-            table.add_column(col, justify="right")
+            **TABLE_STYLE)
+        for col in ("layer", "|dL/dW|", "|dL/dz|", "mean |f'|", "saturated", "dead", "zeros", "std f(z)"):
+            table.add_column(col, justify="right", no_wrap=True)
         shown = f.layers if all_layers else _spread(f.layers, 12)
         if len(shown) < len(f.layers):
             table.caption = f"{len(shown)} of {len(f.layers)} layers; --all-layers shows every one"
@@ -131,9 +135,9 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
                           fmt(layer.mean_abs_derivative, 3), _pct(layer.saturated), _pct(layer.dead),
                           _pct(layer.sparsity), fmt(layer.activation_std, 3))
         console.print(table)
+        console.print()
 
-    summary = Table(title="verdict: first/last = |dL/dW| of layer 1 / layer L", box=box.SIMPLE_HEAD,
-                    title_justify="left")
+    summary = Table(title="verdict: first/last = |dL/dW| of layer 1 / layer L", **TABLE_STYLE)
     for col in ("activation", "init", "first/last", "per layer", "signal first/last", "verdict"):
         summary.add_column(col, justify="left" if col in ("activation", "init", "verdict") else "right")
     for f in flows:
@@ -142,10 +146,12 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
                         f"x{fmt(f.factor_per_layer, 3)}", fmt(f.signal_ratio, 3),
                         f"[{style}]{f.verdict}[/{style}]" if style else f.verdict)
     console.print(summary)
+    console.print()
     lo, hi, _ = _thresholds()
-    console.print(f"vanishing below {lo:g}, exploding above {hi:g} (either ratio); saturated: "
-                  "|f'(z)| < 1e-3; dead: f'(z) = 0 for the whole batch. "
-                  "Glorot & Bengio 2010; He et al. 2015.", style="dim")
+    console.print(f"vanishing below {lo:g}, exploding above {hi:g} (either ratio). mean |f'|: the "
+                  "local gain |f'(z)|; saturated: |f'(z)| < 1e-3; dead: units with f'(z) = 0 for the "
+                  "whole batch; zeros: outputs f(z) = 0. Glorot & Bengio 2010; He et al. 2015.",
+                  style="dim")
     for f in flows:
         if f.collapse is not None:
             c = f.collapse
@@ -228,7 +234,6 @@ def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, sav
     if as_json:
         print_json({"backend": backend, **_cost_dict(result)})
         return
-    from rich import box
     from rich.table import Table
 
     console = stdout_console()
@@ -236,7 +241,7 @@ def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, sav
         title=(f"one full gradient, {result.activation} MLP {result.n_in} -> {result.depth} x width -> 1, "
                f"batch {result.batch}, {result.dtype}, best of {result.repeats}; "
                "1 pass = the loss alone (one forward pass)"),
-        box=box.SIMPLE_HEAD, title_justify="left")
+        **TABLE_STYLE)
     for col in ("width", "P", "1 pass", "reverse", "jacfwd", "finite diff", "rev/pass",
                 "FD/pass", "FD/rev", "FD error"):
         table.add_column(col, justify="right")
@@ -246,6 +251,7 @@ def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, sav
                       _times(r.reverse_s / r.loss_s), _times(r.finite_diff_s / r.loss_s),
                       _times(r.finite_diff_s / r.reverse_s), fmt(r.finite_diff_error, 2))
     console.print(table)
+    console.print()
     if result.exponents:
         e = result.exponents
         console.print("growth over the three largest P, time ~ P^k: " + ", ".join(
