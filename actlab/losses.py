@@ -107,14 +107,15 @@ def _stats(x):
     # clipped so that -inf - m is -inf, not NaN, in an all -inf row
     d = x - jnp.clip(m, float(finfo.min), float(finfo.max))
     e = jnp.exp(d)
-    tie = jnp.maximum(0, 1 + d * _TIE_SCALE[jnp.dtype(x.dtype)])  # 1 where d == 0, else 0
+    # 1 where e == 1 (a max, or within half an ulp of one: its term is 1 either
+    # way), else 0 (NaN stays NaN): floor, for e in [0, 1]. Read off e with no
+    # constant and no select, so XLA keeps one fused, vectorised pass.
+    tie = jnp.floor(e)
     s = (jnp.sum(tie, axis=-1, keepdims=True) - 1) + jnp.sum(e - tie, axis=-1, keepdims=True)
     return m, d, e, jnp.maximum(s, 0)  # k = 0 only in an all -inf (or empty) row
 
 
-# One constant that turns the smallest normal |d| into 2 (where subnormals are
-# kept, as on some GPUs, a subnormal d counts as a partial tie: an error below
-# 2^-22 in s, for logits that differ by less than 1e-38).
+# Turns the smallest normal m + max (or positive number) into one far above 1.
 _TIE_SCALE = {jnp.dtype(jnp.float32): 2.0**127, jnp.dtype(jnp.float64): 2.0**1023}
 
 
@@ -267,15 +268,25 @@ def _xent_int_loss(x, labels, m, s):
 
 
 def _xent_int_grad(x, labels, m, e, s):
-    """softmax - onehot per row; 0 for -inf entries and all -inf rows."""
+    """softmax - onehot per row; 0 for -inf entries and all -inf rows.
+
+    At the label, p_y - 1 = ((e_y - 1) - s) / (1 + s) with e_y = exp(x_y - m):
+    for a confident label (x_y = m, e_y = 1) that is -s / (1 + s) with every
+    digit, where p_y - 1 would cancel to 0; otherwise two terms of one sign.
+    Elsewhere p = exp(x - m) / (1 + s).
+    """
+    big = float(jnp.finfo(x.dtype).max)
+    has_finite = jnp.minimum(1, (jnp.maximum(m, -big) + big) * _TIE_SCALE[jnp.dtype(x.dtype)])  # 0 or 1
+    classes = x.shape[-1]
     x_y, valid = _label_value(x, labels)
+    e_y = jnp.exp(x_y - jnp.clip(m, -big, big))
+    nan_if_invalid = jnp.where(valid, 0, jnp.nan).astype(x.dtype)
+    at_label = ((e_y - 1) - s) / (1 + s) * has_finite + nan_if_invalid
     p = e / (1 + s)
-    # p_y - 1 loses every digit when p_y is near 1; if x_y is the max, p_y = 1/(1+s)
-    p_y = jnp.exp(x_y - jnp.maximum(m, x_y)) / (1 + s)
-    at_label = jnp.where(x_y == m, -s / (1 + s), p_y - 1)
-    at_label = jnp.where(m == -jnp.inf, 0, at_label)
-    grad = jnp.where(jnp.arange(x.shape[-1]) == labels[..., None], at_label, p)
-    return jnp.where(valid, grad, jnp.nan)
+    onehot = (jnp.arange(classes) == labels[..., None]).astype(x.dtype)
+    # arithmetic, not a select, so that XLA keeps this one vectorised pass;
+    # exact: p * 1 + 0 * at_label = p, and p * 0 + 1 * at_label = at_label
+    return p * (1 - onehot) + onehot * at_label
 
 
 def softmax_cross_entropy(logits, labels, *, label_smoothing=0.0):
