@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -122,9 +123,11 @@ def line_chart(
     cols, rows = shutil.get_terminal_size((100, 30))
     plt.clear_figure()
     plt.plotsize(width or min(cols, 110), height or max(15, min(rows - 8, 24)))
-    if not (color_enabled() if color is None else color):
+    color = color_enabled() if color is None else color
+    if not color:
         plt.theme("clear")
-    markers = ["braille", "dot", "hd", "fhd", "sd", "+", "x", "*"]
+    # Without colour only the marker tells series apart: give each its own.
+    markers = ["braille", "dot"] if color else ["braille", "dot", "x", "+", "*", "o", "@", "#"]
     for i, (label, xs, ys) in enumerate(series):
         pts = [(float(a), float(b)) for a, b in zip(xs, ys) if math.isfinite(a) and math.isfinite(b)]
         if ylog:
@@ -134,7 +137,7 @@ def line_chart(
         if not pts:
             continue
         px, py = zip(*pts)
-        plt.plot(list(px), list(py), label=label, marker=markers[i % 2])
+        plt.plot(list(px), list(py), label=label, marker=markers[i % len(markers)])
     if xlog:
         plt.xscale("log")
     if ylog:
@@ -147,6 +150,8 @@ def line_chart(
         plt.ylabel(ylabel)
     text = plt.build()
     plt.clear_figure()
+    if not color:  # the clear theme still leaves reset codes behind
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     return text
 
 
