@@ -30,8 +30,8 @@ round once at the end):
   cross-entropy is 0 with gradient 0, so a fully masked (padded) example drops
   out of a sum;
 - NaN in, NaN out; an integer label outside ``[0, classes)`` gives NaN;
-- ``+inf`` logits follow IEEE arithmetic: ``logsumexp = inf``, and a loss of
-  ``inf - inf`` is NaN.
+- ``+inf`` logits have no finite shift; they give NaN (undefined), never a
+  silent number.
 
 Gradients have their own formulas (``jax.custom_jvp``): ``softmax - onehot``
 for the cross-entropy, with ``p_y - 1`` computed as ``-s / (1 + s)`` when the
@@ -104,8 +104,9 @@ def _stats(x):
     """
     finfo = jnp.finfo(x.dtype)
     m = jnp.max(x, axis=-1, keepdims=True, initial=-jnp.inf)
-    # clipped so that -inf - m is -inf, not NaN, in an all -inf row
-    d = x - jnp.clip(m, float(finfo.min), float(finfo.max))
+    # floored so that -inf - m is -inf, not NaN, in an all -inf row (a max()
+    # rather than a clip: XLA's CPU fusion takes the one, not the other)
+    d = x - jnp.maximum(m, float(finfo.min))
     e = jnp.exp(d)
     # 1 where e == 1 (a max, or within half an ulp of one: its term is 1 either
     # way), else 0 (NaN stays NaN): floor, for e in [0, 1]. Read off e with no
@@ -279,7 +280,7 @@ def _xent_int_grad(x, labels, m, e, s):
     has_finite = jnp.minimum(1, (jnp.maximum(m, -big) + big) * _TIE_SCALE[jnp.dtype(x.dtype)])  # 0 or 1
     classes = x.shape[-1]
     x_y, valid = _label_value(x, labels)
-    e_y = jnp.exp(x_y - jnp.clip(m, -big, big))
+    e_y = jnp.exp(x_y - jnp.maximum(m, -big))
     nan_if_invalid = jnp.where(valid, 0, jnp.nan).astype(x.dtype)
     at_label = ((e_y - 1) - s) / (1 + s) * has_finite + nan_if_invalid
     p = e / (1 + s)
