@@ -104,23 +104,28 @@ def _lr(x: float) -> str:
 
 
 def results_table(result):
+    from rich import box
     from rich.table import Table
 
     metric = "accuracy" if result.metric == "accuracy" else "R^2"
     where = "held-out" if result.held_out else "training"
     table = Table(title=f"{result.dataset}: success = final {where} {metric} >= {render.fmt(result.threshold)}, "
                         f"{result.seeds} seeds each, {result.steps} steps",
-                  title_justify="left")
+                  caption=f"loss: final training loss, median and interquartile range; {metric}: median; "
+                          "steps: median step at which the successful runs first reached the threshold",
+                  title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
+                  collapse_padding=True, pad_edge=False)
     diverged = any(c.diverged for c in result.configs)
     for name, justify in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
-                          ("success", "right"), ("95% CI", "right"), ("median loss", "right"),
-                          ("IQR", "right"), (f"median {metric}", "right"), ("steps to reach", "right"),
+                          ("success", "right"), ("95% CI", "right"), ("loss", "right"),
+                          ("IQR", "right"), (metric, "right"), ("steps", "right"),
                           *([("diverged", "right")] if diverged else []), ("failed seeds", "left")]:
-        table.add_column(name, justify=justify, no_wrap=name != "failed seeds")
+        table.add_column(name, justify=justify, no_wrap=True,
+                         min_width=9 if name == "failed seeds" else None)
     for c in ranked(result.configs):
         style = _rate_style(c.success_rate)
         lo, hi = c.ci95
-        failed = " ".join(str(s) for s in c.failed_seeds[:4]) + (" ..." if len(c.failed_seeds) > 4 else "")
+        failed = " ".join(str(s) for s in c.failed_seeds[:3]) + (" ..." if len(c.failed_seeds) > 3 else "")
         table.add_row(
             c.activation, c.optimizer, _lr(c.lr),
             f"[{style}]{c.successes}/{c.seeds} {_pct(c.success_rate)}[/]",
