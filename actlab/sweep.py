@@ -375,7 +375,8 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
                      out_shardings=sharded).lower(seeds, data).compile()
     state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
                          jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
-    chunk_c = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
+    chunk_c = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None),
+                                 (runs_, runs_, runs_, same, same, same)),
                       out_shardings=sharded, donate_argnums=(0, 1)).lower(
         state, first, lrs, data, scalar, scalar).compile()
     # Replicated out: every process (every host) ends with all the per-run numbers.

@@ -58,7 +58,8 @@ def main():
             print(f"    actlab train xor      {t_train:6.2f} s  (compile {one['compile_seconds']:.2f} s, "
                   f"train {one['train_seconds']:.2f} s)")
             print(f"    actlab sweep xor      {t_sweep:6.2f} s  (compile {many['compile_seconds']:.2f} s, "
-                  f"train {many['train_seconds']:.2f} s = {1e3 * many['train_seconds'] / many['runs']:.2f} ms "
+                  f"train {many['train_seconds']:.2f} s = "
+                  f"{1e3 * many['train_seconds'] / many['runs']:.2f} ms "
                   f"a network; success {c['successes']}/{c['seeds']}, {many['devices']} device(s))")
             goal = "  (goal < 2.5x)" if e is env else ""
             print(f"    ratio sweep / train   {t_sweep / t_train:6.2f}x{goal}")

@@ -283,8 +283,8 @@ def single_device_answer():
 
 
 def test_diverged_runs_count_as_the_worst_loss(runner):
-    result = runner.invoke(cli, ["sweep", "xor", "--opt", "sgd", "--lr", "1e30", "--seeds", "4", "--steps", "20",
-                                 "--json"])
+    result = runner.invoke(cli, ["sweep", "xor", "--opt", "sgd", "--lr", "1e30", "--seeds", "4",
+                                 "--steps", "20", "--json"])
     assert result.exit_code == 0, result.stderr
     c = json.loads(result.stdout)["configs"][0]
     assert c["diverged"] == 4 and c["successes"] == 0

@@ -51,31 +51,50 @@ def _stdout_to_stderr():
 
 @click.command("sweep")
 @click.argument("dataset", metavar="DATASET")
-@click.option("--act", default="relu", show_default=True, help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
-@click.option("--opt", "optimizers", default="adam", show_default=True, help="Optimizers, comma-separated: " + ", ".join(OPTIMIZER_NAMES) + ".")
-@click.option("--lr", "lrs", help="Learning rates, comma-separated, e.g. 0.001,0.01,0.1,1 (default: each optimizer's own: adam 0.01, sgd 0.1, ...).")
-@click.option("--seeds", type=int, default=100, show_default=True, help="Runs (seeds) per configuration; run s starts from seed --seed + s.")
+@click.option("--act", default="relu", show_default=True,
+              help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
+@click.option("--opt", "optimizers", default="adam", show_default=True,
+              help="Optimizers, comma-separated: " + ", ".join(OPTIMIZER_NAMES) + ".")
+@click.option("--lr", "lrs",
+              help="Learning rates, comma-separated, e.g. 0.001,0.01,0.1,1 "
+                   "(default: each optimizer's own: adam 0.01, sgd 0.1, ...).")
+@click.option("--seeds", type=int, default=100, show_default=True,
+              help="Runs (seeds) per configuration; run s starts from seed --seed + s.")
 @click.option("--steps", type=int, help="Optimizer steps per run; default per dataset (xor 1000).")
 @click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset (xor 16).")
-@click.option("--threshold", type=float, help="Success: final accuracy (R^2 for regression) >= this; default 1.0 on xor/and/or, else 0.95.")
-@click.option("--max-batch", type=int, default=1024, show_default=True, help="Most runs in one program call; a larger grid is cut into chunks (memory).")
+@click.option("--threshold", type=float,
+              help="Success: final accuracy (R^2 for regression) >= this; "
+                   "default 1.0 on xor/and/or, else 0.95.")
+@click.option("--max-batch", type=int, default=1024, show_default=True,
+              help="Most runs in one program call; a larger grid is cut into chunks (memory).")
 @click.option("--batch", type=int, help="Mini-batch size (default: the full batch).")
-@click.option("--init", "init_name", default="auto", show_default=True, help="Weight init: auto, he, glorot, lecun or normal:STD.")
+@click.option("--init", "init_name", default="auto", show_default=True,
+              help="Weight init: auto, he, glorot, lecun or normal:STD.")
+@click.option("--l2", type=float, default=0.0, show_default=True,
+              help="L2 penalty (l2/2)*||W||^2 on the weights.")
 @click.option("--samples", type=int, help="Points to generate (train + test); default per dataset.")
 @click.option("--noise", type=float, help="Noise level of the generated set; default per dataset.")
 @click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs.")
+@click.option("--test-frac", type=float, default=0.25, show_default=True,
+              help="Fraction held out to judge success (the four-point gates have no split).")
 @dtype_option(help="Floating-point type of parameters and data.")
 @seed_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write one row per configuration to this CSV file.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Also write one row per configuration to this CSV file.")
 @click.option("--overwrite", is_flag=True, help="Allow --csv to replace an existing file.")
-@click.option("--distributed", is_flag=True, help="Several hosts: run the same command on each; calls jax.distributed.initialize() first, which finds its peers under SLURM, Open MPI, Kubernetes or Cloud TPU, else from the three options below.")
-@click.option("--coordinator", metavar="HOST:PORT", help="With --distributed: the address of process 0 (or set JAX_COORDINATOR_ADDRESS).")
+@click.option("--distributed", is_flag=True,
+              help="Several hosts: run the same command on each; calls jax.distributed.initialize() "
+                   "first, which finds its peers under SLURM, Open MPI, Kubernetes or Cloud TPU, "
+                   "else from the three options below.")
+@click.option("--coordinator", metavar="HOST:PORT",
+              help="With --distributed: the address of process 0 (or set JAX_COORDINATOR_ADDRESS).")
 @click.option("--num-processes", type=int, help="With --distributed: how many processes take part.")
-@click.option("--process-id", type=int, help="With --distributed: this process's number, 0 to --num-processes - 1.")
+@click.option("--process-id", type=int,
+              help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
 def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch,
-              init_name, samples, noise, classes, dtype, seed, csv_path, overwrite, distributed,
-              coordinator, num_processes, process_id, as_json):
+              init_name, l2, samples, noise, classes, test_frac, dtype, seed, csv_path, overwrite,
+              distributed, coordinator, num_processes, process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
     many seeds at once and report how often each one succeeds.
 
@@ -115,6 +134,8 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
                         ("--batch", batch), ("--samples", samples)):
         if value is not None and value < 1:
             raise ActlabError(f"bad {name} {value}: must be >= 1")
+    if not l2 >= 0:
+        raise ActlabError(f"bad --l2 {l2}: must be >= 0")
     widths = parse_hidden(hidden) if hidden is not None else None
     activations = [resolve_activation(name) for name in act_names]
     csv_file = None
@@ -136,7 +157,8 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
     from actlab import sweep as core
     from actlab.render import sweep as view
 
-    ds = data_mod.make_dataset(dataset, seed=seed, samples=samples, noise=noise, classes=classes)
+    ds = data_mod.make_dataset(dataset, seed=seed, samples=samples, noise=noise, classes=classes,
+                               test_frac=test_frac)
     spec = data_mod.DATASETS[dataset]
     lr_table = {o: lr_values or [optim.default_lr(o)] for o in opt_names}
     main = jax.process_index() == 0  # several hosts: one of them speaks
@@ -146,15 +168,16 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
             ds, activations=activations, optimizers=opt_names, lrs=lr_table, seeds=seeds,
             steps=spec.steps if steps is None else steps,
             hidden=spec.hidden if widths is None else widths, threshold=threshold, seed=seed,
-            max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, progress=progress)
+            max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, l2=l2, progress=progress)
     if not main:
         return
     if csv_file is not None:
         view.write_csv(csv_file, result)
-    replay = " ".join(f"--{k} {v}" for k, v in (("samples", samples), ("noise", noise)) if v is not None)
-    if dataset in ("spiral", "blobs") and classes != 3:
-        replay += f" --classes {classes}"
-    view.show(result, as_json=as_json, replay_args=replay.strip())
+    replay = [f"--{k} {v}" for k, v in (("samples", samples), ("noise", noise)) if v is not None]
+    replay += [f"--classes {classes}"] * (dataset in ("spiral", "blobs") and classes != 3)
+    replay += [f"--test-frac {test_frac:g}"] * (test_frac != 0.25)
+    replay += [f"--l2 {l2:g}"] * bool(l2) + [f"--init {init_name}"] * (init_name != "auto")
+    view.show(result, as_json=as_json, replay_args=" ".join(replay))
     if csv_file is not None and not as_json:
         from actlab import render
 

@@ -109,8 +109,8 @@ def results_table(result):
 
     metric = "accuracy" if result.metric == "accuracy" else "R^2"
     where = "held-out" if result.held_out else "training"
-    table = Table(title=f"{result.dataset}: success = final {where} {metric} >= {render.fmt(result.threshold)}, "
-                        f"{result.seeds} seeds each, {result.steps} steps",
+    table = Table(title=f"{result.dataset}: success = final {where} {metric} >= "
+                        f"{render.fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
                   caption=f"loss: final training loss, median and interquartile range; {metric}: median; "
                           "steps: median step at which the successful runs first reached the threshold",
                   title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
