@@ -578,12 +578,12 @@ def _scan_note(where, facts, method, binary) -> str:
         return ""
     over, under, one = facts["overflow_threshold"], facts["underflow_threshold"], facts["rounds_to_one"]
     if abs(where - under) <= 0.005 * under:
-        return ("1/exp(S) falls below the smallest normal, and XLA on CPU flushes subnormals to zero"
-                if jax.default_backend() == "cpu" else "1/exp(S) falls below the smallest normal")
+        return ("1/exp(S) is subnormal: XLA on CPU flushes it to 0"
+                if jax.default_backend() == "cpu" else "1/exp(S) is below the smallest normal")
     if abs(where - over) <= 0.02 * over:
-        return "exp(S) overflows: log(max float)"
+        return "exp(S) overflows"
     if where <= 1.05 * one:
-        return "a probability near 1 loses the small loss to rounding"
+        return "p near 1 rounds the small loss away"
     return ""
 
 
