@@ -22,8 +22,9 @@ failed seed can be replayed and looked at.
 
 Success: the final accuracy (held-out when the dataset has a test split, as
 in ``actlab train``; R^2 for regression) reaches the threshold. The step at
-which the threshold is first reached is counted on the training data, in
-optimizer steps taken (0: already at the start), over the successful runs.
+which the threshold is first reached is counted on the training data (on the
+mini-batch with ``batch``), in optimizer steps taken (0: already at the
+start), over the successful runs.
 
 Several hosts: call ``jax.distributed.initialize()`` before anything else in
 every process (``actlab sweep --distributed``); ``jax.devices()`` is then the
@@ -356,7 +357,7 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
             _, score = r.evaluate(state.params, *test)
         return loss, score, score >= thr, first
 
-    seeds = jax.ShapeDtypeStruct((runs,), jnp.int64, sharding=sharded)
+    seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
     first = jax.ShapeDtypeStruct((runs,), jnp.int32, sharding=sharded)
     scalar = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
@@ -364,9 +365,10 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         jax.ShapeDtypeStruct(shape, dt, sharding=replicated) for shape, dt in avals)
     data, test = spec(data_avals), spec(test_avals)
 
-    # shard_map, not the automatic partitioner: each device runs exactly the
-    # program one device would run on its share of the runs, so the numbers
-    # are bitwise those of a single-device run, for any device count.
+    # shard_map: each device runs the vmapped program on its share of the runs,
+    # with no communication (runs are independent). XLA may still optimise the
+    # partitioned program a little differently, so a float32 loss can differ in
+    # its last bit from a single-device run; success counts and steps do not.
     runs_, same = PartitionSpec(RUNS), PartitionSpec()
 
     def per_device(fn, in_axes, in_specs):
@@ -387,6 +389,11 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
     programs = (init_c, chunk_c, final_c)
     _PROGRAMS[sig] = programs
     return programs, time.perf_counter() - t0
+
+
+def _seed_dtype():
+    # int64 as `actlab train` passes a Python int (float64 mode); int32 without x64.
+    return np.int64 if jax.config.jax_enable_x64 else np.int32
 
 
 def _host_data(config, ds):
@@ -420,6 +427,7 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
         pad = chunk_runs - (stop - start)
         # Padding repeats the last run: a valid run whose numbers are dropped.
         seeds = np.concatenate([grid_seed[start:stop], np.repeat(grid_seed[stop - 1], pad)])
+        seeds = seeds.astype(_seed_dtype())
         lrs = np.concatenate([grid_lr[start:stop], np.repeat(grid_lr[stop - 1], pad)]).astype(dtype)
         state = init_c(_put(seeds, sharded), data)
         first = _put(np.full(chunk_runs, -1, np.int32), sharded)
