@@ -64,6 +64,7 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
     t.add_column("ok", justify="center")
     notes = []
     previous = None
+    digits = 6 if result.binary else 8
     for c in result.cases:
         bad = c.ok is False
         rel_bad = bad and not (c.relative_error <= c.tolerance)
@@ -76,10 +77,10 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
         row = [c.dtype if c.dtype != previous else "", c.method]
         if result.binary:
             row.append(fmt(c.logit, 5))
-        grad = fmt(c.gradient[0 if result.binary else result.label], 6)
+        grad = fmt(c.gradient[0 if result.binary else result.label], 5)
         row += [
-            _red_if(fmt(c.loss, 8), bad and (not c.finite or rel_bad)),
-            fmt(c.reference, 8),
+            _red_if(fmt(c.loss, digits), bad and (not c.finite or rel_bad)),
+            fmt(c.reference, digits),
             _red_if(fmt(c.relative_error, 2), rel_bad),
             _red_if(grad, grad_bad),
             _red_if(fmt(c.gradient_error, 2), grad_bad),
