@@ -55,10 +55,11 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
     t.add_column("method")
     if result.binary:
         t.add_column("logit", justify="right")
-    t.add_column("loss", justify="right")
-    t.add_column("exact", justify="right")
+    t.add_column("loss", justify="right", min_width=12)
+    t.add_column("exact", justify="right", min_width=12)
     t.add_column("rel. error", justify="right")
-    t.add_column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", justify="right")
+    t.add_column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", justify="right",
+                 min_width=11)
     t.add_column("grad error", justify="right")
     t.add_column("finite", justify="center")
     t.add_column("ok", justify="center")
