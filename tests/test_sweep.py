@@ -290,3 +290,18 @@ def test_diverged_runs_count_as_the_worst_loss(runner):
     assert c["diverged"] == 4 and c["successes"] == 0
     assert c["final_loss_median"] == "inf"  # strict JSON; never "nan"
     assert sweep.quantiles([1.0, 2.0, float("nan"), float("inf")], (0.25, 0.5)) == [1.75, math.inf]
+
+
+def test_progress_reaches_its_total(xor_json):
+    """The core's progress callback (behind the progress bar) counts every compiled chunk."""
+    from actlab import activations, data
+
+    calls = []
+    result = sweep.sweep(data.make_dataset("xor"), activations=[activations.get(a) for a in
+                                                                ("relu", "tanh", "linear")],
+                         optimizers=["adam"], lrs=[0.01], seeds=64, steps=1000, hidden=(16,),
+                         progress=lambda done, total, what: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and calls[-1][0] == calls[-1][1] > 0
+    # the API and the command give the same answer (the fixture ran the command first)
+    assert [c.successes for c in result.configs] == [c["successes"] for c in xor_json["configs"]]
