@@ -50,19 +50,18 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
         title = (f"cross-entropy, logits {_logits_text(result.logits)}, label {result.label}"
                  + (f", temperature {fmt(result.temperature)}" if result.temperature != 1 else "")
                  + ": softmax then log (naive) vs from logits (fused)")
-    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    t.add_column("dtype")
-    t.add_column("method")
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1), collapse_padding=True)
+    t.add_column("dtype", no_wrap=True, min_width=8)
+    t.add_column("method", no_wrap=True)
     if result.binary:
         t.add_column("logit", justify="right")
     t.add_column("loss", justify="right", min_width=12)
     t.add_column("exact", justify="right", min_width=12)
-    t.add_column("rel. error", justify="right")
+    t.add_column("rel. error", justify="right", no_wrap=True)
     t.add_column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", justify="right",
                  min_width=11)
-    t.add_column("grad error", justify="right")
-    t.add_column("finite", justify="center")
-    t.add_column("ok", justify="center")
+    t.add_column("grad error", justify="right", no_wrap=True)
+    t.add_column("ok", justify="left", no_wrap=True, min_width=6)
     notes = []
     previous = None
     digits = 6 if result.binary else 8
@@ -85,7 +84,6 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
             _red_if(fmt(c.relative_error, 2), rel_bad),
             _red_if(grad, grad_bad),
             _red_if(fmt(c.gradient_error, 2), grad_bad),
-            "yes" if c.finite and c.gradient_finite else "[bold red]no[/bold red]",
             _mark(c.ok) + marker,
         ]
         if c.dtype != previous and previous is not None:
