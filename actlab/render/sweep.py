@@ -128,8 +128,8 @@ def results_table(result):
         failed = " ".join(str(s) for s in c.failed_seeds[:3]) + (" ..." if len(c.failed_seeds) > 3 else "")
         table.add_row(
             c.activation, c.optimizer, _lr(c.lr),
-            f"[{style}]{c.successes}/{c.seeds} {_pct(c.success_rate)}[/]",
-            f"{_pct(lo)}-{_pct(hi)}", render.fmt(c.final_loss_median, 3), render.fmt(c.final_loss_iqr, 2),
+            f"[{style}]{_pct(c.success_rate)}[/]",
+            f"{_pct(lo).rstrip('%')}-{_pct(hi)}", render.fmt(c.final_loss_median, 3), render.fmt(c.final_loss_iqr, 2),
             render.fmt(c.accuracy_median, 3),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
@@ -139,12 +139,13 @@ def results_table(result):
 
 def grid_table(result, activation: str):
     """Learning rates (rows) x optimizers (columns) of one activation: success rates."""
+    from rich import box
     from rich.table import Table
 
     cells = {(c.lr, c.optimizer): c for c in result.configs if c.activation == activation}
     lrs = sorted({lr for lr, _ in cells})
     optimizers = list(dict.fromkeys(o for _, o in cells))
-    table = Table(title=f"{activation}: success", title_justify="left")
+    table = Table(title=f"{activation}: success", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("lr", justify="right")
     for o in optimizers:
         table.add_column(o, justify="right")
@@ -175,8 +176,9 @@ def show(result, *, as_json: bool = False, replay_args: str = "") -> None:
         console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
     many_lrs = len({c.lr for c in result.configs}) > 1
     if many_lrs or len({c.optimizer for c in result.configs}) > 1:
-        for activation in dict.fromkeys(c.activation for c in result.configs):
-            console.print(grid_table(result, activation))
+        from rich.columns import Columns
+
+        console.print(Columns([grid_table(result, a) for a in dict.fromkeys(c.activation for c in result.configs)]))
     console.print(footer(result, replay_args), soft_wrap=True)
 
 
