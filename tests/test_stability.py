@@ -224,3 +224,12 @@ def test_help_does_not_import_jax():
             "assert r.exit_code == 0 and 'default 1' in r.output, r.output; "
             "assert 'jax' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_masked_true_class_is_inf_and_right():
+    result = stability.compare([3.0, float("-inf"), 1.0], 1, dtypes=("float32",))
+    fused, naive = cell(result, "float32", "fused"), cell(result, "float32", "naive")
+    assert fused.loss == math.inf and fused.reference == math.inf and fused.ok
+    assert fused.gradient[1] == -1.0 and fused.gradient_finite
+    assert naive.ok is False and not naive.gradient_finite  # 0 * log'(0) is NaN
+    assert "masked" in fused.note
