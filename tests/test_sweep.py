@@ -306,3 +306,29 @@ def test_progress_reaches_its_total(xor_json):
     assert done == sorted(done) and calls[-1][0] == calls[-1][1] > 0
     # the API and the command give the same answer (the fixture ran the command first)
     assert [c.successes for c in result.configs] == [c["successes"] for c in xor_json["configs"]]
+
+
+def test_sweep_on_a_csv_file(runner, tmp_path):
+    """Quadrant XOR from a file: a ReLU net learns it, a linear one cannot pass ~75%."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (160, 2))
+    label = (x[:, 0] * x[:, 1] > 0).astype(int)
+    path = tmp_path / "quadrants.csv"
+    path.write_text("a,b,label\n" + "".join(f"{p:.4f},{q:.4f},{t}\n" for (p, q), t in zip(x, label)))
+    result = runner.invoke(cli, ["sweep", "--data", str(path), "--target", "label", "--act", "relu,linear",
+                                 "--seeds", "4", "--steps", "300", "--hidden", "16", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["task"] == "binary" and out["held_out"] and out["threshold"] == 0.95
+    relu, linear = (by_activation(out)[a] for a in ("relu", "linear"))
+    assert relu["successes"] >= 3 and linear["successes"] == 0 and linear["accuracy_median"] < 0.8
+
+
+@pytest.mark.parametrize("args,needle", [
+    ([], "DATASET name or --data"),
+    (["xor", "--target", "y"], "go with --data"),
+    (["--data", "points.csv"], "--data needs --target"),
+])
+def test_data_usage_errors(runner, args, needle):
+    result = runner.invoke(cli, ["sweep", *args])
+    assert result.exit_code == 2 and needle in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 
 import click
@@ -12,7 +13,7 @@ import click
 from actlab.cli.options import (
     dtype_option, init_jax, json_option, parse_floats, parse_names, resolve_activation, seed_option,
 )
-from actlab.cli.train import DATASET_NAMES, OPTIMIZER_NAMES, parse_hidden
+from actlab.cli.train import DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, parse_hidden
 from actlab.errors import ActlabError
 
 
@@ -50,7 +51,13 @@ def _stdout_to_stderr():
 
 
 @click.command("sweep")
-@click.argument("dataset", metavar="DATASET")
+@click.argument("dataset", required=False, metavar="[DATASET]")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False),
+              help="Sweep on a CSV file (a header row, numeric columns) instead of a generated set.")
+@click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2.")
+@click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASK_NAMES) + ".")
+@click.option("--no-standardize", is_flag=True,
+              help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows).")
 @click.option("--act", default="relu", show_default=True,
               help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
 @click.option("--opt", "optimizers", default="adam", show_default=True,
@@ -92,7 +99,7 @@ def _stdout_to_stderr():
 @click.option("--process-id", type=int,
               help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
-def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch,
+def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch,
               init_name, l2, samples, noise, classes, test_frac, dtype, seed, csv_path, overwrite,
               distributed, coordinator, num_processes, process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
@@ -106,14 +113,20 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
     (replay one with `actlab train --seed`).
 
     Datasets: xor, and, or, xor-noisy, moons, circles, spiral, blobs,
-    multilabel, sine, parabola.
+    multilabel, sine, parabola; or a CSV file with --data and --target.
 
     \b
     Examples:
       actlab sweep xor --act relu,tanh,sigmoid,linear --seeds 64
       actlab sweep xor --opt adam,sgd --lr 0.001,0.01,0.1,1 --steps 500 --csv grid.csv
     """
-    if dataset not in DATASET_NAMES:
+    if (dataset is None) == (data_path is None):
+        raise click.UsageError("give a DATASET name or --data FILE.csv (one of the two)")
+    if data_path is not None and not target:
+        raise click.UsageError("--data needs --target COLUMN[,COLUMN...]")
+    if data_path is None and (target or task or no_standardize):
+        raise click.UsageError("--target, --task and --no-standardize go with --data FILE.csv")
+    if dataset is not None and dataset not in DATASET_NAMES:
         from actlab.errors import unknown
 
         raise unknown("dataset", dataset, DATASET_NAMES)
@@ -157,27 +170,38 @@ def sweep_cmd(dataset, act, optimizers, lrs, seeds, steps, hidden, threshold, ma
     from actlab import sweep as core
     from actlab.render import sweep as view
 
-    ds = data_mod.make_dataset(dataset, seed=seed, samples=samples, noise=noise, classes=classes,
-                               test_frac=test_frac)
-    spec = data_mod.DATASETS[dataset]
+    if data_path is not None:  # as `actlab train --data` reads it, so a seed replays there
+        targets = parse_names(target, "--target")
+        ds = data_mod.load_csv(data_path, targets, task=task, seed=seed, test_frac=test_frac)
+        if not no_standardize:
+            ds, _, _ = data_mod.standardize(ds)
+        spec_hidden, spec_steps = (16, 16), 1000
+    else:
+        ds = data_mod.make_dataset(dataset, seed=seed, samples=samples, noise=noise, classes=classes,
+                                   test_frac=test_frac)
+        spec_hidden, spec_steps = data_mod.DATASETS[dataset].hidden, data_mod.DATASETS[dataset].steps
     lr_table = {o: lr_values or [optim.default_lr(o)] for o in opt_names}
     main = jax.process_index() == 0  # several hosts: one of them speaks
     quiet = _stdout_to_stderr() if distributed else contextlib.nullcontext()
     with quiet, view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
         result = core.sweep(
             ds, activations=activations, optimizers=opt_names, lrs=lr_table, seeds=seeds,
-            steps=spec.steps if steps is None else steps,
-            hidden=spec.hidden if widths is None else widths, threshold=threshold, seed=seed,
+            steps=spec_steps if steps is None else steps,
+            hidden=spec_hidden if widths is None else widths, threshold=threshold, seed=seed,
             max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, l2=l2, progress=progress)
     if not main:
         return
     if csv_file is not None:
         view.write_csv(csv_file, result)
     replay = [f"--{k} {v}" for k, v in (("samples", samples), ("noise", noise)) if v is not None]
+    replay_data = ""
+    if data_path is not None:
+        replay_data = f"--data {shlex.quote(data_path)} --target {shlex.quote(target)}"
+        replay += [f"--task {task}"] * bool(task) + ["--no-standardize"] * no_standardize
     replay += [f"--classes {classes}"] * (dataset in ("spiral", "blobs") and classes != 3)
     replay += [f"--test-frac {test_frac:g}"] * (test_frac != 0.25)
     replay += [f"--l2 {l2:g}"] * bool(l2) + [f"--init {init_name}"] * (init_name != "auto")
-    view.show(result, as_json=as_json, replay_args=" ".join(replay))
+    view.show(result, as_json=as_json, replay_args=" ".join(replay), replay_data=replay_data)
     if csv_file is not None and not as_json:
         from actlab import render
 

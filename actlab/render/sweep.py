@@ -162,11 +162,12 @@ def grid_table(result, activation: str):
     return table
 
 
-def show(result, *, as_json: bool = False, replay_args: str = "") -> None:
+def show(result, *, as_json: bool = False, replay_args: str = "", replay_data: str = "") -> None:
     """The table, the notes, the grids and a footer (or the JSON object).
 
-    ``replay_args``: options of the data (``--samples 200``) that the replay
-    line of the footer must repeat for ``actlab train``."""
+    ``replay_args``: options (``--samples 200``) that the replay line of the
+    footer must repeat for ``actlab train``; ``replay_data``: what names the
+    data there instead of the dataset name (``--data points.csv --target y``)."""
     if as_json:
         render.print_json(to_json(result))
         return
@@ -179,10 +180,10 @@ def show(result, *, as_json: bool = False, replay_args: str = "") -> None:
         from rich.columns import Columns
 
         console.print(Columns([grid_table(result, a) for a in dict.fromkeys(c.activation for c in result.configs)]))
-    console.print(footer(result, replay_args), soft_wrap=True)
+    console.print(footer(result, replay_args, replay_data), soft_wrap=True)
 
 
-def footer(result, replay_args: str = "") -> str:
+def footer(result, replay_args: str = "", replay_data: str = "") -> str:
     per_run = result.train_seconds / max(1, result.runs)
     text = (f"{result.runs} runs on {result.devices} {result.backend} device"
             f"{'s' if result.devices != 1 else ''}"
@@ -191,7 +192,7 @@ def footer(result, replay_args: str = "") -> str:
             f"compile {result.compile_seconds:.2f} s. Seeds {result.seed}..{result.seed + result.seeds - 1}.")
     failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
     if failed is not None:
-        text += (f"\nReplay a failed run: actlab train {result.dataset} --act {_quote(failed.activation)} "
+        text += (f"\nReplay a failed run: actlab train {replay_data or result.dataset} --act {_quote(failed.activation)} "
                  f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
                  f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
                  + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
