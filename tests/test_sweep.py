@@ -145,7 +145,7 @@ def test_four_devices_give_the_single_device_answer():
     # Four devices and chunks of 4 runs (one per device, 3 calls for 12 runs)
     # against one device taking all 12 runs in one call.
     proc = run_actlab([*DEVICE_ARGS, "--max-batch", "4"], 4)
-    out4, err4 = proc.communicate(timeout=600)
+    out4, err4 = proc.communicate(timeout=240)
     assert proc.returncode == 0, err4
     four = json.loads(out4)
     assert four["devices"] == 4 and four["chunk_runs"] == 4 and four["chunks"] == 3
@@ -262,7 +262,7 @@ def test_two_processes_one_answer_and_only_process_0_prints():
     procs = [subprocess.Popen([sys.executable, "-m", "actlab", *args, "--process-id", str(i)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for i in range(2)]
-    (out0, err0), (out1, err1) = (p.communicate(timeout=600) for p in procs)
+    (out0, err0), (out1, err1) = (p.communicate(timeout=240) for p in procs)
     assert procs[0].returncode == 0, err0
     assert procs[1].returncode == 0, err1
     assert out1 == ""  # process 1 computes its share and says nothing
@@ -277,7 +277,7 @@ _SINGLE = []
 def single_device_answer():
     if not _SINGLE:
         proc = run_actlab(DEVICE_ARGS, 1)
-        out, err = proc.communicate(timeout=600)
+        out, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err
         _SINGLE.append(json.loads(out)["configs"])
     return _SINGLE[0]
