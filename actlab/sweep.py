@@ -1,7 +1,8 @@
 """Many training runs as one program: seeds x learning rates vmapped, sharded over devices.
 
-    result = sweep(dataset, activations=[relu, tanh], optimizers=["adam", "sgd"],
-                   lrs=[0.01, 0.1], seeds=64)
+    ds = actlab.data.make_dataset("xor")
+    acts = [actlab.activations.get("relu"), actlab.activations.get("tanh")]
+    result = sweep(ds, activations=acts, optimizers=["adam", "sgd"], lrs=[0.01, 0.1], seeds=64)
     result.configs                     # one ConfigStats per (activation, optimizer, lr)
     result.configs[0].success_rate     # share of seeds whose final accuracy >= threshold
     result.configs[0].ci95             # its Wilson 95% interval
@@ -48,7 +49,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from actlab import model, optim
 from actlab import train as core
-from actlab.data import CLASSIFICATION, LOGIC_GATES, Dataset
+from actlab.data import CLASSIFICATION, DATASETS, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
@@ -167,8 +168,8 @@ def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
 
 
 def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
-          lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int,
-          hidden: Sequence[int], threshold: float | None = None, seed: int = 0,
+          lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
+          hidden: Sequence[int] | None = None, threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
           init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
@@ -180,8 +181,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       optimizers: ``actlab.optim`` names.
       lrs: learning rates for every optimizer, or a dict optimizer -> learning rates.
       seeds: runs per configuration; run s starts from ``jax.random.key(seed + s)``.
-      steps: optimizer steps per run.
-      hidden: hidden-layer widths.
+      steps: optimizer steps per run (default: the dataset's, as ``actlab train``; 1000 for a CSV).
+      hidden: hidden-layer widths (default: the dataset's; (16, 16) for a CSV).
       threshold: success when the final accuracy (R^2 for regression) >= this;
         default ``default_threshold``.
       seed: the first seed.
@@ -208,6 +209,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
             raise ActlabError(f"no learning rate for optimizer {o!r}")
         for lr in values:
             optim.check_lr(lr)
+    spec = DATASETS.get(ds.name)
+    steps = (spec.steps if spec else 1000) if steps is None else steps
+    hidden = (spec.hidden if spec else (16, 16)) if hidden is None else tuple(hidden)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
     if steps < 1:
