@@ -185,6 +185,7 @@ def test_csv_written_atomically_and_kept(runner, tmp_path):
     for r, c in zip(rows, out["configs"]):
         assert int(r["successes"]) == c["successes"]
         assert float(r["ci95_low"]) == c["ci95"][0] and float(r["ci95_high"]) == c["ci95"][1]
+        assert float(r["accuracy_median"]) == c["accuracy_median"]
     assert [p.name for p in tmp_path.iterdir()] == ["grid.csv"]  # no temporary file left
     again = runner.invoke(cli, [*XOR_ARGS, "--csv", str(path)])
     assert again.exit_code == 2 and "--overwrite" in again.stderr

@@ -65,12 +65,13 @@ def check_csv_path(path: str, *, overwrite: bool = False) -> Path:
 
 
 def write_csv(path: Path, result) -> None:
-    """One row per configuration, written atomically; failed seeds space-separated."""
+    """One row per configuration, written atomically; failed seeds space-separated;
+    the column ``score_median`` is named ``accuracy_median`` or ``r2_median`` as in the JSON."""
 
     def write(tmp):
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(CSV_FIELDS)
+            w.writerow([f"{result.metric}_median" if f == "score_median" else f for f in CSV_FIELDS])
             for c in result.configs:
                 q25, q75 = c.final_loss_quartiles
                 steps = "" if c.median_steps_to_threshold is None else repr(c.median_steps_to_threshold)
