@@ -100,7 +100,8 @@ def _stdout_to_stderr():
               help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
 def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers, lrs, seeds, steps,
-              hidden, threshold, max_batch, batch, init_name, l2, samples, noise, classes, test_frac, dtype, seed, csv_path, overwrite,
+              hidden, threshold, max_batch, batch, init_name, l2, samples, noise, classes, test_frac,
+              dtype, seed, csv_path, overwrite,
               distributed, coordinator, num_processes, process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
     many seeds at once and report how often each one succeeds.

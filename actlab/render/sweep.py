@@ -130,7 +130,8 @@ def results_table(result):
         table.add_row(
             c.activation, c.optimizer, _lr(c.lr),
             f"[{style}]{_pct(c.success_rate)}[/]",
-            f"{_pct(lo).rstrip('%')}-{_pct(hi)}", render.fmt(c.final_loss_median, 3), render.fmt(c.final_loss_iqr, 2),
+            f"{_pct(lo).rstrip('%')}-{_pct(hi)}", render.fmt(c.final_loss_median, 3),
+            render.fmt(c.final_loss_iqr, 2),
             render.fmt(c.accuracy_median, 3),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
@@ -180,7 +181,8 @@ def show(result, *, as_json: bool = False, replay_args: str = "", replay_data: s
     if many_lrs or len({c.optimizer for c in result.configs}) > 1:
         from rich.columns import Columns
 
-        console.print(Columns([grid_table(result, a) for a in dict.fromkeys(c.activation for c in result.configs)]))
+        names = dict.fromkeys(c.activation for c in result.configs)
+        console.print(Columns([grid_table(result, a) for a in names]))
     console.print(footer(result, replay_args, replay_data), soft_wrap=True)
 
 
@@ -193,7 +195,8 @@ def footer(result, replay_args: str = "", replay_data: str = "") -> str:
             f"compile {result.compile_seconds:.2f} s. Seeds {result.seed}..{result.seed + result.seeds - 1}.")
     failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
     if failed is not None:
-        text += (f"\nReplay a failed run: actlab train {replay_data or result.dataset} --act {_quote(failed.activation)} "
+        text += (f"\nReplay a failed run: actlab train {replay_data or result.dataset} "
+                 f"--act {_quote(failed.activation)} "
                  f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
                  f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
                  + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
