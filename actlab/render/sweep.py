@@ -207,7 +207,9 @@ def footer(result, replay_args: str = "", replay_data: str = "") -> str:
 
 
 def _quote(name: str) -> str:
-    return name if name.replace("_", "").isalnum() else f"'{name}'"
+    import shlex
+
+    return shlex.quote(name)
 
 
 # --- progress -----------------------------------------------------------------------------------
