@@ -271,11 +271,10 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         def tick(what, name=name, opt=opt):
             nonlocal done
             done += 1
-            if progress is not None:
-                progress(done, total, f"{name} / {opt}{what}")
+            progress(done, total, f"{name} / {opt}{what}")
 
         out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
-                                            chunk_runs, C, tick)
+                                            chunk_runs, C, tick if progress is not None else None)
         compile_seconds += t_compile
         train_seconds += t_train
         for i, lr in enumerate(lr_values):
@@ -438,8 +437,9 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
         lrs = _put(lrs, sharded)
         for offset in range(0, config.steps, C):
             state, first = chunk_c(state, first, lrs, data, total, _put(np.int32(offset), replicated))
-            jax.block_until_ready(first)
-            tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
+            if tick is not None:  # else the chunks queue up without waiting for each other
+                jax.block_until_ready(first)
+                tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
         loss, score, success, first = (np.asarray(a)[: stop - start] for a in
                                        final_c(state, first, data, test, total))
         parts.append((loss, score, success, first))
