@@ -141,10 +141,11 @@ class Activation:
 
 
 def _sigmoid_pair(x):
-    """(sigmoid(x), sigmoid(-x)), each accurate: 1 - sigmoid(x) would cancel."""
+    """(sigmoid(x), sigmoid(-x)), each accurate (1 - sigmoid(x) would cancel),
+    from one exp and one divide."""
     e = jnp.exp(-jnp.abs(x))  # in (0, 1]: never overflows
     big = 1 / (1 + e)
-    small = e / (1 + e)
+    small = e * big
     pos = x >= 0
     return jnp.where(pos, big, small), jnp.where(pos, small, big)
 
@@ -246,18 +247,16 @@ def _softsign(x):
 
 
 def _mish(x):
-    # t = tanh(softplus(x)) = n (n + 2) / (n (n + 2) + 2) with n = e^x; for x > 0 in
-    # terms of m = e^-x, t = (1 + 2m) / (1 + 2m + 2m^2). sech^2(softplus x) = 1 - t^2
-    # is written out the same way, so neither side cancels.
-    n = jnp.exp(jnp.minimum(x, 0))
-    m = jnp.exp(-jnp.maximum(x, 0))
+    # With e = exp(-|x|): for x <= 0 (n = e^x = e), tanh(softplus(x)) = n (n + 2) /
+    # (n (n + 2) + 2); for x > 0 (m = e^-x = e), (1 + 2m) / (1 + 2m + 2m^2). sech^2 of
+    # softplus, 1 - t^2, is written out the same way, so neither side cancels.
+    e = jnp.exp(-jnp.abs(x))
     pos = x > 0
-    num_neg = n * (n + 2)
-    den_neg = num_neg + 2
-    den_pos = 1 + 2 * m + 2 * m * m
-    t = jnp.where(pos, (1 + 2 * m) / den_pos, num_neg / den_neg)
-    sech2 = jnp.where(pos, 4 * jnp.square((1 + m) * m / den_pos), 4 * jnp.square(n + 1) / jnp.square(den_neg))
-    s, _ = _sigmoid_pair(x)
+    num = jnp.where(pos, 1 + 2 * e, e * (e + 2))
+    den = jnp.where(pos, 1 + 2 * e + 2 * e * e, e * (e + 2) + 2)
+    t = num / den
+    sech2 = 4 * jnp.square((1 + e) / den) * jnp.where(pos, e * e, 1)
+    s = jnp.where(x >= 0, 1, e) / (1 + e)
     return x * t, t + x * sech2 * s
 
 
