@@ -39,7 +39,7 @@ from jax.scipy import special
 from actlab import activations
 from actlab.errors import ActlabError, did_you_mean
 
-__all__ = ["parse", "looks_like_expression", "split_top_level", "estimate_facts", "FUNCTIONS", "CONSTANTS",
+__all__ = ["parse", "looks_like_expression", "estimate_facts", "FUNCTIONS", "CONSTANTS",
            "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
 
 MAX_LENGTH = 500  # characters
@@ -123,21 +123,6 @@ def looks_like_expression(text: str) -> bool:
     """
     text = text.strip()
     return bool(text) and (_IDENT.fullmatch(text) is None or text == "x")
-
-
-def split_top_level(text: str) -> list[str]:
-    """Splits a comma-separated list of names and formulas at the commas outside
-    parentheses: ``"relu,maximum(x, 0.1*x)"`` -> ``["relu", "maximum(x, 0.1*x)"]``.
-    Items are stripped; empty items are kept (the caller refuses them)."""
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == "," and depth <= 0:
-            items.append(text[start:i].strip())
-            start = i + 1
-    items.append(text[start:].strip())
-    return items
 
 
 def parse(text: str) -> activations.Activation:

@@ -280,10 +280,13 @@ def test_looks_like_expression():
     assert not expr.looks_like_expression("")
 
 
-def test_split_top_level_keeps_commas_inside_calls():
-    assert expr.split_top_level("relu, maximum(x, 0.1*x),tanh") == ["relu", "maximum(x, 0.1*x)", "tanh"]
-    assert expr.split_top_level("where(x > 0, x, clip(x, -1, 0))") == ["where(x > 0, x, clip(x, -1, 0))"]
-    assert expr.split_top_level("relu,,tanh") == ["relu", "", "tanh"]
+def test_name_lists_keep_commas_inside_calls():
+    from actlab.cli.options import parse_names
+
+    assert parse_names("relu, maximum(x, 0.1*x),tanh", "--act") == ["relu", "maximum(x, 0.1*x)", "tanh"]
+    assert parse_names("where(x > 0, x, clip(x, -1, 0))", "--act") == ["where(x > 0, x, clip(x, -1, 0))"]
+    with pytest.raises(ActlabError):
+        parse_names("relu,,tanh", "--act")
 
 
 # --- fuzz ---------------------------------------------------------------------------

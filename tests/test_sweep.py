@@ -18,7 +18,6 @@ import pytest
 
 from actlab import sweep
 from actlab.cli import cli
-from actlab.cli.sweep import split_activations
 
 XOR_ARGS = ["sweep", "xor", "--act", "relu,tanh,linear", "--opt", "adam", "--seeds", "64"]
 
@@ -238,9 +237,12 @@ def test_unknown_dataset(runner):
     assert result.exit_code == 2 and "did you mean 'xor'" in result.stderr
 
 
-def test_activation_lists_keep_expressions_whole():
-    assert split_activations("relu, tanh,relu") == ["relu", "tanh"]
-    assert split_activations("relu,leaky_relu(x, alpha=0.2)") == ["relu", "leaky_relu(x, alpha=0.2)"]
+def test_activation_lists_keep_expressions_whole(runner):
+    result = runner.invoke(cli, ["sweep", "xor", "--act", "relu,leaky_relu(x, alpha=0.2),relu", "--seeds", "2",
+                                 "--steps", "10", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted({c["activation"] for c in json.loads(result.stdout)["configs"]}) == \
+        sorted(["relu", "leaky_relu(x, alpha=0.2)"])
 
 
 def test_help_does_not_import_jax():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (dtype_option, init_jax, json_option, overwrite_option,
-                                param_option, parse_params, resolve_activation)
+                                param_option, parse_params, resolve_activations)
 from actlab.errors import ActlabError
 
 MAX_POINTS = 100_000
@@ -68,26 +68,10 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     from actlab import curves
     from actlab.render import explore
 
-    acts = _resolve_all(names, parse_params(params))
+    acts = resolve_activations(names, parse_params(params))
     result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
     explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
                        as_json=as_json)
     if path:
         explore.save_plot(result, derivative=derivative, path=path)
         click.echo(f"saved {path}", err=True)
-
-
-def _resolve_all(names, params):
-    """The activations named, each with the --param values it has.
-
-    With one activation every --param must fit it (a typo is an error); with
-    several, each takes the parameters it has, and one that none has is an error.
-    """
-    if len(names) == 1:
-        return [resolve_activation(names[0], params)]
-    bare = [resolve_activation(name) for name in names]
-    unused = sorted(set(params) - {key for act in bare for key in act.params})
-    if unused:
-        raise ActlabError(f"bad --param {unused[0]!r}: none of {', '.join(names)} has it")
-    return [resolve_activation(name, {k: v for k, v in params.items() if k in act.params})
-            for name, act in zip(names, bare)]

@@ -12,9 +12,8 @@ from actlab.cli.options import (
     overwrite_option,
     param_option,
     parse_floats,
-    parse_names,
     parse_params,
-    resolve_activation,
+    resolve_activations,
     seed_option,
 )
 from actlab.errors import ActlabError
@@ -110,7 +109,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         save_path = check_save_path(save, overwrite=overwrite)
 
     jax = init_jax()
-    acts = _activations(names or ("tanh",), parse_params(params))
+    acts = resolve_activations(names or ("tanh",), parse_params(params))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
     from actlab import gradflow
@@ -154,28 +153,3 @@ def _check_mode_options(mode: str) -> None:
             raise ActlabError(f"{flag} applies to --{wanted}; add --{wanted} or leave {flag} out")
 
 
-def _split(text: str) -> list[str]:
-    try:  # commas inside a formula's parentheses do not split it
-        from actlab.expr import split_top_level
-    except ImportError:
-        return parse_names(text, "activation name")
-    items = split_top_level(text)
-    if not text.strip() or any(not item for item in items):
-        raise ActlabError(f"bad activation list {text!r}: expected names separated by commas, e.g. relu,tanh")
-    return items
-
-
-def _activations(names, params):
-    """Activations for NAME arguments (each may be a comma list, and a name may be
-    a formula such as "x*tanh(softplus(x))"); each --param goes to the
-    activations that have it, and must fit at least one."""
-    flat = [n for name in names for n in _split(name)]
-    plain = [resolve_activation(n) for n in flat]
-    for key in params:
-        if not any(key in act.params for act in plain):
-            have = sorted({k for act in plain for k in act.params})
-            raise ActlabError(
-                f"bad --param {key!r}: none of {', '.join(flat)} has it; "
-                f"their parameters: {', '.join(have) or 'none'}")
-    return [resolve_activation(n, {k: v for k, v in params.items() if k in act.params})
-            if params else act for n, act in zip(flat, plain)]

@@ -36,8 +36,16 @@ param_option = click.option(
     help="An activation parameter, e.g. --param alpha=0.2 (repeatable).",
 )
 overwrite_option = click.option(
-    "--overwrite", is_flag=True, help="Allow --save to replace an existing file."
+    "--overwrite", is_flag=True, help="Allow the output file or folder to replace an existing one."
 )
+
+# Names the options accept, kept here so --help needs neither numpy nor optax;
+# tests check them against the core's own tables.
+DATASET_NAMES = ("xor", "and", "or", "xor-noisy", "moons", "circles", "spiral", "blobs",
+                 "multilabel", "sine", "parabola")
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw", "nadam",
+                   "amsgrad", "adamax", "adabelief", "radam", "lion")
+TASK_NAMES = ("binary", "multi-class", "multi-label", "regression", "non-negative-regression")
 
 
 def init_jax():
@@ -96,11 +104,40 @@ def parse_floats(text: str, what: str) -> list[float]:
 
 
 def parse_names(text: str, what: str) -> list[str]:
-    """``"relu,tanh"`` -> ``["relu", "tanh"]``; an empty list or item is refused."""
-    items = [item.strip() for item in text.split(",")]
+    """``"relu,tanh"`` -> ``["relu", "tanh"]``; an empty list or item is refused.
+
+    Commas inside parentheses do not split, so a formula such as
+    ``leaky_relu(x, alpha=0.2)`` stays one item.
+    """
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth <= 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
     if not text.strip() or any(not item for item in items):
         raise ActlabError(f"bad {what} {text!r}: expected a comma-separated list, e.g. relu,tanh")
     return items
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"16,16"`` -> ``(16, 16)``; ``"0"`` or ``""`` (no hidden layer) -> ``()``."""
+    text = text.strip()
+    if text in ("", "0", "none"):
+        return ()
+    widths = []
+    for item in text.split(","):
+        try:
+            w = int(item.strip())
+        except ValueError:
+            w = 0
+        if w < 1:
+            raise ActlabError(f"bad --hidden {text!r}: expected positive widths, e.g. 8 or 16,16 "
+                              "(0 for no hidden layer)")
+        widths.append(w)
+    return tuple(widths)
 
 
 def resolve_activation(name: str, params: dict | None = None):
@@ -115,3 +152,24 @@ def resolve_activation(name: str, params: dict | None = None):
         raise ActlabError(f"--param applies to named activations, not to the expression {name!r}; "
                           "write the value into it, e.g. 'leaky_relu(x, alpha=0.2)'")
     return expr.parse(name)
+
+
+def resolve_activations(names, params: dict | None = None):
+    """Activations for NAME arguments (each may be a comma list or a formula),
+    each with the --param values it has.
+
+    With one activation every --param must fit it (a typo is an error); with
+    several, each takes the parameters it has, and one that none has is an error.
+    """
+    flat = [n for name in names for n in parse_names(name, "activation list")]
+    params = params or {}
+    if len(flat) == 1:
+        return [resolve_activation(flat[0], params)]
+    bare = [resolve_activation(name) for name in flat]
+    for key in params:
+        if not any(key in act.params for act in bare):
+            have = sorted({k for act in bare for k in act.params})
+            raise ActlabError(f"bad --param {key!r}: none of {', '.join(flat)} has it; "
+                              f"their parameters: {', '.join(have) or 'none'}")
+    return [resolve_activation(name, {k: v for k, v in params.items() if k in act.params})
+            if params else act for name, act in zip(flat, bare)]

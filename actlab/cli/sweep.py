@@ -11,28 +11,10 @@ import sys
 import click
 
 from actlab.cli.options import (
-    dtype_option, init_jax, json_option, parse_floats, parse_names, resolve_activation, seed_option,
+    DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, dtype_option, init_jax, json_option, overwrite_option,
+    parse_floats, parse_hidden, parse_names, resolve_activation, seed_option,
 )
-from actlab.cli.train import DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, parse_hidden
 from actlab.errors import ActlabError
-
-
-def split_activations(text: str) -> list[str]:
-    """``"relu,tanh"`` -> ``["relu", "tanh"]``, keeping commas inside parentheses,
-    so an expression such as ``leaky_relu(x, alpha=0.2)`` stays one item."""
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    if depth != 0:  # unbalanced: let the plain splitter (and then the parser) say what is wrong
-        return parse_names(text, "--act")
-    items = [item.strip() for item in items]
-    if not text.strip() or any(not item for item in items):
-        raise ActlabError(f"bad --act {text!r}: expected a comma-separated list, e.g. relu,tanh")
-    return list(dict.fromkeys(items))
 
 
 @contextlib.contextmanager
@@ -88,7 +70,7 @@ def _stdout_to_stderr():
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Also write one row per configuration to this CSV file.")
-@click.option("--overwrite", is_flag=True, help="Allow --csv to replace an existing file.")
+@overwrite_option
 @click.option("--distributed", is_flag=True,
               help="Several hosts: run the same command on each; calls jax.distributed.initialize() "
                    "first, which finds its peers under SLURM, Open MPI, Kubernetes or Cloud TPU, "
@@ -131,7 +113,7 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
         from actlab.errors import unknown
 
         raise unknown("dataset", dataset, DATASET_NAMES)
-    act_names = split_activations(act)
+    act_names = list(dict.fromkeys(parse_names(act, "--act")))
     opt_names = list(dict.fromkeys(parse_names(optimizers, "--opt")))
     for name in opt_names:
         if name not in OPTIMIZER_NAMES:
@@ -154,9 +136,9 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
     activations = [resolve_activation(name) for name in act_names]
     csv_file = None
     if csv_path is not None:
-        from actlab.render.sweep import check_csv_path
+        from actlab.render import check_save_path
 
-        csv_file = check_csv_path(csv_path, overwrite=overwrite)
+        csv_file = check_save_path(csv_path, overwrite=overwrite, formats=None, option="--csv")
 
     if not distributed and (coordinator or num_processes is not None or process_id is not None):
         raise click.UsageError("--coordinator, --num-processes and --process-id go with --distributed")

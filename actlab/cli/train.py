@@ -7,35 +7,10 @@ import sys
 import click
 
 from actlab.cli.options import (
-    dtype_option, init_jax, json_option, overwrite_option, param_option, parse_params,
-    resolve_activation, seed_option,
+    DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, dtype_option, init_jax, json_option,
+    overwrite_option, param_option, parse_hidden, parse_params, resolve_activation, seed_option,
 )
 from actlab.errors import ActlabError
-
-DATASET_NAMES = ("xor", "and", "or", "xor-noisy", "moons", "circles", "spiral", "blobs",
-                 "multilabel", "sine", "parabola")
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw", "nadam",
-                   "amsgrad", "adamax", "adabelief", "radam", "lion")
-TASK_NAMES = ("binary", "multi-class", "multi-label", "regression", "non-negative-regression")
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """``"16,16"`` -> ``(16, 16)``; ``"0"`` or ``""`` (no hidden layer) -> ``()``."""
-    text = text.strip()
-    if text in ("", "0", "none"):
-        return ()
-    widths = []
-    for item in text.split(","):
-        try:
-            w = int(item.strip())
-        except ValueError:
-            w = 0
-        if w < 1:
-            raise ActlabError(f"bad --hidden {text!r}: expected positive widths, e.g. 8 or 16,16 "
-                              "(0 for no hidden layer)")
-        widths.append(w)
-    return tuple(widths)
-
 
 def _positive(name, value, *, allow_zero=False):
     if value is not None and (value < 0 or (value == 0 and not allow_zero)):

@@ -160,25 +160,26 @@ def line_chart(
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def check_save_path(path: str, *, overwrite: bool = False, formats=FIGURE_FORMATS) -> Path:
-    """Validates a ``--save`` path before any work is done.
+def check_save_path(path: str, *, overwrite: bool = False, formats=FIGURE_FORMATS,
+                    option: str = "--save") -> Path:
+    """Validates an output path (of ``option``) before any work is done.
 
-    The format comes from the suffix; the folder must exist and be writable; an
-    existing file is kept unless ``overwrite``.
+    The format comes from the suffix (any, with ``formats=None``); the folder
+    must exist and be writable; an existing file is kept unless ``overwrite``.
     """
     p = Path(path).expanduser()
     suffix = p.suffix.lower().lstrip(".")
     if formats and suffix not in formats:
-        raise ActlabError(f"bad --save path {path!r}: the suffix must be one of {', '.join('.' + f for f in formats)}")
+        raise ActlabError(f"bad {option} path {path!r}: the suffix must be one of {', '.join('.' + f for f in formats)}")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise ActlabError(f"bad --save path {path!r}: folder {str(folder)!r} does not exist")
+        raise ActlabError(f"bad {option} path {path!r}: folder {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK):
-        raise ActlabError(f"bad --save path {path!r}: folder {str(folder)!r} is not writable")
+        raise ActlabError(f"bad {option} path {path!r}: folder {str(folder)!r} is not writable")
     if p.is_dir():
-        raise ActlabError(f"bad --save path {path!r}: it is a folder")
+        raise ActlabError(f"bad {option} path {path!r}: it is a folder")
     if p.exists() and not overwrite:
-        raise ActlabError(f"--save path {path!r} exists; pass --overwrite to replace it")
+        raise ActlabError(f"{option} path {path!r} exists; pass --overwrite to replace it")
     return p
 
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 from pathlib import Path
 
 from actlab import render
-from actlab.errors import ActlabError
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
               "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
@@ -46,22 +44,6 @@ def to_json(result) -> dict:
         "notes": list(result.notes),
         "configs": [config_json(c, result.metric) for c in result.configs],
     }
-
-
-def check_csv_path(path: str, *, overwrite: bool = False) -> Path:
-    """The ``--csv`` path, checked before any work: its folder exists and is
-    writable, it is no folder, and an existing file is kept unless ``overwrite``."""
-    p = Path(path).expanduser()
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise ActlabError(f"bad --csv path {path!r}: folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ActlabError(f"bad --csv path {path!r}: folder {str(folder)!r} is not writable")
-    if p.is_dir():
-        raise ActlabError(f"bad --csv path {path!r}: it is a folder")
-    if p.exists() and not overwrite:
-        raise ActlabError(f"--csv path {path!r} exists; pass --overwrite to replace it")
-    return p
 
 
 def write_csv(path: Path, result) -> None:
