@@ -88,3 +88,15 @@ def test_second_run_compiles_nothing_and_the_cache_can_be_turned_off(tmp_path):
     subprocess.run(cmd, env={**env, "ACTLAB_CACHE_DIR": str(off), "ACTLAB_NO_CACHE": "1"},
                    check=True, capture_output=True)
     assert not off.exists() or not _cache_files(off)
+
+
+@pytest.mark.parametrize("typo, choices, expected", [
+    ("adma", ["adamax", "adam", "sgd"], "adam"),      # a swap of neighbours is one step
+    ("rleu", ["elu", "celu", "relu", "selu"], "relu"),
+    ("gelu_tan", ["gelu", "gelu_tanh"], "gelu_tanh"),
+    ("zzz", ["relu", "tanh"], None),
+])
+def test_did_you_mean_picks_the_closest(typo, choices, expected):
+    from actlab.errors import did_you_mean
+
+    assert did_you_mean(typo, choices) == (f" (did you mean {expected!r}?)" if expected else "")
