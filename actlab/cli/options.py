@@ -48,6 +48,46 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", 
 TASK_NAMES = ("binary", "multi-class", "multi-label", "regression", "non-negative-regression")
 
 
+def _compose(*decorators):
+    """One decorator that applies several, in the order written."""
+
+    def apply(f):
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
+
+
+# The data of `train` and `sweep`: a generated set by name, or the user's CSV.
+dataset_options = _compose(
+    click.argument("dataset", required=False, metavar="[DATASET]"),
+    click.option("--data", "data_path", type=click.Path(dir_okay=False),
+                 help="Use a CSV file (a header row, numeric columns) instead of a generated set."),
+    click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2."),
+    click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASK_NAMES) + "."),
+    click.option("--no-standardize", is_flag=True,
+                 help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows)."),
+    click.option("--samples", type=int, help="Points to generate (train + test); default per dataset."),
+    click.option("--noise", type=float,
+                 help="Noise level of the generated set (a standard deviation); default per dataset."),
+    click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs."),
+    click.option("--test-frac", type=float, default=0.25, show_default=True,
+                 help="Fraction held out for testing (the four-point gates have no split)."),
+)
+
+# The network and the optimizer's loop, shared by `train` and `sweep`.
+training_options = _compose(
+    click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset."),
+    click.option("--init", "init_name", default="auto", show_default=True,
+                 help="Weight init: auto, he, glorot, lecun or normal:STD."),
+    click.option("--steps", type=int, help="Optimizer steps; default per dataset."),
+    click.option("--batch", type=int, help="Mini-batch size (default: the full batch)."),
+    click.option("--l2", type=float, default=0.0, show_default=True,
+                 help="L2 penalty (l2/2)*||W||^2 on the weights."),
+)
+
+
 def init_jax():
     """Turns on float64 and the persistent compilation cache; returns jax.
 

@@ -11,7 +11,8 @@ import sys
 import click
 
 from actlab.cli.options import (
-    DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, dtype_option, init_jax, json_option, overwrite_option,
+    dataset_options, training_options,
+    DATASET_NAMES, OPTIMIZER_NAMES, dtype_option, init_jax, json_option, overwrite_option,
     parse_floats, parse_hidden, parse_names, resolve_activation, seed_option,
 )
 from actlab.errors import ActlabError
@@ -33,13 +34,8 @@ def _stdout_to_stderr():
 
 
 @click.command("sweep")
-@click.argument("dataset", required=False, metavar="[DATASET]")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False),
-              help="Sweep on a CSV file (a header row, numeric columns) instead of a generated set.")
-@click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2.")
-@click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASK_NAMES) + ".")
-@click.option("--no-standardize", is_flag=True,
-              help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows).")
+@dataset_options
+@training_options
 @click.option("--act", default="relu", show_default=True,
               help="Hidden activations, comma-separated: names of `actlab list` or formulas in x.")
 @click.option("--opt", "optimizers", default="adam", show_default=True,
@@ -49,23 +45,11 @@ def _stdout_to_stderr():
                    "(default: each optimizer's own: adam 0.01, sgd 0.1, ...).")
 @click.option("--seeds", type=int, default=100, show_default=True,
               help="Runs (seeds) per configuration; run s starts from seed --seed + s.")
-@click.option("--steps", type=int, help="Optimizer steps per run; default per dataset (xor 1000).")
-@click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset (xor 16).")
 @click.option("--threshold", type=float,
               help="Success: final accuracy (R^2 for regression) >= this; "
                    "default 1.0 on xor/and/or, else 0.95.")
 @click.option("--max-batch", type=int, default=1024, show_default=True,
               help="Most runs in one program call; a larger grid is cut into chunks (memory).")
-@click.option("--batch", type=int, help="Mini-batch size (default: the full batch).")
-@click.option("--init", "init_name", default="auto", show_default=True,
-              help="Weight init: auto, he, glorot, lecun or normal:STD.")
-@click.option("--l2", type=float, default=0.0, show_default=True,
-              help="L2 penalty (l2/2)*||W||^2 on the weights.")
-@click.option("--samples", type=int, help="Points to generate (train + test); default per dataset.")
-@click.option("--noise", type=float, help="Noise level of the generated set; default per dataset.")
-@click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs.")
-@click.option("--test-frac", type=float, default=0.25, show_default=True,
-              help="Fraction held out to judge success (the four-point gates have no split).")
 @dtype_option(help="Floating-point type of parameters and data.")
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),

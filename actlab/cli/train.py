@@ -7,7 +7,8 @@ import sys
 import click
 
 from actlab.cli.options import (
-    DATASET_NAMES, OPTIMIZER_NAMES, TASK_NAMES, dtype_option, init_jax, json_option,
+    dataset_options, training_options,
+    DATASET_NAMES, OPTIMIZER_NAMES, dtype_option, init_jax, json_option,
     overwrite_option, param_option, parse_hidden, parse_params, resolve_activation, seed_option,
 )
 from actlab.errors import ActlabError
@@ -18,26 +19,12 @@ def _positive(name, value, *, allow_zero=False):
 
 
 @click.command("train")
-@click.argument("dataset", required=False, metavar="[DATASET]")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False),
-              help="Train on a CSV file (a header row, numeric columns) instead of a generated set.")
-@click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2.")
-@click.option("--task", help="Override the inferred task: " + ", ".join(TASK_NAMES) + ".")
-@click.option("--samples", type=int, help="Points to generate (train + test); default per dataset.")
-@click.option("--noise", type=float,
-              help="Noise level of the generated set (a standard deviation); default per dataset.")
-@click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs.")
-@click.option("--test-frac", type=float, default=0.25, show_default=True,
-              help="Fraction held out for testing (the four-point gates have no split).")
+@dataset_options
+@training_options
 @click.option("--data-seed", type=int, help="Seed of the data and the split (default: --seed).")
-@click.option("--no-standardize", is_flag=True,
-              help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows).")
-@click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset.")
 @click.option("--act", default="relu", show_default=True,
               help="Hidden activation: any name of `actlab list`.")
 @param_option
-@click.option("--init", "init_name", default="auto", show_default=True,
-              help="Weight init: auto, he, glorot, lecun or normal:STD.")
 @click.option("--out", "output",
               help="Override the output layer: sigmoid, softmax, linear or relu (default: by the task rules).")
 @click.option("--loss",
@@ -46,10 +33,6 @@ def _positive(name, value, *, allow_zero=False):
               help="Optimizer: " + ", ".join(OPTIMIZER_NAMES) + ".")
 @click.option("--lr", type=float,
               help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
-@click.option("--steps", type=int, help="Optimizer steps; default per dataset.")
-@click.option("--batch", type=int, help="Mini-batch size (default: the full batch).")
-@click.option("--l2", type=float, default=0.0, show_default=True,
-              help="L2 penalty (l2/2)*||W||^2 on the weights.")
 @dtype_option(help="Floating-point type of parameters and data.")
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
@@ -110,7 +93,7 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
 
         save_path = check_save_dir(save_dir, overwrite=overwrite)
 
-    jax = init_jax()  # noqa: F841  (float64 + compilation cache before the core is imported)
+    init_jax()  # float64 + compilation cache before the core is imported
     from actlab import data as data_mod
     from actlab import model, optim
     from actlab import train as core
