@@ -62,7 +62,7 @@ def test_finite_difference_agrees_with_mpmath(tables, name, dtype, fd_rtol):
         # The finite difference's stated error bound holds against the truth.
         assert abs(p.finite_difference - exact) <= p.tolerance + 1e-300
         # The table carries the registry's f and f' (their own tests pin the last ulps).
-        eps = np.finfo(dtype).eps
+        eps = float(np.finfo(dtype).eps)
         assert p.derivative == pytest.approx(exact, rel=64 * eps, abs=1e-30)
         assert p.agree and p.note in ("", "below FD resolution")
         assert p.value == pytest.approx(float(REFERENCE[name](mp.mpf(p.x))), rel=64 * eps, abs=1e-30)
@@ -206,7 +206,7 @@ def test_linear_collapse_is_rounding_only(dtype, bias_std):
     acts = [activations.get(n) for n in DEPTH_NAMES]  # the program the fixture compiled
     flow = gradflow.gradient_flow(acts, depth=10, bias_std=bias_std, seed=3, dtype=dtype)[-1]
     assert flow.activation == "linear"
-    eps = np.finfo(dtype).eps
+    eps = float(np.finfo(dtype).eps)
     c = flow.collapse
     assert c is not None and c.max_rel_error <= 64 * eps and c.eps_units <= 64
     params, x, _ = gradflow.sample_network(seed=3, depth=10, width=64, batch=128, init=Init("glorot"),
