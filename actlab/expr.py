@@ -29,6 +29,7 @@ import ast
 import functools
 import math
 import re
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -197,7 +198,11 @@ def _compile(text: str):
     if not stripped.strip():
         raise fail("empty; write a formula in x, e.g. 'x * tanh(x)'")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():
+            # Python only warns about "2if x else 1" (invalid decimal literal);
+            # here it is an error with a position, not a line on stderr.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as e:
         if e.offset and e.offset > 0:
             pos = _position(stripped, e.lineno, e.offset - 1, chars=True)

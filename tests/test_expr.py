@@ -408,3 +408,9 @@ def test_cli_train_expression(runner):
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["accuracy"] == 1.0
+
+
+def test_python_syntax_warnings_are_refusals_not_stderr_noise(recwarn):
+    with pytest.raises(ActlabError, match="position 1"):
+        expr.parse("2if x else 1")  # Python only warns: "invalid decimal literal"
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
