@@ -42,20 +42,20 @@ class Curve(NamedTuple):
 
 def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
     """f and f' on ``points`` evenly spaced x in [lo, hi], in ``dtype``."""
-    # lo + (hi - lo) i / (n - 1) hits 0 exactly on symmetric ranges (linspace may not).
+    # lo + (hi - lo) i / (n - 1) hits 0 exactly on symmetric ranges (linspace may not);
+    # 0 itself rides along at the end for f(0) and f'(0): one compiled call in all.
     grid = lo + (hi - lo) * (np.arange(points) / (points - 1))
-    x = jnp.asarray(grid, dtype)
-    y, dy = act.value_and_derivative(x)
-    y0, dy0 = act.value_and_derivative(jnp.zeros((1,), dtype))
-    x, y, dy = (np.asarray(v, np.float64) for v in (x, y, dy))
+    x = np.append(grid, 0.0).astype(jnp.dtype(dtype))
+    x, y, dy = (np.asarray(v, np.float64) for v in (x, *act.value_and_derivative(jnp.asarray(x))))
+    (x, y, dy), (y0, dy0) = (x[:-1], y[:-1], dy[:-1]), (y[-1], dy[-1])
     slope = np.abs(dy)
     top = np.nanmax(slope) if slope.size and not np.all(np.isnan(slope)) else np.nan
     at = np.flatnonzero(np.isclose(slope, top, rtol=1e-6, atol=0)) if np.isfinite(top) else np.array([], int)
     facts = Facts(
         output_range=tuple(act.output_range),
         open_ends=tuple(act.open_ends),
-        value_at_0=float(y0[0]),
-        derivative_at_0=float(dy0[0]),
+        value_at_0=float(y0),
+        derivative_at_0=float(dy0),
         max_slope=float(top),
         max_slope_at=(float(x[at[0]]), float(x[at[-1]])) if at.size else (float("nan"), float("nan")),
         saturated=_flat_stretches(x, slope < SATURATION),

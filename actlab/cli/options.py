@@ -186,7 +186,7 @@ def resolve_activation(name: str, params: dict | None = None):
     A plain word that is no name keeps the registry's "did you mean"."""
     from actlab import activations, expr
 
-    if name in activations.names() or not expr.looks_like_expression(name):
+    if activations.known(name) or not expr.looks_like_expression(name):
         return activations.get(name, **(params or {}))
     if params:
         raise ActlabError(f"--param applies to named activations, not to the expression {name!r}; "
