@@ -202,9 +202,15 @@ def write_atomic(path: Path, write) -> None:
 
 
 def save_figure(fig, path: Path) -> None:
-    """Writes a matplotlib figure atomically, in the format of its suffix."""
+    """Writes a matplotlib figure atomically, in the format of its suffix, and
+    closes it (pyplot keeps every open figure alive)."""
+    import matplotlib.pyplot as plt
+
     fmt_ = path.suffix.lower().lstrip(".")
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt_, dpi=120, bbox_inches="tight"))
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt_, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kw):

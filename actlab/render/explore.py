@@ -97,6 +97,3 @@ def save_plot(curves, *, derivative, path):
     ax.legend()
     ax.set_title(", ".join(_label(c) for c in curves) + (" and derivatives" if derivative else ""))
     save_figure(fig, path)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
