@@ -46,7 +46,7 @@ def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
     # 0 itself rides along at the end for f(0) and f'(0): one compiled call in all.
     grid = lo + (hi - lo) * (np.arange(points) / (points - 1))
     x = np.append(grid, 0.0).astype(jnp.dtype(dtype))
-    x, y, dy = (np.asarray(v, np.float64) for v in (x, *act.value_and_derivative(jnp.asarray(x))))
+    x, y, dy = (np.asarray(v, np.float64) for v in (x, *act.value_and_derivative(x)))
     (x, y, dy), (y0, dy0) = (x[:-1], y[:-1], dy[:-1]), (y[-1], dy[-1])
     slope = np.abs(dy)
     top = np.nanmax(slope) if slope.size and not np.all(np.isnan(slope)) else np.nan
