@@ -98,3 +98,16 @@ def test_did_you_mean_picks_the_closest(typo, choices, expected):
     from actlab.errors import did_you_mean
 
     assert did_you_mean(typo, choices) == (f" (did you mean {expected!r}?)" if expected else "")
+
+
+def test_an_internal_error_exits_1_with_one_line(runner, monkeypatch):
+    from actlab import curves
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(curves, "sample", broken)
+    result = runner.invoke(cli, ["plot", "relu"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Internal error: RuntimeError: boom (set ACTLAB_DEBUG=1 for the traceback)"]
