@@ -103,16 +103,3 @@ def apply(params, x, act):
         a = g(a @ w + b)
     w, b = params[-1]
     return a @ w + b
-
-
-def forward_trace(params, x, act):
-    """Like ``apply``, but also returns each hidden layer's pre-activations z_l."""
-    g = getattr(act, "fn", act)
-    zs = []
-    a = x
-    for w, b in params[:-1]:
-        z = a @ w + b
-        zs.append(z)
-        a = g(z)
-    w, b = params[-1]
-    return a @ w + b, zs

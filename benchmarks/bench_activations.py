@@ -11,13 +11,12 @@ and ratios (peer time / actlab time: above 1 means actlab is faster).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from _timing import median_time  # noqa: E402
 from actlab import activations
 
 NUMPY = {  # value and derivative as a user would write them in numpy
@@ -53,16 +52,6 @@ TORCH = {
 }
 
 
-def timeit(fn, repeats):
-    fn()  # warm-up (and compile)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=24, help="log2 of the element count")
@@ -79,7 +68,7 @@ def main():
         np.copyto(out1, x_np)
         np.copyto(out2, x_np)
 
-    copy_ms = timeit(copy, args.repeats)
+    copy_ms = median_time(copy, args.repeats) * 1e3
     try:
         import torch
 
@@ -92,22 +81,22 @@ def main():
     print(f"{'activation':13s} {'actlab ms':>9s} {'x copy':>7s} {'numpy':>7s} {'jax.nn':>7s} {'torch':>7s}   (peer / actlab)")
     for name in args.names.split(","):
         act = activations.get(name)
-        ours = timeit(lambda: jax.block_until_ready(act.value_and_derivative(x)), args.repeats)
+        ours = median_time(lambda: jax.block_until_ready(act.value_and_derivative(x)), args.repeats) * 1e3
         ratios = []
         if name in NUMPY:
-            ratios.append(timeit(lambda: NUMPY[name](x_np), args.repeats) / ours)
+            ratios.append((median_time(lambda: NUMPY[name](x_np), args.repeats) * 1e3) / ours)
         else:
             ratios.append(float("nan"))
         f = JAX_NN[name]
         vd = jax.jit(lambda v: (f(v), jax.vmap(jax.grad(f))(v)))
-        ratios.append(timeit(lambda: jax.block_until_ready(vd(x)), args.repeats) / ours)
+        ratios.append((median_time(lambda: jax.block_until_ready(vd(x)), args.repeats) * 1e3) / ours)
         if torch is not None:
             def torch_vd():
                 xg = xt.detach().requires_grad_(True)
                 y = TORCH[name](torch, xg)
                 (dy,) = torch.autograd.grad(y, xg, torch.ones_like(y))
                 return y, dy
-            ratios.append(timeit(torch_vd, args.repeats) / ours)
+            ratios.append((median_time(torch_vd, args.repeats) * 1e3) / ours)
         else:
             ratios.append(float("nan"))
         print(f"{name:13s} {ours:9.1f} {ours / copy_ms:7.2f} " + " ".join(f"{r:7.2f}" for r in ratios))

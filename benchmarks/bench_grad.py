@@ -15,7 +15,6 @@ Prints medians of several repeats (after a warm-up) and ratios.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import jax
@@ -23,20 +22,11 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
+from _timing import median_time  # noqa: E402
 from actlab import activations, gradflow  # noqa: E402
 from actlab.model import parse_init  # noqa: E402
 
 NAMES = ("sigmoid", "relu", "tanh", "linear")
-
-
-def median_time(fn, repeats: int = 15) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def actlab_program(acts, depth, width, batch, dtype="float32"):

@@ -11,7 +11,6 @@ and the compile time.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import jax
@@ -19,16 +18,8 @@ import jax.numpy as jnp
 
 jax.config.update("jax_enable_x64", True)
 
+from _timing import median_time  # noqa: E402
 from actlab import activations, data, train  # noqa: E402
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def bench_actlab(steps, repeats):
@@ -44,7 +35,6 @@ def bench_actlab(steps, repeats):
     out = run(key, lr, d)
     jax.block_until_ready(out)
     t_scan = median_time(lambda: jax.block_until_ready(run(key, lr, d)), repeats)
-    train.train(config, ds, lr=0.01, seed=0)  # compile the chunked driver
     t_driver = median_time(lambda: train.train(config, ds, lr=0.01, seed=0), repeats)
     return t_scan, t_driver, compile_s, float(out.final_score)
 
@@ -70,7 +60,6 @@ def bench_torch(steps, repeats):
             opt.step()
         return net
 
-    run()  # warm-up
     t = median_time(run, max(1, repeats // 2))
     net = run()
     acc = float(((net(x) > 0).float() == y).float().mean())
