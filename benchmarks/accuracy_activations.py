@@ -23,7 +23,7 @@ from test_activations import DTYPES, POINTS, REFERENCE, _check, _near_kink, _ref
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_activations import JAX_NN, TORCH  # noqa: E402
 
-from actlab import activations  # noqa: E402
+from actlab.blocks import activations  # noqa: E402
 
 
 def ours(name):

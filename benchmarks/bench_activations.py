@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from _timing import median_time  # noqa: E402
-from actlab import activations
+from actlab.blocks import activations
 
 NUMPY = {  # value and derivative as a user would write them in numpy
     "linear": lambda x: (x, np.ones_like(x)),

@@ -23,8 +23,9 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 from _timing import median_time  # noqa: E402
-from actlab import activations, gradflow  # noqa: E402
-from actlab.model import parse_init  # noqa: E402
+from actlab.blocks import activations
+from actlab.lab import gradflow  # noqa: E402
+from actlab.blocks.model import parse_init  # noqa: E402
 
 NAMES = ("sigmoid", "relu", "tanh", "linear")
 

@@ -20,7 +20,7 @@ import numpy as np
 import optax
 import scipy.special
 
-from actlab import losses
+from actlab.blocks import losses
 
 jax.config.update("jax_enable_x64", True)
 

@@ -19,7 +19,8 @@ import jax.numpy as jnp
 jax.config.update("jax_enable_x64", True)
 
 from _timing import median_time  # noqa: E402
-from actlab import activations, data, train  # noqa: E402
+from actlab.blocks import activations, data
+from actlab.lab import train  # noqa: E402
 
 
 def bench_actlab(steps, repeats):

@@ -9,7 +9,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from actlab import activations
+from actlab.blocks import activations
 from actlab.errors import ActlabError
 
 mp.mp.dps = 50

@@ -101,7 +101,7 @@ def test_did_you_mean_picks_the_closest(typo, choices, expected):
 
 
 def test_an_internal_error_exits_1_with_one_line(runner, monkeypatch):
-    from actlab import curves
+    from actlab.lab import curves
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

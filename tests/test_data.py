@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from actlab import data
+from actlab.blocks import data
 from actlab.errors import ActlabError
 
 GENERATED = [n for n in data.names() if n not in data.LOGIC_GATES]

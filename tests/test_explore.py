@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from actlab import activations
+from actlab.blocks import activations
 from actlab.cli import cli
 
 

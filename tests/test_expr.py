@@ -17,7 +17,8 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actlab import activations, expr
+from actlab.blocks import activations
+from actlab.catalog import expr
 from actlab.errors import ActlabError
 
 mp.mp.dps = 30

@@ -1,4 +1,4 @@
-"""actlab.gradflow and ``actlab grad`` against independent references: mpmath
+"""actlab.lab.gradflow and ``actlab grad`` against independent references: mpmath
 derivatives for the pointwise table, a plain-numpy float64 backward pass for the
 gradient norms, a numpy float64 composition of the layers for the linear
 collapse, and the known vanishing / healthy results at depth 10."""
@@ -12,10 +12,11 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from actlab import activations, gradflow
+from actlab.blocks import activations
+from actlab.lab import gradflow
 from actlab.cli import cli
 from actlab.errors import ActlabError
-from actlab.model import Init, apply
+from actlab.blocks.model import Init, apply
 
 mp.mp.dps = 40
 

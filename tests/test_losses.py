@@ -1,4 +1,4 @@
-"""actlab.losses against mpmath at 50 digits, and against optax / jax.nn where those are right."""
+"""actlab.blocks.losses against mpmath at 50 digits, and against optax / jax.nn where those are right."""
 
 import jax
 import jax.numpy as jnp
@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from actlab import losses
+from actlab.blocks import losses
 from actlab.errors import ActlabError
 
 mpmath.mp.dps = 50

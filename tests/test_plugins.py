@@ -15,14 +15,15 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from actlab import activations, expr, plugins
+from actlab.blocks import activations
+from actlab.catalog import expr, plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugin"
 
 FAKE_MODULE = '''
 import jax.numpy as jnp
-from actlab.activations import Activation
+from actlab.blocks.activations import Activation
 
 def _cube(x, k):
     return k * x**3, 3 * k * x**2

@@ -1,4 +1,4 @@
-"""actlab.stability and `actlab stability`: references against mpmath, the thresholds
+"""actlab.lab.stability and `actlab stability`: references against mpmath, the thresholds
 against log(max float), the CLI contract (tables, strict JSON, one-line errors)."""
 
 import json
@@ -10,7 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from actlab import stability
+from actlab.lab import stability
 from actlab.cli import cli
 
 mpmath.mp.dps = 50

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from actlab import sweep
+from actlab.lab import sweep
 from actlab.cli import cli
 
 XOR_ARGS = ["sweep", "xor", "--act", "relu,tanh,linear", "--opt", "adam", "--seeds", "64"]
@@ -298,7 +298,7 @@ def test_diverged_runs_count_as_the_worst_loss(runner):
 
 def test_progress_reaches_its_total(xor_json):
     """The core's progress callback (behind the progress bar) counts every compiled chunk."""
-    from actlab import activations, data
+    from actlab.blocks import activations, data
 
     calls = []
     result = sweep.sweep(data.make_dataset("xor"), activations=[activations.get(a) for a in

@@ -13,7 +13,8 @@ import numpy as np
 import optax
 import pytest
 
-from actlab import activations, data, model, optim, train
+from actlab.blocks import activations, data, model, optim
+from actlab.lab import train
 from actlab.cli import cli
 
 NP_ACTS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "linear": lambda z: z}

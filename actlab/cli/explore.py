@@ -22,7 +22,7 @@ def list_cmd(as_json):
       actlab list --json
     """
     init_jax()
-    from actlab import activations
+    from actlab.blocks import activations
     from actlab.render import explore
 
     acts = [activations.get(name) for name in activations.names()]
@@ -65,7 +65,7 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
 
         path = check_save_path(save, overwrite=overwrite)
     jax = init_jax()
-    from actlab import curves
+    from actlab.lab import curves
     from actlab.render import explore
 
     acts = resolve_activations(names, parse_params(params))

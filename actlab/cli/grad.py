@@ -112,7 +112,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     acts = resolve_activations(names or ("tanh",), parse_params(params))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
-    from actlab import gradflow
+    from actlab.lab import gradflow
     from actlab.render import grad as render
 
     backend = jax.default_backend()

@@ -184,7 +184,8 @@ def resolve_activation(name: str, params: dict | None = None):
     """The activation for a name typed on the command line: a registered name
     (built-in or plugin), else a formula in x such as ``"x*tanh(softplus(x))"``.
     A plain word that is no name keeps the registry's "did you mean"."""
-    from actlab import activations, expr
+    from actlab.blocks import activations
+    from actlab.catalog import expr
 
     if activations.known(name) or not expr.looks_like_expression(name):
         return activations.get(name, **(params or {}))

@@ -87,7 +87,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
         raise ActlabError("--scan sweeps S from 1 to 1e5 itself; it does not take --logits")
 
     jax = init_jax()
-    from actlab import stability
+    from actlab.lab import stability
     from actlab.render import stability as render
 
     backend = jax.default_backend()

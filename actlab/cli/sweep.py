@@ -132,9 +132,9 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
         if jax.config.jax_platforms in (None, "", "cpu"):
             jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
         jax.distributed.initialize(coordinator, num_processes, process_id)
-    from actlab import data as data_mod
-    from actlab import optim
-    from actlab import sweep as core
+    from actlab.blocks import data as data_mod
+    from actlab.blocks import optim
+    from actlab.lab import sweep as core
     from actlab.render import sweep as view
 
     if data_path is not None:  # as `actlab train --data` reads it, so a seed replays there

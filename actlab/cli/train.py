@@ -94,9 +94,9 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
         save_path = check_save_dir(save_dir, overwrite=overwrite)
 
     init_jax()  # float64 + compilation cache before the core is imported
-    from actlab import data as data_mod
-    from actlab import model, optim
-    from actlab import train as core
+    from actlab.blocks import data as data_mod
+    from actlab.blocks import model, optim
+    from actlab.lab import train as core
     from actlab.render import train as view
 
     seed_data = seed if data_seed is None else data_seed
@@ -156,9 +156,9 @@ def advise_cmd(task, as_json):
       actlab advise multi-label
       actlab advise --json
     """
-    from actlab.data import normalize_task
+    from actlab.blocks.data import normalize_task
     from actlab.render.train import show_advice
-    from actlab.data import RULES
+    from actlab.blocks.data import RULES
 
     tasks = [normalize_task(task)] if task else list(RULES)
     show_advice([RULES[t] for t in tasks], as_json=as_json)

@@ -1,5 +1,5 @@
 """Rendering for ``actlab grad``: derivative tables, gradient flow per layer,
-backpropagation's cost. Depends only on the result types of ``actlab.gradflow``."""
+backpropagation's cost. Depends only on the result types of ``actlab.lab.gradflow``."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def _print_chart(text: str) -> None:
 
 
 def _thresholds():
-    from actlab.gradflow import EXPLODING, SATURATION, VANISHING
+    from actlab.lab.gradflow import EXPLODING, SATURATION, VANISHING
 
     return VANISHING, EXPLODING, SATURATION
 

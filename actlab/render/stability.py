@@ -1,5 +1,5 @@
 """Rendering for ``actlab stability``: the naive-vs-fused table, the scan, round-off.
-Depends only on the result types of ``actlab.stability``."""
+Depends only on the result types of ``actlab.lab.stability``."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def _scan(console, scan, chart: bool) -> None:
     from rich import box
     from rich.table import Table
 
-    from actlab.stability import scan_tolerance
+    from actlab.lab.stability import scan_tolerance
 
     what = (f"binary cross-entropy at logits S, 0, -S, target {fmt(scan.target)}" if scan.binary
             else f"cross-entropy of [S, 0, -S], label {scan.label}")

@@ -1,7 +1,7 @@
 """What `actlab sweep` shows: the configurations sorted by success, a learning
 rate x optimizer grid of success rates per activation, JSON and CSV.
 
-Depends only on the result types of ``actlab.sweep``.
+Depends only on the result types of ``actlab.lab.sweep``.
 """
 
 from __future__ import annotations

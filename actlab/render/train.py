@@ -1,7 +1,7 @@
 """What `actlab train` and `actlab advise` show: a table, the loss curve, the
 decision regions (or the fitted curve, or the truth table), JSON, saved files.
 
-Depends only on the result types of ``actlab.train`` and ``actlab.data``.
+Depends only on the result types of ``actlab.lab.train`` and ``actlab.blocks.data``.
 """
 
 from __future__ import annotations

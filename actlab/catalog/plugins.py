@@ -34,7 +34,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from actlab import activations
+from actlab.blocks import activations
 
 __all__ = ["GROUP", "Loaded", "load"]
 
@@ -107,7 +107,7 @@ def _register(ep, source: str) -> str:
 
 def _from_function(name: str, fn: Callable, where: str) -> dict:
     """A declaration for ``f(x)``: autodiff derivative, sampled facts."""
-    from actlab import expr
+    from actlab.catalog import expr
 
     def value_and_derivative(x):
         return jax.jvp(fn, (x,), (jnp.ones_like(x),))

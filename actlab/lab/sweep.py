@@ -1,14 +1,14 @@
 """Many training runs as one program: seeds x learning rates vmapped, sharded over devices.
 
-    ds = actlab.data.make_dataset("xor")
-    acts = [actlab.activations.get("relu"), actlab.activations.get("tanh")]
+    ds = actlab.blocks.data.make_dataset("xor")
+    acts = [actlab.blocks.activations.get("relu"), actlab.blocks.activations.get("tanh")]
     result = sweep(ds, activations=acts, optimizers=["adam", "sgd"], lrs=[0.01, 0.1], seeds=64)
     result.configs                     # one ConfigStats per (activation, optimizer, lr)
     result.configs[0].success_rate     # share of seeds whose final accuracy >= threshold
     result.configs[0].ci95             # its Wilson 95% interval
 
 For each (activation, optimizer) pair there is one compiled program: the
-pure functions of ``actlab.train.make_run`` vmapped over a runs axis that
+pure functions of ``actlab.lab.train.make_run`` vmapped over a runs axis that
 holds every (learning rate, seed) of the pair. The runs axis is sharded over
 every visible device (a one-axis ``jax.sharding.Mesh`` named ``runs``) and cut
 into chunks of at most ``max_batch`` runs, each padded to a multiple of the
@@ -47,9 +47,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from actlab import model, optim
-from actlab import train as core
-from actlab.data import CLASSIFICATION, DATASETS, LOGIC_GATES, Dataset
+from actlab.blocks import model, optim
+from actlab.lab import train as core
+from actlab.blocks.data import CLASSIFICATION, DATASETS, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
@@ -176,9 +176,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
     Args:
-      ds: the data (``actlab.data``).
-      activations: ``Activation`` objects (``actlab.activations.get`` or an expression).
-      optimizers: ``actlab.optim`` names.
+      ds: the data (``actlab.blocks.data``).
+      activations: ``Activation`` objects (``actlab.blocks.activations.get`` or an expression).
+      optimizers: ``actlab.blocks.optim`` names.
       lrs: learning rates for every optimizer, or a dict optimizer -> learning rates.
       seeds: runs per configuration; run s starts from ``jax.random.key(seed + s)``.
       steps: optimizer steps per run (default: the dataset's, as ``actlab train``; 1000 for a CSV).
@@ -190,7 +190,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         pair is cut into chunks of at most this many runs.
       batch: mini-batch size (None: full batch).
       dtype: parameter and data dtype name.
-      init: weight init text (``actlab.model.parse_init``).
+      init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
@@ -218,7 +218,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --steps {steps}: must be >= 1")
     if max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
-    if dtype == "float16":  # the rule of actlab.train.train, so a seed replays there
+    if dtype == "float16":  # the rule of actlab.lab.train.train, so a seed replays there
         raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
                           "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
     threshold = default_threshold(ds.name, ds.task) if threshold is None else float(threshold)

@@ -37,7 +37,7 @@ import numpy as np
 from jax import lax
 from jax.scipy import special
 
-from actlab import activations
+from actlab.blocks import activations
 from actlab.errors import ActlabError, did_you_mean
 
 __all__ = ["parse", "looks_like_expression", "estimate_facts", "FUNCTIONS", "CONSTANTS",

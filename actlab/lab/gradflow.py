@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from actlab.errors import ActlabError
-from actlab.model import Init, parse_init
+from actlab.blocks.model import Init, parse_init
 
 __all__ = [
     "Point", "PointwiseTable", "pointwise", "fd_step",
@@ -388,7 +388,7 @@ def sample_network(*, seed: int, depth: int, width: int, batch: int, init: Init,
 
     Returns:
       (params, x, targets): params a list of L + 1 (W, b) pairs as in
-      ``actlab.model`` (W of shape (fan_in, fan_out), the last layer linear);
+      ``actlab.blocks.model`` (W of shape (fan_in, fan_out), the last layer linear);
       x of shape (batch, width); targets of shape (batch, 1).
     """
     dtype = _dtype(dtype)

@@ -25,7 +25,7 @@ depend on it); ``key`` alone decides the initial weights and the mini-batches.
 ``lr`` is cast to the config's dtype. ``x`` has the config's float dtype;
 ``y`` holds int32 class ids (binary / multi-class: shape (n,)), int32 0/1
 (multi-label: (n, L)) or floats (regression: (n, outputs)). Data generation is
-deterministic in its own seed (``actlab.data``, numpy), so many runs can share
+deterministic in its own seed (``actlab.blocks.data``, numpy), so many runs can share
 one dataset. ``choose_head(task, n_outputs)`` gives the output layer and loss
 by the task rules; ``trace_count()`` counts traces of the training loop.
 
@@ -60,8 +60,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from actlab import model, optim
-from actlab.data import CLASSIFICATION, RULES, Dataset, Rule  # noqa: F401  (re-exported)
+from actlab.blocks import model, optim
+from actlab.blocks.data import CLASSIFICATION, RULES, Dataset, Rule  # noqa: F401  (re-exported)
 from actlab.errors import ActlabError
 
 OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
@@ -91,7 +91,7 @@ def choose_head(task: str, n_outputs: int, *, output: str | None = None,
     """The output layer and loss for ``task``, by ``RULES`` unless overridden.
 
     Args:
-      task: one of ``actlab.data.TASKS``.
+      task: one of ``actlab.blocks.data.TASKS``.
       n_outputs: outputs the task needs (1 for binary, K, L, or target columns).
       output, loss: overrides (``OUTPUTS``, ``LOSSES``).
 
@@ -162,7 +162,7 @@ def mean_squared_error(predictions, targets):
 
 
 def _losses():
-    from actlab import losses  # imported late: the fused, stable losses
+    from actlab.blocks import losses  # imported late: the fused, stable losses
 
     return losses
 
@@ -229,16 +229,16 @@ class TrainConfig:
     """Everything that fixes the compiled program (the learning rate and the key do not).
 
     Attributes:
-      task: one of ``actlab.data.TASKS``.
+      task: one of ``actlab.blocks.data.TASKS``.
       sizes: layer widths, input first, outputs last: (n_in, h_1, ..., n_out).
       activation: an ``Activation`` from the registry (one object per name and
         parameters, so it hashes stably) or any elementwise jnp function.
-      optimizer: an ``actlab.optim`` name.
+      optimizer: an ``actlab.blocks.optim`` name.
       output, loss: the head (``choose_head``).
       steps: number of optimizer steps of ``run``.
       batch: mini-batch size drawn without replacement each step; None: full batch.
       l2: weight-matrix L2 coefficient.
-      init: the weight init (``actlab.model.parse_init``).
+      init: the weight init (``actlab.blocks.model.parse_init``).
       dtype: parameter and input dtype name.
     """
 
@@ -475,7 +475,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
 
     Args:
       config: the configuration (its ``steps`` is the step count).
-      ds: the data (``actlab.data``).
+      ds: the data (``actlab.blocks.data``).
       lr: learning rate (> 0).
       seed: seeds the initial weights and the mini-batches.
       progress: called with (0, nan) once compiled, then after each chunk with

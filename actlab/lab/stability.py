@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from actlab import losses
+from actlab.blocks import losses
 from actlab.errors import ActlabError, unknown
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""Text to resolved things: activation names, formulas and plugins."""
