@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from actlab.blocks import activations
+from actlab import catalog
 from actlab.catalog import expr, plugins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,14 +71,13 @@ SOURCE = "plugin:fake-actlab-plugin"
 
 @pytest.fixture
 def clean_registry(monkeypatch):
-    """Puts the registry back as it was, whatever a test registered."""
-    saved = dict(activations._REGISTRY)
-    monkeypatch.setattr(activations, "_plugins_loaded", False)
+    """Puts the registry back as it was, whatever a test registered; the
+    catalog loads the plugins again, once."""
+    before = set(activations.names())
+    monkeypatch.setattr(catalog, "_plugins_loaded", False)
     yield
-    activations._REGISTRY.clear()
-    activations._REGISTRY.update(saved)
-    activations._build.cache_clear()
-    expr._parse.cache_clear()
+    for name in set(activations.names()) - before:
+        activations.unregister(name)
 
 
 @pytest.fixture
@@ -122,16 +122,16 @@ def test_good_entry_points_register_with_their_source(fake_plugin, capsys):
 
 
 def test_broken_entry_points_are_reported_once_and_skipped(fake_plugin, capsys):
-    before = set(activations._REGISTRY)
-    activations.names()
-    activations.names()  # loads once: a second call reports nothing again
-    activations.get("halfsq")
+    before = set(activations.names())
+    catalog.activation_names()
+    catalog.activation_names()  # loads once: a second call reports nothing again
+    catalog.activation("halfsq")
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == len(BROKEN)
     for name in BROKEN:
         (line,) = [line for line in err if f"'{name}'" in line]
         assert "fake-actlab-plugin" in line and line.startswith("actlab: skipped plugin activation")
-    assert set(activations._REGISTRY) - before == GOOD
+    assert set(activations.names()) - before == GOOD
     assert activations.get("relu").source == "built-in"  # a plugin cannot replace a built-in
     for text, words in [("missing_module", "ModuleNotFoundError"), ("missing_attr", "AttributeError"),
                         ("number", "expected a function"), ("no_formula", "needs 'formula'"),
@@ -143,7 +143,7 @@ def test_broken_entry_points_are_reported_once_and_skipped(fake_plugin, capsys):
 def test_plugin_activations_work_in_expressions_and_the_cli(fake_plugin, runner):
     from actlab.cli import cli
 
-    act = expr.parse("cube(x, k=3) + halfsq(x)")
+    act = catalog.activation("cube(x, k=3) + halfsq(x)")
     np.testing.assert_allclose(np.asarray(act(jnp.asarray([2.0]))), [3 * 8 + 2.0])
     result = runner.invoke(cli, ["list", "--json"])
     assert result.exit_code == 0
@@ -159,7 +159,7 @@ def test_plugin_activations_work_in_expressions_and_the_cli(fake_plugin, runner)
 
 def test_plugins_can_be_turned_off(fake_plugin, monkeypatch):
     monkeypatch.setenv("ACTLAB_NO_PLUGINS", "1")
-    assert "halfsq" not in activations.names()
+    assert "halfsq" not in catalog.activation_names()
 
 
 # --- the example plugin ------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from actlab.cli.options import (dtype_option, init_jax, json_option, overwrite_option,
-                                param_option, parse_params, resolve_activations)
+from actlab.cli.options import dtype_option, json_option, overwrite_option, param_option, parse_params
 from actlab.errors import ActlabError
 
 MAX_POINTS = 100_000
@@ -21,12 +20,10 @@ def list_cmd(as_json):
       actlab list
       actlab list --json
     """
-    init_jax()
-    from actlab.blocks import activations
+    from actlab import catalog
     from actlab.render import explore
 
-    acts = [activations.get(name) for name in activations.names()]
-    explore.print_list(acts, as_json=as_json)
+    explore.print_list(catalog.registered(), as_json=as_json)
 
 
 @click.command("plot")
@@ -64,11 +61,14 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
         from actlab.render import check_save_path
 
         path = check_save_path(save, overwrite=overwrite)
-    jax = init_jax()
+    from actlab import runtime
+
+    jax = runtime.configure()
+    from actlab import catalog
     from actlab.lab import curves
     from actlab.render import explore
 
-    acts = resolve_activations(names, parse_params(params))
+    acts = catalog.activations(names, parse_params(params))
     result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
     explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
                        as_json=as_json)

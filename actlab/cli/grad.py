@@ -6,15 +6,7 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    dtype_option,
-    init_jax,
-    json_option,
-    overwrite_option,
-    param_option,
-    parse_floats,
-    parse_params,
-    resolve_activations,
-    seed_option,
+    dtype_option, json_option, overwrite_option, param_option, parse_floats, parse_params, seed_option,
 )
 from actlab.errors import ActlabError
 
@@ -108,8 +100,12 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
 
         save_path = check_save_path(save, overwrite=overwrite)
 
-    jax = init_jax()
-    acts = resolve_activations(names or ("tanh",), parse_params(params))
+    from actlab import runtime
+
+    jax = runtime.configure()
+    from actlab import catalog
+
+    acts = catalog.activations(names or ("tanh",), parse_params(params))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
     from actlab.lab import gradflow

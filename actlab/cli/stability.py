@@ -6,7 +6,7 @@ import math
 
 import click
 
-from actlab.cli.options import DTYPES, init_jax, json_option, parse_float, parse_floats, parse_names
+from actlab.cli.options import DTYPES, json_option, parse_float, parse_floats, split_words
 from actlab.errors import ActlabError, unknown
 
 DEFAULT_SCALE = 100.0
@@ -75,7 +75,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
         logits = [s, 0.0, -s]
     if label is None:
         label = 1 if len(logits) > 1 else 0
-    dtype_list = parse_names(dtypes, "--dtypes")
+    dtype_list = split_words(dtypes, "--dtypes", example="float32,float64")
     for name in dtype_list:
         if name not in DTYPES:
             raise unknown("dtype", name, DTYPES)
@@ -86,7 +86,9 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
     if scan and scale is not None:
         raise ActlabError("--scan sweeps S from 1 to 1e5 itself; it does not take --logits")
 
-    jax = init_jax()
+    from actlab import runtime
+
+    jax = runtime.configure()
     from actlab.lab import stability
     from actlab.render import stability as render
 

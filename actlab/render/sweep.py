@@ -214,3 +214,12 @@ def progress_bar(*, enabled: bool):
             bar.update(task, completed=done, total=total, what=what)
 
         yield update
+
+
+def check_csv_path(path: str, *, overwrite: bool):
+    """The --csv path, checked before the sweep runs."""
+    return render.check_save_path(path, overwrite=overwrite, formats=None, option="--csv")
+
+
+def show_written(path, result) -> None:
+    render.stderr_console().print(f"wrote {len(result.configs)} rows to {path}")

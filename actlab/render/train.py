@@ -445,3 +445,14 @@ def show_advice(rules, *, as_json=False) -> None:
     console.print(f"Hidden layers: {rows[0]['hidden']}.", soft_wrap=True)
     console.print("from_logits: the loss gets the logits z and applies the sigmoid/softmax itself, "
                   "in one stable formula (see `actlab stability`).", soft_wrap=True)
+
+
+def show_warnings(warnings) -> None:
+    """Each warning on stderr, one line each."""
+    err = render.stderr_console()
+    for w in warnings:
+        err.print(f"[yellow]Warning:[/] {w}", soft_wrap=True)
+
+
+def show_saved(folder) -> None:
+    render.stderr_console().print(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
