@@ -16,12 +16,8 @@ def _range_text(lo, hi, open_ends=(True, True)):
 
 
 def _activation_json(act):
-    return {
-        "name": act.name, "formula": act.formula, "output_range": list(act.output_range),
-        "open_ends": list(act.open_ends), "params": dict(act.params), "zero_centred": act.zero_centred, "monotonic": act.monotonic,
-        "saturates": act.saturates, "max_slope": act.max_slope, "uses": list(act.uses),
-        "note": act.note, "source": act.source,
-    }
+    return {"name": act.name, "formula": act.formula, "params": dict(act.params), "source": act.source,
+            **act.facts()}
 
 
 def print_list(acts, *, as_json=False):
