@@ -120,7 +120,7 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
     activations = [resolve_activation(name) for name in act_names]
     csv_file = None
     if csv_path is not None:
-        from actlab.render import check_save_path
+        from actlab.render.files import check_save_path
 
         csv_file = check_save_path(csv_path, overwrite=overwrite, formats=None, option="--csv")
 
@@ -150,7 +150,7 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
     lr_table = {o: lr_values or [optim.default_lr(o)] for o in opt_names}
     main = jax.process_index() == 0  # several hosts: one of them speaks
     quiet = _stdout_to_stderr() if distributed else contextlib.nullcontext()
-    with quiet, view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
+    with quiet, view.progress_bar(show=main) as progress:
         result = core.sweep(
             ds, activations=activations, optimizers=opt_names, lrs=lr_table, seeds=seeds,
             steps=spec_steps if steps is None else steps,
@@ -170,6 +170,4 @@ def sweep_cmd(dataset, data_path, target, task, no_standardize, act, optimizers,
     replay += [f"--l2 {l2:g}"] * bool(l2) + [f"--init {init_name}"] * (init_name != "auto")
     view.show(result, as_json=as_json, replay_args=" ".join(replay), replay_data=replay_data)
     if csv_file is not None and not as_json:
-        from actlab import render
-
-        render.stderr_console().print(f"wrote {len(result.configs)} rows to {csv_file}")
+        view.wrote_csv(csv_file, result)

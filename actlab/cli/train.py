@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from actlab.cli.options import (
@@ -60,8 +58,6 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
       actlab train spiral --act tanh --hidden 32,32 --steps 3000
       actlab train --data points.csv --target label --save run1
     """
-    from actlab import render
-
     if (dataset is None) == (data_path is None):
         raise click.UsageError("give a DATASET name or --data FILE.csv (one of the two)")
     if data_path is not None and not target:
@@ -89,7 +85,7 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
     activation = resolve_activation(act, parse_params(params))
     save_path = None
     if save_dir is not None:
-        from actlab.render.train import check_save_dir
+        from actlab.render.files import check_save_dir
 
         save_path = check_save_dir(save_dir, overwrite=overwrite)
 
@@ -128,16 +124,14 @@ def train_cmd(dataset, data_path, target, task, samples, noise, classes, test_fr
     )
     if dataset in ("xor", "and", "or") and (samples is not None or noise is not None):
         warnings.append(f"{dataset} is its four points: --samples and --noise do not apply (try xor-noisy)")
-    err = render.stderr_console()
-    for w in warnings:
-        err.print(f"[yellow]Warning:[/] {w}", soft_wrap=True)
-    with view.progress_bar(steps, enabled=sys.stderr.isatty() and not as_json) as progress:
+    view.warn(warnings)
+    with view.progress_bar(steps) as progress:
         result = core.train(config, ds, lr=lr, seed=seed, progress=progress)
     if save_path is not None:
         view.save_run(save_path, result, warnings)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
     if save_path is not None and not as_json:
-        err.print(f"saved params.npz, history.csv, result.json, figure.png in {save_path}")
+        view.saved(save_path)
 
 
 @click.command("advise")

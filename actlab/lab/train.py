@@ -66,13 +66,6 @@ from actlab.errors import ActlabError
 
 OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
 LOSSES = ("bce", "ce", "mse", "bce-probs", "ce-probs")
-LOSS_TEXT = {
-    "bce": "binary cross-entropy (fused with the sigmoid, from logits)",
-    "ce": "cross-entropy (fused with the softmax, from logits)",
-    "mse": "mean squared error",
-    "bce-probs": "binary cross-entropy on probabilities (from_logits=False)",
-    "ce-probs": "cross-entropy on probabilities (from_logits=False)",
-}
 
 
 # --- the rules: task -> output layer and loss ----------------------------------------
