@@ -58,7 +58,7 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
         raise ActlabError(f"bad --points {points}: allowed 2 to {MAX_POINTS}")
     path = None
     if save:
-        from actlab.render import check_save_path
+        from actlab.render.files import check_save_path
 
         path = check_save_path(save, overwrite=overwrite)
     from actlab import runtime
@@ -74,4 +74,4 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
                        as_json=as_json)
     if path:
         explore.save_plot(result, derivative=derivative, path=path)
-        click.echo(f"saved {path}", err=True)
+        explore.saved(path)

@@ -96,7 +96,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
     save_path = None
     if save:
-        from actlab.render import check_save_path
+        from actlab.render.files import check_save_path
 
         save_path = check_save_path(save, overwrite=overwrite)
 
@@ -121,10 +121,10 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         render.depth(flows, backend=backend, as_json=as_json, chart=chart, save=save_path,
                      all_layers=all_layers)
     else:
-        progress = None if as_json else render.progress
-        result = gradflow.backprop_cost(acts[0], widths=width_list, depth=depth or 2,
-                                        batch=batch or 16, repeats=repeats, seed=seed, dtype=dtype,
-                                        progress=progress)
+        with render.cost_progress() as progress:
+            result = gradflow.backprop_cost(acts[0], widths=width_list, depth=depth or 2,
+                                            batch=batch or 16, repeats=repeats, seed=seed, dtype=dtype,
+                                            progress=progress)
         render.cost(result, backend=backend, as_json=as_json, chart=chart, save=save_path)
 
 

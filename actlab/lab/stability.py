@@ -124,6 +124,7 @@ class ScanSeries:
     first_broken: float | None  # the smallest S that breaks (refined), None if none up to the end
     overflow_threshold: float  # log(max float): exp(S) overflows above it
     underflow_threshold: float  # -log(smallest normal): exp(-S) is subnormal above it
+    tolerance: float  # the relative error above which the scan calls the loss broken
     note: str = ""
 
 
@@ -512,7 +513,8 @@ def scan(label: int | None = 1, *, binary: bool = False, target: float = 1.0, st
                 lo = scales[first - 1] if first > 0 else None
                 where = _refine(lo, scales[first], name, method, binary, label, target) if lo else scales[first]
             series.append(ScanSeries(name, method, tuple(errors), where, facts["overflow_threshold"],
-                                     facts["underflow_threshold"], _scan_note(where, facts, method, binary)))
+                                     facts["underflow_threshold"], limit,
+                                     _scan_note(where, facts, method, binary)))
     series = tuple(series)
     fused_broken = [s.dtype for s in series if s.method == "fused" and s.first_broken is not None]
     if fused_broken:
