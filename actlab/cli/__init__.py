@@ -2,19 +2,41 @@
 
 Commands live one module each and are imported only when named, so
 ``actlab --help`` never imports jax. Errors become one line on stderr: exit 2
-for bad input (click usage errors and ``ActlabError``), 1 for anything else.
+for bad input (click usage errors and ``ActlabError``), 1 for anything else,
+128 + N for signal N (Ctrl-C, SIGTERM, SIGHUP), after every ``finally`` ran.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
 
 import click
 
 from actlab import __version__
 from actlab.errors import ActlabError
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(BaseException):
+    """A signal (Ctrl-C, SIGTERM, SIGHUP), raised where the program is, so that
+    every ``finally`` runs: temporary files are removed (``actlab.render.files``)
+    on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    for sig in STOP_SIGNALS:  # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
 
 # name -> "module:attribute"; the modules import jax inside their commands.
 COMMANDS = {
@@ -56,6 +78,13 @@ class ActlabGroup(click.Group):
             raise click.UsageError(str(unknown("command", name, self.list_commands(ctx))))
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx):
+        # Ctrl-C as the other signals: click would turn it into Abort after a blank line.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Stopped(signal.SIGINT) from None
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -70,12 +99,11 @@ class ActlabGroup(click.Group):
         except click.ClickException as e:
             click.echo(f"Error: {one_line(e.format_message())}", err=True)
             code = e.exit_code
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            code = 1
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            code = 130
+        except Stopped as e:
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                click.echo("Interrupted." if e.signum == signal.SIGINT else
+                           f"Stopped by {signal.Signals(e.signum).name}.", err=True)
+            code = 128 + e.signum
         except Exception as e:  # a bug: say so in one line, traceback on request
             if os.environ.get("ACTLAB_DEBUG"):
                 raise
@@ -110,4 +138,6 @@ def cli():
 
 
 def main():
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _stop)
     cli.main(prog_name="actlab")

@@ -57,7 +57,7 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     if not 2 <= points <= MAX_POINTS:
         raise ActlabError(f"bad --points {points}: allowed 2 to {MAX_POINTS}")
     path = None
-    if save:
+    if save is not None:
         from actlab.render.files import check_save_path
 
         path = check_save_path(save, overwrite=overwrite)
@@ -72,6 +72,6 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
     explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
                        as_json=as_json)
-    if path:
+    if path is not None:
         explore.save_plot(result, derivative=derivative, path=path)
         explore.saved(path)

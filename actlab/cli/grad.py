@@ -87,7 +87,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     if not names and not cost:
         raise click.UsageError("give at least one activation NAME (e.g. actlab grad sigmoid), or --cost")
     mode = "cost" if cost else ("depth" if depth is not None else "pointwise")
-    if mode == "pointwise" and save:
+    if mode == "pointwise" and save is not None:
         raise ActlabError("--save writes the chart of --depth or --cost; the pointwise table has none")
     if mode == "pointwise":
         xs = parse_floats(at if at is not None else DEFAULT_AT, "--at")
@@ -95,7 +95,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     if mode == "cost":
         width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
     save_path = None
-    if save:
+    if save is not None:
         from actlab.render.files import check_save_path
 
         save_path = check_save_path(save, overwrite=overwrite)
