@@ -179,6 +179,17 @@ def savefig(self, fname, *args, **kw):
         f.write(b" and the rest")
 matplotlib.figure.Figure.savefig = savefig
 '''
+STUCK = '''
+import os, matplotlib.figure
+def savefig(self, fname, *args, **kw):
+    with open(fname, "wb") as f:
+        f.write(b"half a figure")
+        f.flush()
+        # the signal arrives while the main thread waits in a library call (as
+        # in a long compiled step), where no Python signal handler can run
+        os.system(f"kill -TERM {os.getpid()}; exec sleep 100 >/dev/null 2>&1")
+matplotlib.figure.Figure.savefig = savefig
+'''
 
 
 def actlab(args, *, cwd, prelude="", wait=True, **kw):
@@ -227,6 +238,17 @@ def test_a_signal_during_a_figure_write_leaves_nothing(tmp_path, sig, code):
     assert rc == code, err
     assert os.listdir(tmp_path) == []
     assert err.strip().splitlines()[-1] in ("Interrupted.", f"Stopped by {sig}.")
+
+
+def test_a_signal_while_a_library_call_blocks_still_stops_and_cleans_up(tmp_path):
+    proc = actlab(["plot", "relu", "--save", "out.png"], cwd=tmp_path, prelude=STUCK, wait=False,
+                  start_new_session=True)
+    try:
+        _, err, rc = finish(proc, timeout=60)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the shell's sleep outlives the process
+    assert rc == 143 and err.strip().splitlines()[-1].startswith("Stopped by SIGTERM. (forced")
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_signal_during_a_run_folder_write_leaves_nothing_and_a_rerun_works(tmp_path):

@@ -38,6 +38,41 @@ def _stop(signum, frame):
     raise Stopped(signum)
 
 
+GRACE_SECONDS = 3.0
+
+
+def _watch_signals() -> None:
+    """A Python signal handler runs only between bytecodes of the main thread,
+    never while it waits in a library call (a long compiled step, a stuck
+    allocation). A thread hears every signal at once, through the wakeup file
+    descriptor, and ends the process if the main thread has not ended in a few
+    seconds: the temporary files go first, then the process exits as it would
+    have."""
+    import socket
+    import threading
+    import time
+
+    heard, tell = socket.socketpair()
+    tell.setblocking(False)
+    signal.set_wakeup_fd(tell.fileno(), warn_on_full_buffer=False)
+
+    def watch(tell=tell):  # the thread keeps both ends open
+        signum = heard.recv(1)[0]
+        time.sleep(GRACE_SECONDS)
+        files = sys.modules.get("actlab.render.files")
+        if files is not None:
+            files.remove_temporaries()
+        with contextlib.suppress(OSError):
+            os.write(2, f"{_stopped_line(signum)} (forced: a library call did not return)\n".encode())
+        os._exit(128 + signum)
+
+    threading.Thread(target=watch, name="actlab-signals", daemon=True).start()
+
+
+def _stopped_line(signum: int) -> str:
+    return "Interrupted." if signum == signal.SIGINT else f"Stopped by {signal.Signals(signum).name}."
+
+
 # name -> "module:attribute"; the modules import jax inside their commands.
 COMMANDS = {
     "list": "actlab.cli.explore:list_cmd",
@@ -101,8 +136,7 @@ class ActlabGroup(click.Group):
             code = e.exit_code
         except Stopped as e:
             with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-                click.echo("Interrupted." if e.signum == signal.SIGINT else
-                           f"Stopped by {signal.Signals(e.signum).name}.", err=True)
+                click.echo(_stopped_line(e.signum), err=True)
             code = 128 + e.signum
         except Exception as e:  # a bug: say so in one line, traceback on request
             if os.environ.get("ACTLAB_DEBUG"):
@@ -140,4 +174,5 @@ def cli():
 def main():
     for sig in STOP_SIGNALS:
         signal.signal(sig, _stop)
+    _watch_signals()
     cli.main(prog_name="actlab")

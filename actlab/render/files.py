@@ -9,8 +9,9 @@ run folder of ``train --save``.
 The rules, for every file and folder actlab writes:
 - Everything is written under a temporary name beside the target and renamed
   into place at the end, so a reader sees the whole result or nothing; a
-  failure (a full disk) or a signal (``actlab.cli.main`` turns SIGINT, SIGTERM
-  and SIGHUP into exceptions) removes the temporary file or folder.
+  failure (a full disk) or a signal removes the temporary file or folder
+  (``actlab.cli.main`` turns SIGINT, SIGTERM and SIGHUP into exceptions, and
+  calls ``remove_temporaries`` before it ends a process stuck in a library call).
 - Without ``overwrite`` the final step creates the target exclusively (a hard
   link of the temporary file, which fails if anything has appeared there, a
   dangling symbolic link included), so a file created while the work ran (by
@@ -24,6 +25,7 @@ The rules, for every file and folder actlab writes:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -190,6 +192,7 @@ def write_atomic(target: Target | Path, write: Callable[[str], None]) -> None:
     p = target.path
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=_folder(p))
     os.close(fd)
+    _TEMPORARY.add(tmp)
     try:
         write(tmp)
         _make_ordinary(tmp, 0o666)
@@ -258,11 +261,24 @@ def _make_ordinary(path: str, mode: int) -> None:
     os.chmod(path, mode & ~umask)
 
 
+# Temporary files and folders being written: what a forced stop removes.
+_TEMPORARY: set[str] = set()
+
+
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         os.unlink(path)
+    _TEMPORARY.discard(path)
+
+
+def remove_temporaries() -> None:
+    """Removes every temporary file or folder still being written (a process
+    that must end now calls it, from any thread)."""
+    for path in list(_TEMPORARY):
+        with contextlib.suppress(OSError):
+            _remove(path)
 
 
 # --- the run folder ---------------------------------------------------------------
@@ -280,6 +296,7 @@ def write_folder(target: Target | Path, writers: Mapping[str, Callable[[str], No
     target = _as_target(target)
     p = target.path
     tmp = tempfile.mkdtemp(prefix=f".{p.name}.", dir=_folder(p))
+    _TEMPORARY.add(tmp)
     try:
         for name, write in writers.items():
             write(os.path.join(tmp, name))
