@@ -18,6 +18,7 @@ import click
 
 from actlab import __version__
 from actlab.errors import ActlabError
+from actlab.limits import out_of_memory
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -139,6 +140,10 @@ class ActlabGroup(click.Group):
                 click.echo(_stopped_line(e.signum), err=True)
             code = 128 + e.signum
         except Exception as e:  # a bug: say so in one line, traceback on request
+            too_big = out_of_memory(e)  # an allocation that failed is no bug: the same line as a refusal
+            if too_big is not None:
+                click.echo(f"Error: {too_big}", err=True)
+                return _exit(2, standalone_mode)
             if os.environ.get("ACTLAB_DEBUG"):
                 raise
             click.echo(
@@ -149,9 +154,13 @@ class ActlabGroup(click.Group):
             code = 1
         else:
             code = rv if isinstance(rv, int) else 0
-        if standalone_mode:
-            sys.exit(code)
-        return code
+        return _exit(code, standalone_mode)
+
+
+def _exit(code: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(code)
+    return code
 
 
 def one_line(message: str) -> str:

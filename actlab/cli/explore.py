@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from actlab.cli.options import dtype_option, json_option, overwrite_option, param_option, parse_params
+from actlab.cli.options import dtype_option, json_option, overwrite_option, param_option, parse_params, whole
 from actlab.errors import ActlabError
+from actlab.limits import in_dtype
 
 MAX_POINTS = 100_000
 
@@ -31,7 +32,7 @@ def list_cmd(as_json):
 @click.option("--derivative", "-d", is_flag=True, help="Also draw each derivative f'(x).")
 @click.option("--range", "x_range", nargs=2, type=float, default=(-5.0, 5.0), show_default=True,
               metavar="MIN MAX", help="The x interval.")
-@click.option("--points", type=int, default=201, show_default=True,
+@click.option("--points", type=whole(2, MAX_POINTS), default=201, show_default=True,
               help=f"Number of sample points (2 to {MAX_POINTS}).")
 @param_option
 @dtype_option()
@@ -54,8 +55,8 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     lo, hi = x_range
     if not (lo < hi) or not all(abs(v) < float("inf") for v in (lo, hi)):
         raise ActlabError(f"bad --range {lo:g} {hi:g}: MIN must be below MAX, both finite")
-    if not 2 <= points <= MAX_POINTS:
-        raise ActlabError(f"bad --points {points}: allowed 2 to {MAX_POINTS}")
+    in_dtype(lo, dtype, "--range MIN")
+    in_dtype(hi, dtype, "--range MAX")
     path = None
     if save is not None:
         from actlab.render.files import check_save_path
@@ -68,7 +69,7 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     from actlab.lab import curves
     from actlab.render import explore
 
-    acts = catalog.activations(names, parse_params(params))
+    acts = catalog.activations(names, parse_params(params, dtype))
     result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
     explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
                        as_json=as_json)

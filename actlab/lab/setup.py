@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from actlab.blocks import model
-from actlab.blocks.data import DATASETS, Dataset
+from actlab.blocks.data import CLASSIFICATION, DATASETS, Dataset
 from actlab.errors import ActlabError
+from actlab.limits import DTYPE_MAX
 from actlab.lab.heads import choose_head
 from actlab.lab.train import TrainConfig
 
@@ -44,6 +47,7 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
     """
     if not (math.isfinite(l2) and l2 >= 0):
         raise ActlabError(f"bad --l2 {l2}: must be a finite number >= 0")
+    check_data_fits(ds, dtype)
     default = defaults(ds)
     hidden = default.hidden if hidden is None else tuple(hidden)
     head, warnings = choose_head(ds.task, ds.n_outputs, output=output, loss=loss)
@@ -53,5 +57,24 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
         optimizer=optimizer, output=head.output, loss=head.loss,
         steps=default.steps if steps is None else steps,
         batch=batch if batch and batch < n_train else None, l2=l2,
-        init=model.parse_init(init, activation), dtype=dtype)
+        init=model.parse_init(init, activation, dtype), dtype=dtype)
     return config, warnings
+
+
+def check_data_fits(ds: Dataset, dtype: str) -> None:
+    """The data as the network sees it must be finite in ``dtype``: the inputs
+    within its range, and a regression target small enough that the mean
+    squared error (a sum of n squares of up to twice the target) is too."""
+    largest = DTYPE_MAX[dtype]
+    top = max(float(np.abs(x).max(initial=0.0)) for x in (ds.x_train, ds.x_test))
+    if not top <= largest:
+        raise ActlabError(f"the inputs reach {top:.4g}, beyond the range of {dtype} (largest {largest:.4g}); "
+                          "standardize them (leave out --no-standardize) or use --dtype float64")
+    if ds.task in CLASSIFICATION:
+        return
+    top = max(float(np.abs(y).max(initial=0.0)) for y in (ds.y_train, ds.y_test))
+    limit = math.sqrt(largest / (4 * len(ds.y_train)))
+    if not top <= limit:
+        raise ActlabError(f"the target reaches {top:.4g}: its squared error overflows {dtype} on "
+                          f"{len(ds.y_train)} rows (|target| must stay below {limit:.4g}); rescale the target "
+                          "or use --dtype float64")

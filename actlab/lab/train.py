@@ -64,6 +64,7 @@ from jax import lax
 from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
+from actlab.limits import check_memory, in_dtype, training_bytes
 from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
@@ -233,8 +234,12 @@ def prepare_data(x, y, config: TrainConfig):
 # --- the driver behind `actlab train` -------------------------------------------------
 
 
+# Most steps a History keeps one by one; a longer run keeps every k-th.
+HISTORY_POINTS = 100_000
+
+
 class History(NamedTuple):
-    step: np.ndarray  # 1..steps
+    step: np.ndarray  # 1..steps (every k-th past HISTORY_POINTS steps, and the last)
     loss: np.ndarray  # training loss before each update (of the batch)
     score: np.ndarray  # accuracy or R^2 before each update (of the batch)
 
@@ -335,7 +340,8 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       chunk: steps per compiled chunk (default: ``chunk_length(steps)``).
       grid: resolution of the decision-region grid for 2-D classification.
     """
-    optim.check_lr(lr)
+    in_dtype(optim.check_lr(lr), config.dtype, "--lr", positive=True)
+    _check_memory(config, ds, grid)
     r = make_run(config)
     dtype = jnp.dtype(config.dtype)
     data = prepare_data(ds.x_train, ds.y_train, config)
@@ -353,15 +359,21 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     if progress is not None:
         progress(0, math.nan)
 
-    losses, scores = [], []
+    # Every step's loss up to HISTORY_POINTS steps; past that every k-th step
+    # (and the last): memory stays flat however long the run.
+    every = math.ceil(config.steps / HISTORY_POINTS)
+    kept_steps, losses, scores = [], [], []
     done = 0
     t0 = time.perf_counter()
     while done < config.steps:
         state, (loss, sc) = steps_c(state, lr_arr, data, total)
         loss = np.asarray(loss)  # blocks until the chunk is done
-        losses.append(loss)
-        scores.append(np.asarray(sc))
         prev, done = done, min(done + C, config.steps)
+        at = np.arange(prev, done)  # 0-based steps of this chunk
+        keep = (at % every == 0) | (at == config.steps - 1)
+        kept_steps.append(at[keep] + 1)
+        losses.append(loss[: done - prev][keep])
+        scores.append(np.asarray(sc)[: done - prev][keep])
         if progress is not None:
             progress(done, float(loss[done - prev - 1]))
     final_loss, final_score = (float(v) for v in eval_c(state.params, *data))
@@ -374,9 +386,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         test_loss, test_score = None, final_score
 
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
-    hist_loss = np.concatenate(losses)[: config.steps]
-    hist_score = np.concatenate(scores)[: config.steps]
-    history = History(np.arange(1, config.steps + 1), hist_loss, hist_score)
+    history = History(np.concatenate(kept_steps), np.concatenate(losses), np.concatenate(scores))
 
     classify = config.task in CLASSIFICATION
     regions = curve = truth = None
@@ -398,6 +408,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
                  for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
 
     notes = []
+    if not math.isfinite(final_loss):
+        bad = np.flatnonzero(~np.isfinite(history.loss))
+        since = f" from step {int(history.step[bad[0]])}" if bad.size else " after the last step"
+        notes.append(f"training diverged: the loss is {final_loss}{since}, past what {config.dtype} holds; "
+                     "try a smaller --lr (or a smaller --init normal:STD)")
     linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
     if linear_hidden:
         notes.append("with --act linear every layer is affine, so the whole network is one affine "
@@ -423,6 +438,21 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
     )
+
+
+def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
+    """Refuses a network that cannot train here: the training step on a batch,
+    and the evaluation of every row (or of the decision-region grid) at once,
+    which holds each unit's value once per row."""
+    item = jnp.dtype(config.dtype).itemsize
+    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
+    rows = config.batch or n_train
+    n_eval = max(n_train, n_test, grid * grid if ds.n_features == 2 else 0)
+    need = (training_bytes(config.sizes, rows, item) + item * n_eval * sum(config.sizes)
+            + 2 * item * (n_train + n_test) * (config.sizes[0] + config.sizes[-1]))
+    sizes = "-".join(map(str, config.sizes))
+    check_memory(need, f"training the {sizes} network on {rows} rows at once (and drawing its picture)",
+                 "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])
 
 
 def _regions(r: Run, params, x, config, n, per_label=False):

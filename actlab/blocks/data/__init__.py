@@ -35,6 +35,7 @@ from actlab.blocks.data.specs import (  # noqa: F401  (the package's names)
     Spec, names, normalize_task,
 )
 from actlab.errors import ActlabError
+from actlab.limits import check_memory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +86,11 @@ def load(request: Request) -> tuple[Dataset, list[str]]:
         if request.standardize:
             ds, _, _ = standardize(ds)
         return ds, warnings
+    spec = DATASETS.get(request.name)
+    if spec is not None and request.name not in LOGIC_GATES:
+        n = spec.samples if request.samples is None else request.samples
+        # the points, their labels, the noise drawn and the split's copies, in float64
+        check_memory(16 * 8 * n, f"--samples {n}", "use a smaller --samples")
     ds = make_dataset(request.name, seed=request.seed, samples=request.samples,
                       noise=request.noise, classes=request.classes, test_frac=request.test_frac)
     if request.task is not None and normalize_task(request.task) != ds.task:

@@ -11,8 +11,7 @@ import numpy as np
 from actlab.blocks.data.specs import normalize_task
 from actlab.blocks.data.sets import split
 from actlab.errors import ActlabError, did_you_mean
-
-
+from actlab.limits import read_text
 
 
 def load_csv(path: str | Path, target: list[str], *, task: str | None = None, seed: int = 0,
@@ -25,18 +24,14 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     regression. Class values are mapped to ids 0..K-1 in sorted order.
 
     Raises:
-      ActlabError: unreadable file, ragged rows, a non-number or empty cell, a
-        missing target column (each names the line and column at fault), or a
-        task that the targets cannot have.
+      ActlabError: a missing or unreadable file, anything but a regular file,
+        a file over ``actlab.limits.MAX_READ_BYTES``, ragged rows, a cell past
+        the csv module's field limit, a non-number or empty cell, a missing
+        target column (each names the line and column at fault), or a task that
+        the targets cannot have.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ActlabError(f"data file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ActlabError(f"cannot read data file {str(path)!r}: {e}") from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = _rows(path, read_text(path, what="--data"))
     lines = [i + 1 for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
@@ -76,6 +71,14 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     y, targets, n_out = _encode_targets(y_raw, task, target, path)
     rng = np.random.default_rng([seed, 20251123])
     return split(path.name, task, x, y, tuple(header[i] for i in x_idx), targets, n_out, test_frac, rng)
+
+
+def _rows(path: Path, text: str) -> list[list[str]]:
+    reader = csv.reader(text.splitlines())
+    try:
+        return list(reader)
+    except csv.Error as e:  # a cell past csv.field_size_limit(), a stray quote ...
+        raise ActlabError(f"{path} line {reader.line_num}: {e}") from None
 
 
 def infer_task(y: np.ndarray) -> str:

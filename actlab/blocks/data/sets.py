@@ -110,8 +110,16 @@ def split(name, task, x, y, features, targets, n_out, test_frac, rng) -> Dataset
 
 def standardize(ds: Dataset) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Inputs shifted and scaled to mean 0, std 1 with the training statistics
-    (what a network with a default init expects); returns (dataset, mean, std)."""
-    mean = ds.x_train.mean(0)
-    std = ds.x_train.std(0)
+    (what a network with a default init expects); returns (dataset, mean, std).
+
+    Each column is first divided by its largest magnitude, so that values near
+    the largest float (whose sum or square overflows) standardize as well as
+    small ones; mean and std are returned in the data's own units.
+    """
+    scale = np.abs(ds.x_train).max(0)
+    scale = np.where(scale > 0, scale, 1.0)
+    x_train, x_test = ds.x_train / scale, ds.x_test / scale
+    mean, std = x_train.mean(0), x_train.std(0)
     std = np.where(std > 0, std, 1.0)
-    return ds._replace(x_train=(ds.x_train - mean) / std, x_test=(ds.x_test - mean) / std), mean, std
+    out = ds._replace(x_train=(x_train - mean) / std, x_test=(x_test - mean) / std)
+    return out, mean * scale, std * scale
