@@ -50,12 +50,12 @@ def in_dtype(value: float, dtype: str, what: str, *, positive: bool = False, std
     largest, tiny = DTYPE_MAX[dtype], DTYPE_TINY[dtype]
     if std and not abs(value) <= largest / DRAW_SIGMAS:
         raise ActlabError(f"bad {what} {value:g}: its draws (up to {DRAW_SIGMAS} times it) overflow {dtype} "
-                          f"(largest {largest:.4g}); it must be at most {largest / DRAW_SIGMAS:.4g}")
+                          f"(largest {largest:.6g}); it must be at most {largest / DRAW_SIGMAS:.6g}")
     if not abs(value) <= largest:  # also nan
-        raise ActlabError(f"bad {what} {value:g}: beyond the range of {dtype} (largest {largest:.4g}); "
+        raise ActlabError(f"bad {what} {value:g}: beyond the range of {dtype} (largest {largest:.6g}); "
                           "use a smaller value or a wider --dtype")
     if positive and not value >= tiny:
-        raise ActlabError(f"bad {what} {value:g}: must be at least {tiny:.4g} in {dtype} (its smallest "
+        raise ActlabError(f"bad {what} {value:g}: must be at least {tiny:.6g} in {dtype} (its smallest "
                           "normal number; below it the value rounds toward 0)")
     return value
 
@@ -97,9 +97,9 @@ def free_memory(device=None) -> tuple[int, str] | None:
 
 def too_big(what: str, need: int | None, have: tuple[int, str] | None, hint: str) -> ActlabError:
     """The one message for work that does not fit in memory."""
-    needs = f"needs about {fmt_bytes(need)} of memory" if need else "needs more memory than there is"
-    where = f", more than the {fmt_bytes(have[0])} {have[1]}" if have else ""
-    return ActlabError(f"{what} {needs}{where}; {hint}")
+    needs = f"needs about {fmt_bytes(need)} of memory, more than" if need else "needs more memory than"
+    where = f"the {fmt_bytes(have[0])} {have[1]}" if have else "there is"
+    return ActlabError(f"{what} {needs} {where}; {hint}")
 
 
 def out_of_memory(error: BaseException) -> ActlabError | None:

@@ -49,11 +49,17 @@ def test_only_regular_files_are_ever_replaced(tmp_path, make, overwrite, words):
     assert not (tmp_path / "nowhere.png").exists()  # a dangling link is never followed into a file
 
 
-def test_a_character_device_is_never_replaced(runner):
-    result = runner.invoke(cli, ["sweep", "xor", "--seeds", "2", "--steps", "5", "--csv", os.devnull,
+def test_a_character_device_is_never_replaced(runner, tmp_path):
+    # A private /dev/null: were the check broken, the machine's own would be replaced.
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    result = runner.invoke(cli, ["sweep", "xor", "--seeds", "2", "--steps", "5", "--csv", str(device),
                                  "--overwrite"])
     assert result.exit_code == 2 and "character device" in result.stderr and "--csv" in result.stderr
-    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
 
 
 @pytest.mark.parametrize("args", [["plot", "relu", "--save", ""],

@@ -13,6 +13,7 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 
 import click
 
@@ -122,6 +123,11 @@ class ActlabGroup(click.Group):
             raise Stopped(signal.SIGINT) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+
+    def _main(self, args, prog_name, complete_var, standalone_mode, **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
@@ -155,6 +161,12 @@ class ActlabGroup(click.Group):
         else:
             code = rv if isinstance(rv, int) else 0
         return _exit(code, standalone_mode)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning as one line on stderr, without its source path."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"Warning: {one_line(str(message))}\n")
 
 
 def _exit(code: int, standalone_mode: bool) -> int:

@@ -447,12 +447,13 @@ def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
     item = jnp.dtype(config.dtype).itemsize
     n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
     rows = config.batch or n_train
-    n_eval = max(n_train, n_test, grid * grid if ds.n_features == 2 else 0)
-    need = (training_bytes(config.sizes, rows, item) + item * n_eval * sum(config.sizes)
+    regions = grid * grid if ds.n_features == 2 and config.task in CLASSIFICATION else 0
+    need = (training_bytes(config.sizes, rows, item) + item * max(n_train, n_test, regions) * sum(config.sizes)
             + 2 * item * (n_train + n_test) * (config.sizes[0] + config.sizes[-1]))
-    sizes = "-".join(map(str, config.sizes))
-    check_memory(need, f"training the {sizes} network on {rows} rows at once (and drawing its picture)",
-                 "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])
+    what = f"training the {'-'.join(map(str, config.sizes))} network on {rows} rows at once"
+    if regions > max(n_train, n_test):
+        what += f" and drawing its decision regions ({grid} x {grid} points)"
+    check_memory(need, what, "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])
 
 
 def _regions(r: Run, params, x, config, n, per_label=False):
