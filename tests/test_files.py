@@ -3,13 +3,11 @@ replacing what it did not check. In-process cases for each rule, and real
 processes for what only processes show: two writers at once, a signal in the
 middle of a write, a full disk, a folder the user cannot write."""
 
-import contextlib
 import errno
 import json
 import os
 import signal
 import stat
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -281,25 +279,7 @@ def test_a_full_disk_leaves_no_run_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@contextlib.contextmanager
-def read_only_folder(path: Path):
-    """A folder nobody may write in: mode 0555, or for root (who writes anyway)
-    the immutable attribute."""
-    path.mkdir()
-    if os.geteuid() != 0:
-        os.chmod(path, 0o555)
-        undo = ["chmod", "755", str(path)]
-    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(path)]).returncode == 0:
-        undo = ["chattr", "-i", str(path)]
-    else:
-        pytest.skip("root without chattr: no folder is read-only")
-    try:
-        yield path
-    finally:
-        subprocess.run(undo, check=True)
-
-
-def test_an_unwritable_folder_is_refused_before_the_work(tmp_path):
+def test_an_unwritable_folder_is_refused_before_the_work(tmp_path, read_only_folder):
     with read_only_folder(tmp_path / "ro") as ro:
         # a billion steps: were the folder checked after training, this would not end
         _, err, rc = actlab(["train", "xor", "--steps", "1000000000", "--save", "ro/run1"], cwd=tmp_path)
