@@ -253,12 +253,16 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
 
     # Compiling is most of the cost of a small sweep: the programs of all pairs
     # compile at once, in threads (XLA compiles without holding the GIL).
-    if progress is not None:
-        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
-                      jobs))
+        compiling = {pool.submit(_programs, config, mesh, *_avals(config, ds), chunk_runs, C, threshold):
+                     f"{name} / {opt}" for name, opt, config in jobs}
+        if progress is not None:
+            progress(0, total, _compiling(list(compiling.values())))
+        for future in concurrent.futures.as_completed(compiling):
+            future.result()
+            if progress is not None:
+                progress(0, total, _compiling([what for f, what in compiling.items() if not f.done()]))
     compile_seconds = time.perf_counter() - t0
 
     configs: list[ConfigStats] = []
@@ -297,6 +301,14 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         max_batch=max_batch, chunk_runs=chunk_runs, chunks=chunks,
         compile_seconds=compile_seconds, train_seconds=train_seconds, configs=tuple(configs),
         notes=tuple(notes))
+
+
+def _compiling(pairs: list[str]) -> str:
+    """What the progress bar says while the programs compile: the pairs still compiling."""
+    if not pairs:
+        return "compiled"
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return f"compiling {', '.join(pairs[:3])}{more}"
 
 
 def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
