@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actlab.cli import cli
 from actlab.render import terminal
@@ -51,6 +53,17 @@ def _screen_after(stream: str) -> list[str]:
         else:
             lines[row] += token
     return [line for line in lines if line.strip()]
+
+
+def _printed(draw, width: int) -> str:
+    """What ``draw(screen)`` prints on a screen ``width`` columns wide."""
+    out = io.StringIO()
+    import unittest.mock
+
+    with unittest.mock.patch.dict("os.environ", {"COLUMNS": str(width)}), \
+            unittest.mock.patch.object(sys, "stdout", out):
+        draw(terminal.stdout())
+    return out.getvalue()
 
 
 class _Tty(io.StringIO):
@@ -254,3 +267,38 @@ def test_sweep_progress_names_what_compiles():
                 optimizers=["adam"], lrs=[0.01], seeds=2, steps=20, hidden=(4,),
                 progress=lambda done, total, what: calls.append(what))
     assert "relu / adam" in calls[0] and "tanh / adam" in calls[0]
+
+
+# --- the table layout ------------------------------------------------------------------------
+
+_number = st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda x: f"{x:.6g}")
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz()|=,.", min_size=1, max_size=12)
+_prose = st.lists(_word, min_size=1, max_size=12).map(" ".join)
+
+
+@st.composite
+def _tables(draw):
+    kinds = draw(st.lists(st.sampled_from(["number", "prose", "secondary"]), min_size=1, max_size=9))
+    rows = draw(st.integers(1, 6))
+    cells = [[draw(_prose if kind == "prose" else _number) for kind in kinds] for _ in range(rows)]
+    headers = [draw(_prose) for _ in kinds]
+    return kinds, headers, cells
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=_tables(), width=st.integers(40, 140))
+def test_any_table_fits_any_width_with_its_numbers_whole(table, width):
+    kinds, headers, cells = table
+    t = terminal.Table("a title that is rather long, longer than some of the narrow widths tried here")
+    for kind, header in zip(kinds, headers):
+        t.column(header, wrap=kind == "prose", secondary=kind == "secondary", align="right")
+    for row in cells:
+        t.row(*row)
+    text = _printed(lambda screen: screen.table(t), width)
+    assert all(len(line) <= width for line in text.splitlines())
+    assert "…" not in text
+    words = set(text.split())
+    for row in cells:
+        for kind, cell in zip(kinds, row):
+            if kind != "prose":
+                assert cell in words, (cell, text)

@@ -37,8 +37,13 @@ def _readme_commands():
     for block in _blocks(ROOT / "README.md"):
         lines = block.splitlines()
         for k, line in enumerate(lines):
-            command = line.split("&& ")[-1] if line.startswith("pip install") else line.removeprefix("$ ")
-            if not command.startswith("actlab ") or "|" in command or "--distributed" in command:
+            if line.startswith("pip install") and "&& actlab " in line:
+                command = line.split("&& ")[-1]
+            elif line.startswith("$ actlab "):
+                command = line.removeprefix("$ ")
+            else:
+                continue
+            if "|" in command or "--distributed" in command:
                 continue
             nxt = lines[k + 1] if k + 1 < len(lines) else ""
             found.append((_cut(shlex.split(command)[1:]), 2 if nxt.startswith("Error:") else 0))

@@ -332,9 +332,12 @@ class Table:
         for cells in self.rows:
             if cells is None:
                 continue
+            if blocks:
+                blocks.append(_text(""))
             head = [cells[i] for i in keys if _plain(cells[i])]
-            blocks.append(join(*(part for k, c in enumerate(head) for part in ([", "] if k else []) + [c]))
-                          if head else _text(""))
+            title = join(*(part for k, c in enumerate(head) for part in ([", "] if k else []) + [c]))
+            title.stylize("bold")
+            blocks.append(title)
             grid = RichTable.grid(padding=(0, 2), pad_edge=False)
             grid.add_column(width=min(label, width // 3), style="dim")
             grid.add_column(overflow="fold")
