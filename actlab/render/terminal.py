@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import re
 import sys
 
@@ -35,12 +34,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Semantic styles of the views, as rich styles; anything else (a colour, "on
 # #102030") passes through.
 STYLES = {"good": "green", "bad": "red", "warn": "yellow", "dim": "dim", "bold": "bold", "italic": "italic"}
-
-
-def color_enabled(stream=None) -> bool:
-    """Colour on ``stream`` (stdout by default): only on a terminal, never with NO_COLOR."""
-    stream = stream or sys.stdout
-    return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
 
 
 def strip_ansi(text: str) -> str:
