@@ -19,10 +19,6 @@ from actlab.errors import ActlabError
 
 INITS = ("auto", "he", "glorot", "lecun", "normal:STD")
 
-# Activations whose units are ReLU-like (zero or linear on one side): He init.
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "celu", "relu6", "gelu", "gelu_tanh",
-                         "silu", "swish", "mish", "softplus"})
-
 
 class Init(NamedTuple):
     """A weight init: W ~ N(0, std^2) with std = gain / sqrt(fan) (or a fixed std).
@@ -44,17 +40,16 @@ class Init(NamedTuple):
         return math.sqrt(1.0 / fan_in)  # lecun
 
 
-def parse_init(text: str, activation_name: str = "") -> Init:
+def parse_init(text: str, activation=None) -> Init:
     """``"auto" | "he" | "glorot" | "lecun" | "normal:STD"`` -> ``Init``.
 
-    ``auto`` picks He for the ReLU family, LeCun for selu (its self-normalising
-    init) and Glorot otherwise.
+    ``auto`` takes the activation's own init fact (``Activation.init``: He for
+    ReLU-like units, LeCun for selu, Glorot otherwise; estimated for formulas
+    and plugins); Glorot for a plain function.
     """
     text = text.strip().lower()
     if text == "auto":
-        if activation_name in RELU_FAMILY:
-            return Init("he")
-        return Init("lecun") if activation_name == "selu" else Init("glorot")
+        return Init(getattr(activation, "init", None) or "glorot")
     if text in ("he", "glorot", "lecun"):
         return Init(text)
     if text.startswith("normal:"):

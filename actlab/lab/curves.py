@@ -61,8 +61,7 @@ def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
         max_slope_at=(float(x[at[0]]), float(x[at[-1]])) if at.size else (float("nan"), float("nan")),
         saturated=_flat_stretches(x, slope < SATURATION),
     )
-    sampled = getattr(act, "sampled", act.source == "expression")
-    return Curve(act.name, act.formula, dict(act.params), x, y, dy, facts, sampled)
+    return Curve(act.name, act.formula, dict(act.params), x, y, dy, facts, act.sampled)
 
 
 def _flat_stretches(x, mask) -> list[tuple[float, float]]:

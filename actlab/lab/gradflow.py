@@ -504,7 +504,7 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
     acts = tuple(acts)
     if not acts:
         raise ActlabError("no activation given")
-    inits = tuple(init if isinstance(init, Init) else parse_init(init, _act_name(a)) for a in acts)
+    inits = tuple(init if isinstance(init, Init) else parse_init(init, a) for a in acts)
     affines = tuple(_affine_form(a) for a in acts)
     draws = _draws(seed, depth, width, batch)
     nets = tuple(_stack(draws, i, float(bias_std), dtype) for i in inits)
@@ -675,7 +675,7 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
     if not widths:
         raise ActlabError("no widths given")
     g = act.fn
-    init = parse_init("auto", _act_name(act))
+    init = parse_init("auto", act)
     eps = float(jnp.finfo(dtype).eps)
     # numpy draws the networks: jax's random ops would compile for every new
     # shape, which costs more than the experiment.

@@ -26,8 +26,9 @@ depend on it); ``key`` alone decides the initial weights and the mini-batches.
 ``y`` holds int32 class ids (binary / multi-class: shape (n,)), int32 0/1
 (multi-label: (n, L)) or floats (regression: (n, outputs)). Data generation is
 deterministic in its own seed (``actlab.blocks.data``, numpy), so many runs can share
-one dataset. ``choose_head(task, n_outputs)`` gives the output layer and loss
-by the task rules; ``trace_count()`` counts traces of the training loop.
+one dataset. ``actlab.lab.heads.choose_head(task, n_outputs)`` gives the
+output layer and loss by the task rules; ``trace_count()`` counts traces of
+the training loop.
 
 Lower-level pieces, for a driver that wants progress (``train`` uses them):
 ``r.init(key, data) -> TrainState`` (for regression, data sets the output
@@ -42,7 +43,7 @@ it compiles ahead of time (timed apart from training), runs in chunks with a
 progress callback, and returns a ``TrainResult``. Compiled programs are kept
 per configuration and shapes, so a second run with the same shapes compiles
 nothing; across processes jax's persistent compilation cache (turned on by
-the CLI's ``init_jax``) does the same.
+``actlab.runtime.configure``) does the same.
 """
 
 from __future__ import annotations
@@ -61,158 +62,9 @@ import numpy as np
 from jax import lax
 
 from actlab.blocks import model, optim
-from actlab.blocks.data import CLASSIFICATION, RULES, Dataset, Rule  # noqa: F401  (re-exported)
+from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
-
-OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
-LOSSES = ("bce", "ce", "mse", "bce-probs", "ce-probs")
-
-
-# --- the rules: task -> output layer and loss ----------------------------------------
-
-
-class Head(NamedTuple):
-    """Output layer and loss of a network."""
-
-    output: str
-    loss: str
-    n_outputs: int
-
-
-def choose_head(task: str, n_outputs: int, *, output: str | None = None,
-                loss: str | None = None) -> tuple[Head, list[str]]:
-    """The output layer and loss for ``task``, by ``RULES`` unless overridden.
-
-    Args:
-      task: one of ``actlab.blocks.data.TASKS``.
-      n_outputs: outputs the task needs (1 for binary, K, L, or target columns).
-      output, loss: overrides (``OUTPUTS``, ``LOSSES``).
-
-    Returns:
-      (Head, warnings): one line per choice that goes against the rules.
-
-    Raises:
-      ActlabError: an impossible pair (a fused loss with the wrong output, a
-        cross-entropy for a regression task).
-    """
-    rule = RULES[task]
-    if output is not None and output not in OUTPUTS:
-        from actlab.errors import unknown
-
-        raise unknown("output layer", output, OUTPUTS)
-    if loss is not None and loss not in LOSSES:
-        from actlab.errors import unknown
-
-        raise unknown("loss", loss, LOSSES)
-    classify = task in CLASSIFICATION
-    if output is None:
-        output = {"b": "sigmoid", "c": "softmax"}.get(loss[0], rule.output) if loss else rule.output
-    if loss is None:
-        loss = ({"sigmoid": "bce", "softmax": "ce"}.get(output, "mse") if classify else "mse")
-    if loss.startswith("bce") and output != "sigmoid":
-        raise ActlabError(f"--loss {loss} takes --out sigmoid (the sigmoid is part of the loss), got --out {output}")
-    if loss.startswith("ce") and output != "softmax":
-        raise ActlabError(f"--loss {loss} takes --out softmax (the softmax is part of the loss), got --out {output}")
-    if not classify and loss != "mse":
-        raise ActlabError(f"--loss {loss} needs class labels; for the {task} task use --loss mse")
-    warnings = []
-    if task == "multi-label" and output == "softmax":
-        warnings.append("softmax makes the labels compete (the outputs sum to 1), so at most one "
-                        "label can pass 0.5; multi-label wants one sigmoid per label")
-    if task == "multi-class" and output == "sigmoid":
-        warnings.append("independent sigmoids for one-of-K classes: the probabilities need not sum "
-                        "to 1; softmax is the rule for multi-class")
-    if task == "binary" and output == "softmax":
-        n_outputs = 2
-        warnings.append("softmax over 2 outputs is the same model as one sigmoid output, with a "
-                        "redundant output")
-    if loss.endswith("-probs"):
-        fused = loss.removesuffix("-probs")
-        warnings.append(f"--loss {loss} logs probabilities computed first (from_logits=False): it loses "
-                        f"precision and gives inf when a probability rounds to 0 or 1; --loss {fused} "
-                        "computes the same loss from the logits")
-    if classify and loss == "mse":
-        warnings.append("mean squared error for classification: its gradient vanishes where the "
-                        "output saturates on the wrong side; cross-entropy is the rule")
-    if not classify and output in ("sigmoid", "softmax"):
-        warnings.append(f"a {output} output squashes predictions into (0, 1): a {task} target "
-                        "outside it cannot be fitted")
-    if task == "regression" and output == "relu":
-        warnings.append("a ReLU output cannot predict negative values; regression with any sign "
-                        "wants a linear output")
-    if task == "non-negative-regression" and output == "linear":
-        warnings.append("a linear output may predict negative values; ReLU is the rule for "
-                        "non-negative targets")
-    return Head(output, loss, n_outputs), warnings
-
-
-# --- losses and scores --------------------------------------------------------------
-
-
-def mean_squared_error(predictions, targets):
-    """mean((predictions - targets)^2) over every element."""
-    return jnp.mean(jnp.square(predictions - targets))
-
-
-def _losses():
-    from actlab.blocks import losses  # imported late: the fused, stable losses
-
-    return losses
-
-
-def output_values(logits, output: str):
-    """The output layer applied to logits: probabilities or predictions."""
-    if output == "sigmoid":
-        return jax.nn.sigmoid(logits)
-    if output == "softmax":
-        return _losses().softmax(logits, axis=-1)
-    if output == "relu":
-        return jnp.maximum(logits, 0)
-    return logits
-
-
-def head_loss(logits, y, task: str, head: Head):
-    """The mean loss of a batch: logits (n, outputs), y as ``prepare_data`` casts it."""
-    L = _losses()
-    dtype = logits.dtype
-    targets = _targets(y, task, head, dtype)  # (n, outputs) in [0, 1] or regression values
-    if head.loss == "bce":
-        return jnp.mean(L.sigmoid_binary_cross_entropy(logits, targets))
-    if head.loss == "bce-probs":
-        return jnp.mean(L.naive_sigmoid_binary_cross_entropy(logits, targets))
-    if head.loss in ("ce", "ce-probs"):
-        if task in ("binary", "multi-class"):
-            fn = L.softmax_cross_entropy if head.loss == "ce" else L.naive_softmax_cross_entropy
-            return jnp.mean(fn(logits, y))
-        # multi-label through a softmax: cross-entropy against the labels spread evenly
-        q = targets / jnp.maximum(jnp.sum(targets, -1, keepdims=True), 1)
-        log_p = (L.log_softmax(logits, axis=-1) if head.loss == "ce"
-                 else jnp.log(L.softmax(logits, axis=-1)))
-        return -jnp.mean(jnp.sum(q * log_p, -1))
-    return mean_squared_error(output_values(logits, head.output), targets)
-
-
-def _targets(y, task, head, dtype):
-    if task in ("binary", "multi-class"):
-        if head.n_outputs == 1:
-            return y.astype(dtype)[:, None]
-        return jax.nn.one_hot(y, head.n_outputs, dtype=dtype)
-    return y.astype(dtype)
-
-
-def score(logits, y, task: str, head: Head):
-    """Accuracy for classification (per label for multi-label), R^2 for regression."""
-    values = output_values(logits, head.output)
-    if task in ("binary", "multi-class"):
-        pred = (values[:, 0] > 0.5).astype(y.dtype) if head.n_outputs == 1 else jnp.argmax(logits, -1)
-        return jnp.mean((pred == y).astype(logits.dtype))
-    if task == "multi-label":
-        return jnp.mean(((values > 0.5).astype(y.dtype) == y).astype(logits.dtype))
-    y = y.astype(logits.dtype)
-    ss_res = jnp.sum(jnp.square(values - y), 0)
-    ss_tot = jnp.sum(jnp.square(y - jnp.mean(y, 0)), 0)
-    return jnp.mean(1 - ss_res / jnp.where(ss_tot > 0, ss_tot, 1))
-
+from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
 
@@ -246,6 +98,13 @@ class TrainConfig:
     l2: float = 0.0
     init: model.Init = model.Init("glorot")
     dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.dtype == "float16":
+            raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
+                              "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
+        if self.steps < 1:
+            raise ActlabError(f"bad --steps {self.steps}: must be >= 1")
 
     @property
     def head(self) -> Head:
@@ -477,11 +336,6 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       grid: resolution of the decision-region grid for 2-D classification.
     """
     optim.check_lr(lr)
-    if config.dtype == "float16":
-        raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
-                          "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
-    if config.steps < 1:
-        raise ActlabError(f"bad --steps {config.steps}: must be >= 1")
     r = make_run(config)
     dtype = jnp.dtype(config.dtype)
     data = prepare_data(ds.x_train, ds.y_train, config)
@@ -537,7 +391,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         xs = np.linspace(lo, hi, 201)
         ys = np.asarray(_jit_predict(config)(state.params, jnp.asarray(xs[:, None], dtype)))[:, 0]
         curve = Curve(xs, ys)
-    if ds.name in ("xor", "and", "or"):
+    if ds.name in LOGIC_GATES:
         p = np.asarray(_jit_predict(config)(state.params, data[0]))
         p1 = p[:, 0] if p.shape[1] == 1 else p[:, 1]
         truth = [TruthRow(float(a), float(b), int(t), float(q), int(q > 0.5))

@@ -14,21 +14,12 @@ def _range_text(lo, hi, open_ends=(True, True)):
     return f"{left}{fmt(lo, 5)}, {fmt(hi, 5)}{right}"
 
 
-def _sampled(act) -> bool:
-    """Facts estimated by sampling (formulas, function plugins) rather than declared."""
-    return getattr(act, "sampled", act.source == "expression")
-
-
 SAMPLED_NOTE = "~ estimated by sampling f, not declared (formulas and function plugins)"
 
 
 def _activation_json(act):
-    return {
-        "name": act.name, "formula": act.formula, "output_range": list(act.output_range),
-        "open_ends": list(act.open_ends), "params": dict(act.params), "zero_centred": act.zero_centred,
-        "monotonic": act.monotonic, "saturates": act.saturates, "max_slope": act.max_slope,
-        "uses": list(act.uses), "note": act.note, "source": act.source, "sampled": _sampled(act),
-    }
+    return {"name": act.name, "formula": act.formula, "params": dict(act.params), "source": act.source,
+            **act.facts()}
 
 
 def print_list(acts, *, as_json=False):
@@ -46,14 +37,14 @@ def print_list(acts, *, as_json=False):
     table.column("typical use", wrap=True, secondary=True)
     table.column("source", secondary=True)
     for a in acts:
-        mark = "~" if _sampled(a) else ""
+        mark = "~" if a.sampled else ""
         name = "\n".join([a.name] + [f"{k}={v:g}" for k, v in a.params.items()])
         table.row(name, a.formula, mark + _range_text(*a.output_range, a.open_ends),
                   mark + ("yes" if a.zero_centred else "no"), mark + ("yes" if a.monotonic else "no"),
                   mark + a.saturates, mark + a.max_slope, ", ".join(a.uses), a.source)
     screen = terminal.stdout()
     screen.table(table)
-    if any(_sampled(a) for a in acts):
+    if any(a.sampled for a in acts):
         screen.note(SAMPLED_NOTE)
     screen.line("Details of one: actlab plot NAME --derivative. Parameters: --param KEY=VALUE.")
 

@@ -227,3 +227,4 @@ def progress_bar(*, show: bool = True):
             bar.update(completed=done, total=total, info=what)
 
         yield update
+
