@@ -16,6 +16,7 @@ from pathlib import Path
 
 from actlab import render
 from actlab.errors import ActlabError
+from actlab.render import images
 
 LOSS_NAMES = {
     "bce": "binary cross-entropy (from logits)",
@@ -58,6 +59,20 @@ def to_json(result, warnings=()) -> dict:
     }
     if result.truth_table is not None:
         out["truth_table"] = [row._asdict() for row in result.truth_table]
+    out.update(param_count=result.param_count, conv=list(result.conv), dtype=result.dtype,
+               steps_per_epoch=result.steps_per_epoch,
+               epochs=result.steps / result.steps_per_epoch if result.batch else None,
+               test_accuracy=result.accuracy if result.n_test else None,
+               best_test_step=result.best_test_step, inputs=list(result.feature_names))
+    cp = result.checkpoints
+    if cp is not None:
+        out["checkpoints"] = {"step": cp.step, "train_loss": cp.train_loss, "test_loss": cp.test_loss,
+                              "test_score": cp.test_score, "test_rows": result.test_sample}
+    out["overfitting"] = result.overfitting._asdict() if result.overfitting else None
+    c = result.classification
+    if c is not None:
+        out.update(classes=list(c.classes), confusion=c.confusion, split=c.split,
+                   per_class=[s._asdict() for s in c.per_class], mistakes=[m._asdict() for m in c.mistakes])
     return out
 
 
@@ -73,13 +88,15 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
         console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
     if result.truth_table is not None:
         console.print(truth_table(result))
+    elif result.classification is not None:
+        show_classification(result, console)
+    if result.overfitting is not None:
+        console.print(f"[bold]Note:[/] {overfitting_note(result)}", soft_wrap=True)
     if not chart:
         return
-    h = result.history
-    positive = bool((h.loss > 0).all())
-    chart_text = render.line_chart([("loss", h.step, h.loss)], title="training loss", xlabel="step",
-                                   ylabel="loss" + (" (log)" if positive else ""), ylog=positive, height=16)
-    console.print(Text.from_ansi(chart_text))
+    console.print(Text.from_ansi(loss_chart(result, width=console.width)))
+    if result.best_test_step is not None:
+        console.print(best_step_caption(result), soft_wrap=True)
     if result.regions is not None and result.truth_table is None:
         console.print(decision_regions(result, color=render.color_enabled(),
                                        ansi=console.color_system in ("standard", "windows")))
@@ -104,11 +121,15 @@ def summary_table(result):
     act = result.activation
     if result.activation_params:
         act += "(" + ", ".join(f"{k}={v:g}" for k, v in result.activation_params.items()) + ")"
+    if result.conv:
+        net = f"conv {','.join(map(str, result.conv))} (3x3, stride 2), dense {net}"
     t.add_row("network", f"{net}, hidden {act}, output {result.output}")
+    t.add_row("parameters", f"{result.param_count:,}")
     t.add_row("loss function", LOSS_NAMES.get(result.loss, result.loss))
     t.add_row("optimizer", f"{result.optimizer}, lr {render.fmt(result.lr)}"
-              + (f", batch {result.batch}" if result.batch else ", full batch"))
-    t.add_row("steps", str(result.steps))
+              + (f", batch {result.batch}" if result.batch else ", full batch")
+              + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    t.add_row("steps", schedule(result))
     t.add_row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.add_row("final loss (train)", render.fmt(result.final_loss))
     if result.test_loss is not None:
@@ -129,7 +150,17 @@ def summary_table(result):
     return t
 
 
+def schedule(result) -> str:
+    """"840 (20 epochs of 42 batches)" with mini-batches, else the step count."""
+    if not result.batch:
+        return str(result.steps)
+    epochs = result.steps / result.steps_per_epoch
+    return f"{result.steps} ({epochs:g} epoch{'s' if epochs != 1 else ''} of {result.steps_per_epoch} batches)"
+
+
 def _n_in(result):
+    if result.conv:
+        return "x".join(map(str, result.image))
     return result.params[0][0].shape[0]
 
 
@@ -246,6 +277,155 @@ def fit_chart(result) -> str:
     text = plt.build()
     plt.clear_figure()
     return text
+
+
+# --- a classifier's answers -------------------------------------------------------------
+
+
+def show_classification(result, console) -> None:
+    """The confusion matrix (or each label's counts), per-class precision,
+    recall and F1, and the most confident mistakes (digits as images)."""
+    c = result.classification
+    where = "test rows" if c.split == "test" else "training rows (no test split)"
+    if result.task == "multi-label":
+        console.print(label_table(c, where))
+    else:
+        matrix = confusion_table(c, where)
+        if _table_width(matrix, console) <= console.width:
+            console.print(matrix)
+        else:
+            console.print(f"confusion matrix of {len(c.classes)} classes: too wide for {console.width} "
+                          "columns, see --json; the most frequent confusions:", soft_wrap=True)
+            console.print(top_confusions(c))
+        console.print(per_class_table(c))
+    if c.mistakes:
+        show_mistakes(result, console)
+
+
+def confusion_table(c, where: str):
+    from rich.table import Table
+
+    t = Table(title=f"confusion matrix, {where}: rows true, columns predicted", header_style="bold",
+              title_justify="left")
+    t.add_column("true", justify="right")
+    for name in c.classes:
+        t.add_column(name, justify="right")
+    for i, name in enumerate(c.classes):
+        cells = [(f"[bold]{n}[/]" if i == j and n else str(n) if n else "[dim].[/]")
+                 for j, n in enumerate(c.confusion[i])]
+        t.add_row(name, *cells)
+    return t
+
+
+def top_confusions(c, n: int = 10):
+    from rich.table import Table
+
+    k = len(c.classes)
+    pairs = sorted(((int(c.confusion[i, j]), i, j) for i in range(k) for j in range(k)
+                    if i != j and c.confusion[i, j]), reverse=True)[:n]
+    t = Table(header_style="bold")
+    for name in ("true", "predicted", "rows"):
+        t.add_column(name, justify="right")
+    for count, i, j in pairs:
+        t.add_row(c.classes[i], c.classes[j], str(count))
+    return t
+
+
+def per_class_table(c):
+    from rich.table import Table
+
+    t = Table(title="per class: precision = right among predicted, recall = found among true",
+              header_style="bold", title_justify="left")
+    for name in ("class", "precision", "recall", "F1", "support"):
+        t.add_column(name, justify="right")
+    for s in c.per_class:
+        t.add_row(s.name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    return t
+
+
+def label_table(c, where: str):
+    """Multi-label: each label's counts and its precision, recall and F1."""
+    from rich.table import Table
+
+    t = Table(title=f"each label on the {where}", header_style="bold", title_justify="left")
+    for name in ("label", "right on", "wrong on", "missed", "right off", "precision", "recall", "F1"):
+        t.add_column(name, justify="right")
+    for s, ((tn, fp), (fn, tp)) in zip(c.per_class, c.confusion):
+        t.add_row(s.name, str(tp), str(fp), str(fn), str(tn), f"{s.precision:.3f}", f"{s.recall:.3f}",
+                  f"{s.f1:.3f}")
+    return t
+
+
+def show_mistakes(result, console) -> None:
+    c = result.classification
+    n = len(c.mistakes)
+    console.print(f"[bold]the {n} most confident mistake{'s' if n > 1 else ''}[/] "
+                  f"({c.split} rows; confidence = the probability given to the wrong answer):", soft_wrap=True)
+    x = result.points[2] if c.split == "test" else result.points[0]
+    if result.image is not None:
+        blocks = [(images.image_lines(x[m.row], result.image),
+                   [f"row {m.row}", f"true {m.true}, said {m.predicted}", f"confidence {m.confidence:.2f}"])
+                  for m in c.mistakes]
+        console.print(images.side_by_side(blocks, width=console.width), highlight=False)
+        return
+    from rich.table import Table
+
+    t = Table(header_style="bold")
+    cols = ["row", *(["label"] if result.task == "multi-label" else []), "true", "predicted", "confidence"]
+    for name in cols:
+        t.add_column(name, justify="right")
+    for m in c.mistakes:
+        t.add_row(str(m.row), *([m.label] if m.label is not None else []), m.true, m.predicted,
+                  f"{m.confidence:.3f}")
+    console.print(t)
+
+
+def _table_width(table, console) -> int:
+    """The width a rich table needs unwrapped."""
+    return int(console.measure(table).maximum)
+
+
+# --- losses over training ---------------------------------------------------------------
+
+
+def loss_chart(result, *, width: int | None = None) -> str:
+    """Train and test loss at the checkpoints in one chart (log scale when
+    positive); without a test split, the training loss of every step."""
+    cp = result.checkpoints
+    if result.n_test and cp is not None and len(cp.step):
+        series = [("train", cp.step, cp.train_loss), ("test", cp.step, cp.test_loss)]
+        title = "train and test loss"
+    else:
+        h = result.history
+        series = [("loss", h.step, h.loss)]
+        title = "training loss"
+    positive = all((ys > 0).all() for _, _, ys in series)
+    return render.line_chart(series, title=title, xlabel="step", ylabel="loss" + (" (log)" if positive else ""),
+                             ylog=positive, height=16, width=min(width or 100, 100))
+
+
+def best_step_caption(result) -> str:
+    cp = result.checkpoints
+    i = list(cp.step).index(result.best_test_step)
+    epoch = (f" (epoch {result.best_test_step / result.steps_per_epoch:g})" if result.batch else "")
+    sample = (f" on {result.test_sample} of the {result.n_test} test rows" if result.test_sample < result.n_test
+              else "")
+    return (f"train: mean loss of the batches since the previous checkpoint; test: at the checkpoint{sample}. "
+            f"Lowest test loss {render.fmt(cp.test_loss[i], 4)} at step {result.best_test_step}{epoch}; "
+            f"at the end {render.fmt(cp.test_loss[-1], 4)}.")
+
+
+def overfitting_note(result) -> str:
+    o = result.overfitting
+    stop = (f"--epochs {max(1, round(o.best_step / result.steps_per_epoch))}" if result.batch
+            else f"--steps {o.best_step}")
+    return (f"overfitting: the test loss rose {100 * o.rise:.0f}% from its lowest, {render.fmt(o.best_test_loss, 4)} "
+            f"at step {o.best_step}, to {render.fmt(o.final_test_loss, 4)} at step {o.final_step}, while the "
+            f"training loss fell from {render.fmt(o.train_loss_at_best, 4)} to {render.fmt(o.final_train_loss, 4)} "
+            f"(gap test - train {render.fmt(o.best_test_loss - o.train_loss_at_best, 3)} -> "
+            f"{render.fmt(o.final_test_loss - o.final_train_loss, 3)}): the network learns its training rows "
+            f"rather than the task. Try stopping near step {o.best_step} ({stop}), more training data, "
+            "--l2 1e-3, or a smaller network (--hidden).")
 
 
 # --- progress ----------------------------------------------------------------------------
