@@ -260,7 +260,10 @@ def make_run(config: TrainConfig) -> Run:
 
     def steps(state, lr, data, total, length: int, start=None):
         """``length`` optimizer steps from step ``start`` (default ``state.step``;
-        pass it unbatched under vmap so that the shuffles stay one per epoch)."""
+        pass it unbatched under vmap so that the shuffles stay one per epoch).
+        Past step ``total`` the state stays put, so one chunk length serves any
+        step count; ``total=None`` takes every step (no masking, fewer kernels:
+        on tiny networks each one counts)."""
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
         opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2)
@@ -270,16 +273,12 @@ def make_run(config: TrainConfig) -> Run:
             (loss, sc), grads, finite = gradients(state.params, xb, yb, state.scale)
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
             params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
-            # Past `total` the state stays put: one chunk length serves any step count.
-            # A step whose gradients overflowed (mixed precision) changes only the loss scale.
-            active = t < total
-            take = active & finite
-            keep = lambda new, old: jnp.where(take, new, old)  # noqa: E731
-            scale = jax.tree.map(lambda new, old: jnp.where(active, new, old), state.scale.adjust(finite),
-                                 state.scale)
-            new = TrainState(jax.tree.map(keep, params, state.params),
-                             jax.tree.map(keep, opt_state, state.opt_state),
-                             state.key, state.step + active.astype(jnp.int32), perm, scale)
+            if config.mixed:  # a step whose gradients overflowed changes only the loss scale
+                params, opt_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old),
+                                                 (params, opt_state), (state.params, state.opt_state))
+            new = TrainState(params, opt_state, state.key, state.step + 1, perm, state.scale.adjust(finite))
+            if total is not None:
+                new = jax.tree.map(lambda a, b: jnp.where(t < total, a, b), new, state)
             return new, (loss.astype(pdtype), sc.astype(pdtype))
 
         first = state.step if start is None else start
@@ -328,26 +327,39 @@ class Report(NamedTuple):
 
 class Plan(NamedTuple):
     """How the driver cuts a run: a checkpoint every ``every`` steps, ``intervals``
-    of them per program call."""
+    of them per program call; ``exact``: the checkpoints divide the run, so no
+    step needs masking."""
 
     every: int
     intervals: int
+    exact: bool
 
     @property
     def chunk(self) -> int:
         return self.every * self.intervals
 
 
+def _divisor_near(n: int, target: int, within: float = 2.0) -> int | None:
+    """The divisor of ``n`` closest to ``target`` within a factor ``within`` of it, or None."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    near = [d for d in {*small, *(n // d for d in small)} if target / within <= d <= target * within]
+    return min(near, key=lambda d: (abs(d - target), d)) if near else None
+
+
 def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
     """Checkpoints once per epoch for 10 epochs or more (at most 100 of them),
     else 100 for the full batch and 20 for mini-batches (whose test evaluation
-    would otherwise outweigh the steps); about ``chunks`` program calls."""
-    if per_epoch > 1 and steps >= 10 * per_epoch:
-        every = per_epoch * math.ceil(steps / per_epoch / 100)
+    would otherwise outweigh the steps), spaced to divide the run where they
+    can; about ``chunks`` program calls."""
+    if per_epoch > 1 and steps % per_epoch == 0 and steps >= 10 * per_epoch:
+        epochs = steps // per_epoch
+        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / 100)) or 1)
     else:
-        every = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
-    intervals = max(1, round(steps / chunks / every))
-    return Plan(every, intervals)
+        target = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
+        every = _divisor_near(steps, target) or target
+    intervals = math.ceil(steps / every)  # calls take whole intervals: no call runs past the end
+    per_call = _divisor_near(intervals, max(1, round(intervals / chunks)), within=math.inf)
+    return Plan(every, per_call, steps % every == 0)
 
 
 def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
@@ -374,7 +386,7 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
 
         def interval(state, _):
             start = state.step
-            state, (loss, sc) = r.steps(state, lr, data, total, length=every)
+            state, (loss, sc) = r.steps(state, lr, data, None if plan_.exact else total, length=every)
             active = start + jnp.arange(every) < total
             train_loss = jnp.sum(jnp.where(active, loss, 0)) / jnp.maximum(jnp.sum(active), 1)
             nan = jnp.asarray(jnp.nan, loss.dtype)
