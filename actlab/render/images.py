@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from actlab import render
+from actlab.render import files
 
 SHADES = " ░▒▓█"  # ink 0 to 1
 GAP = 3
@@ -52,7 +52,7 @@ def image_grid(items, shape, *, title: str = "", columns: int = 5):
     n = max(1, len(items))
     cols = min(columns, n)
     rows = -(-n // cols)
-    fig, axes = render.new_figure(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = files.new_figure(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, (pixels, caption) in zip(axes.flat, items):

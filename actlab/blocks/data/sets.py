@@ -16,8 +16,8 @@ from actlab.errors import ActlabError, unknown
 
 def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise: float | None = None,
                  classes: int = 3, test_frac: float = 0.25) -> Dataset:
-    """A generated dataset, deterministic in its arguments (a real set's name
-    gives ``bundled.load_bundled(name, seed=seed, test_frac=test_frac)``).
+    """A generated dataset, deterministic in its arguments (the real sets come
+    from ``bundled.load_bundled``).
 
     Args:
       name: one of ``names()``.
@@ -30,10 +30,8 @@ def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise:
     spec = DATASETS.get(name)
     if spec is None:
         raise unknown("dataset", name, DATASETS)
-    if name in BUNDLED:  # a real set: its rows are what they are
-        from actlab.blocks.data.bundled import load_bundled
-
-        return load_bundled(name, seed=seed, test_frac=test_frac)
+    if name in BUNDLED:
+        raise ActlabError(f"{name} is a real set, not a generated one: load_bundled({name!r}) reads it")
     n = spec.samples if samples is None else int(samples)
     noise = spec.noise if noise is None else float(noise)
     if n < 4 and name not in LOGIC_GATES:
