@@ -272,6 +272,10 @@ class Table:
                 for cells in self.rows if cells is not None]
         return total + sum(rows) + (len(rows) - 1 if _spaced(rows) else 0)
 
+    def fits(self, width: int) -> bool:
+        """Whether every column fits side by side in ``width`` columns."""
+        return self._widths(list(range(len(self.columns))), width) is not None
+
     def layout(self, width: int):
         """[(column indices, their widths)] for one table or two, or None to
         stack the rows: one table when it fits, two when the columns fit only
@@ -362,9 +366,10 @@ class Screen:
         """Only the 16 ANSI colours: hex shades would all round to grey."""
         return self._console.color_system in ("standard", "windows")
 
-    def line(self, *parts, style: str = "") -> None:
-        """One paragraph, wrapped at words to the width."""
-        self._console.print(join(*parts), style=_rich_style(style) or None)
+    def line(self, *parts, style: str = "", wrap: bool = True) -> None:
+        """One paragraph, wrapped at words to the width; ``wrap=False`` for
+        lines already laid out for it (pictures)."""
+        self._console.print(join(*parts), style=_rich_style(style) or None, soft_wrap=not wrap)
 
     def note(self, text: str) -> None:
         """Secondary prose, dimmed."""
