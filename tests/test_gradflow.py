@@ -313,7 +313,7 @@ def test_cli_depth_table_chart_and_save(runner, flows, tmp_path):
     out = tmp_path / "flow.png"
     result = runner.invoke(cli, ["grad", *DEPTH_NAMES, "--depth", "10", "--save", str(out)])
     assert result.exit_code == 0, result.stderr
-    for word in ("vanishing", "healthy", "collapses", "log10 |dL/dW|", "saturated", "dead"):
+    for word in ("vanishing", "healthy", "collapses", "|dL/dW| per layer", "saturated", "dead"):
         assert word in result.stdout
     assert "\x1b[" not in result.stdout  # no colour codes off a terminal
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -551,7 +551,10 @@ class CostRow(NamedTuple):
     """Seconds for one full gradient of a network with ``n_params`` parameters.
 
     reverse_s: ``jax.grad``, backpropagation: one forward and one backward pass.
-    forward_s: ``jax.jacfwd``: one forward-mode (JVP) pass per parameter, batched.
+    forward_s: forward mode as the course notes count it: one ``jax.jvp`` per
+      parameter, one after the other, each pushing a one-hot tangent through
+      the network (``jax.jacfwd`` would push all P at once as a P x P identity,
+      the same arithmetic with P times the memory).
     finite_diff_s: central differences, two forward passes per parameter, one
       parameter after the other: the naive way.
     loss_s: one forward pass (the loss alone), the unit N of the other costs.
@@ -589,8 +592,6 @@ class CostResult:
 
 
 COST_METHODS = ("loss", "reverse", "forward", "finite_diff")
-# jax.jacfwd pushes a P x P identity through the network: skip it beyond this.
-_JACFWD_BYTES = 1 << 28
 
 
 def _repeat(fn):
@@ -662,8 +663,7 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
       dtype: floating-point type.
       budget_s: forward mode and finite differences are skipped for a size
         where they are predicted (from the size before, as P^2) to take longer
-        than this per gradient, or where P > 100000; forward mode also where
-        its P x P tangents would pass 256 MiB.
+        than this per gradient, or where P > 100000.
       progress: optional callable(str) told what is being done.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -715,9 +715,14 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
 
             return jax.lax.map(one, jnp.arange(theta.size))
 
-        fns = dict(loss=loss, reverse=jax.grad(loss), forward=jax.jacfwd(loss), finite_diff=finite_diff)
-        if theta.size ** 2 * dtype.itemsize > _JACFWD_BYTES:
-            del fns["forward"]  # it would push a P x P identity through the network
+        def forward(theta, loss=loss):
+            # Forward mode, one parameter at a time: a JVP with the tangent e_i.
+            def one(i):
+                return jax.jvp(loss, (theta,), (jnp.zeros_like(theta).at[i].set(1),))[1]
+
+            return jax.lax.map(one, jnp.arange(theta.size))
+
+        fns = dict(loss=loss, reverse=jax.grad(loss), forward=forward, finite_diff=finite_diff)
         programs.append((width, theta, {m: _repeat(f).lower(theta, np.int32(1)) for m, f in fns.items()}))
 
     if progress:
@@ -739,17 +744,14 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
                 predicted = (previous[m] * (n_params / previous["n_params"]) ** 2
                              if previous and math.isfinite(previous[m]) else 0.0)
                 reason = None
-                if m not in futures:
-                    reason = f"its P x P tangents take {n_params ** 2 * dtype.itemsize / 2**30:.2g} GiB"
-                elif n_params > 100_000:
+                if n_params > 100_000:
                     reason = "P > 100000"
                 elif previous and not math.isfinite(previous[m]):
                     reason = "skipped at a smaller P"
                 elif predicted > budget_s:
                     reason = f"predicted {predicted:.3g} s > {budget_s:g} s"
                 if reason:
-                    if m in futures:
-                        futures[m].cancel()
+                    futures[m].cancel()
                     seconds[m] = math.nan
                     skipped.append(f"{m} at P = {n_params} ({reason})")
                     continue
