@@ -300,7 +300,8 @@ def write_folder(target: Target | Path, writers: Mapping[str, Callable[[str], No
     try:
         for name, write in writers.items():
             write(os.path.join(tmp, name))
-            _make_ordinary(os.path.join(tmp, name), 0o666)
+        for entry in os.scandir(tmp):
+            _make_ordinary(entry.path, 0o666)
         _make_ordinary(tmp, 0o777)
         _commit_folder(tmp, target, tuple(target.contents) + tuple(writers))
     except OSError as e:
@@ -344,7 +345,7 @@ def save_run(folder: Target | Path, *, arrays: dict, history_rows, result, figur
             "params.npz": npz_writer(arrays),
             "history.csv": text_writer(csv_text(history_rows)),
             "result.json": text_writer(json_text(result, indent=2) + "\n"),
-            "figure.png": _figure_writer(figure, "png"),
+            "figure.png": lambda path: write_figure(figure, path),
         })
     finally:
         plt.close(figure)
@@ -363,8 +364,9 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kw):
     return plt.subplots(nrows, ncols, **kw)
 
 
-def _figure_writer(fig, kind: str) -> Callable[[str], None]:
-    return lambda path: fig.savefig(path, format=kind, dpi=120, bbox_inches="tight")
+def write_figure(fig, path) -> None:
+    """Draws a matplotlib figure into ``path``, in the format of its suffix."""
+    fig.savefig(path, format=Path(path).suffix.lower().lstrip("."), dpi=120, bbox_inches="tight")
 
 
 def save_figure(fig, target: Target | Path) -> None:
@@ -374,6 +376,6 @@ def save_figure(fig, target: Target | Path) -> None:
 
     target = _as_target(target)
     try:
-        write_atomic(target, _figure_writer(fig, target.path.suffix.lower().lstrip(".")))
+        write_atomic(target, lambda tmp: write_figure(fig, tmp))
     finally:
         plt.close(fig)

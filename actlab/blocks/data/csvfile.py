@@ -3,50 +3,82 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from actlab.blocks.data.specs import normalize_task
+from actlab.blocks.data.specs import Dataset, normalize_task
 from actlab.blocks.data.sets import split
 from actlab.errors import ActlabError, did_you_mean
 from actlab.limits import read_text
 
 
-def load_csv(path: str | Path, target: list[str], *, task: str | None = None, seed: int = 0,
-             test_frac: float = 0.25) -> Dataset:
-    """A dataset from a CSV file with a header row and numeric columns.
+def read_table(path: str | Path) -> tuple[list[str], np.ndarray, int]:
+    """The header and the numeric rows of a CSV file: (column names, float64
+    array (rows, columns), the header's line number).
 
-    The columns named in ``target`` are the targets, the rest the inputs. The
-    task is inferred unless given: two values -> binary; a few integers (at
-    most 20) -> multi-class; several 0/1 columns -> multi-label; otherwise
-    regression. Class values are mapped to ids 0..K-1 in sorted order.
+    numpy's C parser reads a well-formed file; anything it refuses (or a
+    non-finite value) is read again cell by cell, which names the line and
+    column at fault.
 
     Raises:
-      ActlabError: a missing or unreadable file, anything but a regular file,
-        a file over ``actlab.limits.MAX_READ_BYTES``, ragged rows, a cell past
-        the csv module's field limit, a non-number or empty cell, a missing
-        target column (each names the line and column at fault), or a task that
-        the targets cannot have.
+      ActlabError: a missing or unreadable file, anything but a regular file, a
+        file over ``actlab.limits.MAX_READ_BYTES``, no header, empty or
+        duplicate column names, ragged rows, a cell past the csv module's field
+        limit, a non-number or empty cell, no data rows.
     """
     path = Path(path)
-    rows = _rows(path, read_text(path, what="--data"))
+    text = read_text(path, what="--data")
+    line_no, first = 0, ""
+    for first in io.StringIO(text, newline=""):
+        line_no += 1
+        if first.strip(" \t\r\n,"):
+            break
+    header = [h.strip() for h in next(iter(_rows(path, [first])), [])]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns about a file without rows
+            values = np.loadtxt(io.StringIO(text, newline=""), delimiter=",", skiprows=line_no, ndmin=2,
+                                comments=None, quotechar='"', dtype=np.float64)
+        if values.shape[0] and values.shape[1] == len(header) and np.isfinite(values).all():
+            _check_header(path, header, line_no)
+            return header, values, line_no
+    except ValueError:  # the careful reading below says where
+        pass
+    return _read_carefully(path, text)
+
+
+def _check_header(path, header, line):
+    if not any(header):
+        raise ActlabError(f"{path}: the file is empty; expected a header row and numeric rows")
+    for col, h in enumerate(header, 1):
+        if not h:
+            raise ActlabError(f"{path} line {line}, column {col}: empty column name in the header")
+    for col, h in enumerate(header, 1):
+        if header.index(h) != col - 1:
+            raise ActlabError(f"{path} line {line}, column {col}: duplicate column name {h!r}")
+
+
+def _rows(path: Path, lines) -> list[list[str]]:
+    reader = csv.reader(lines)
+    try:
+        return list(reader)
+    except csv.Error as e:  # a cell past csv.field_size_limit(), a stray quote ...
+        raise ActlabError(f"{path} line {reader.line_num}: {e}") from None
+
+
+def _read_carefully(path: Path, text: str) -> tuple[list[str], np.ndarray, int]:
+    """``read_table`` cell by cell: slow, and exact about what is wrong where."""
+    rows = _rows(path, text.splitlines())
     lines = [i + 1 for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise ActlabError(f"{path}: the file is empty; expected a header row and numeric rows")
     header = [h.strip() for h in rows[0]]
-    for col, h in enumerate(header, 1):
-        if not h:
-            raise ActlabError(f"{path} line {lines[0]}, column {col}: empty column name in the header")
-    for col, h in enumerate(header, 1):
-        if header.index(h) != col - 1:
-            raise ActlabError(f"{path} line {lines[0]}, column {col}: duplicate column name {h!r}")
-    for t in target:
-        if t not in header:
-            raise ActlabError(f"{path} line {lines[0]}: no target column {t!r}{did_you_mean(t, header)}; "
-                              f"columns: {', '.join(header)}")
+    _check_header(path, header, lines[0])
     if len(rows) < 2:
         raise ActlabError(f"{path}: no data rows after the header")
     values = np.empty((len(rows) - 1, len(header)), np.float64)
@@ -62,6 +94,29 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
                 what = "an empty cell" if not cell.strip() else f"{cell.strip()!r} is not a finite number"
                 raise ActlabError(f"{path} line {line}, column {c + 1} ({header[c]!r}): {what}")
             values[r, c] = v
+    return header, values, lines[0]
+
+
+def load_csv(path: str | Path, target: list[str], *, task: str | None = None, seed: int = 0,
+             test_frac: float = 0.25) -> Dataset:
+    """A dataset from a CSV file with a header row and numeric columns.
+
+    The columns named in ``target`` are the targets, the rest the inputs. The
+    task is inferred unless given: two values -> binary; a few integers (at
+    most 20) -> multi-class; several 0/1 columns -> multi-label; otherwise
+    regression. Class values are mapped to ids 0..K-1 in sorted order.
+
+    Raises:
+      ActlabError: what ``read_table`` refuses, a missing target column, a task
+        that the targets cannot have, or multi-label with one target column
+        (the other label columns would silently become inputs).
+    """
+    path = Path(path)
+    header, values, header_line = read_table(path)
+    for t in target:
+        if t not in header:
+            raise ActlabError(f"{path} line {header_line}: no target column {t!r}{did_you_mean(t, header)}; "
+                              f"columns: {', '.join(header)}")
     if len(target) == len(header):
         raise ActlabError(f"{path}: every column is a target; at least one input column is needed")
     t_idx = [header.index(t) for t in target]
@@ -69,16 +124,12 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     x, y_raw = values[:, x_idx], values[:, t_idx]
     task = infer_task(y_raw) if task is None else normalize_task(task)
     y, targets, n_out = _encode_targets(y_raw, task, target, path)
+    if task == "multi-label" and len(target) == 1:
+        raise ActlabError(f"--task multi-label takes every label column as --target, got one ({target[0]!r}): "
+                          f"the other columns would be inputs ({', '.join(header[i] for i in x_idx)}); "
+                          "name all the labels, e.g. --target tag1,tag2,tag3 (one label is --task binary)")
     rng = np.random.default_rng([seed, 20251123])
     return split(path.name, task, x, y, tuple(header[i] for i in x_idx), targets, n_out, test_frac, rng)
-
-
-def _rows(path: Path, text: str) -> list[list[str]]:
-    reader = csv.reader(text.splitlines())
-    try:
-        return list(reader)
-    except csv.Error as e:  # a cell past csv.field_size_limit(), a stray quote ...
-        raise ActlabError(f"{path} line {reader.line_num}: {e}") from None
 
 
 def infer_task(y: np.ndarray) -> str:
