@@ -214,6 +214,7 @@ def finish(proc, timeout=300):
     return out, err, proc.returncode
 
 
+@pytest.mark.multiprocess
 @pytest.mark.parametrize("args, name", [(["plot", "relu", "--save", "out.png"], "out.png"),
                                         (["train", "xor", "--steps", "20", "--save", "run"], "run")])
 def test_two_writers_at_once_one_result_is_kept_whole(tmp_path, args, name):
@@ -236,6 +237,7 @@ def test_two_writers_at_once_one_result_is_kept_whole(tmp_path, args, name):
     assert leftovers(work) == []
 
 
+@pytest.mark.multiprocess
 @pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGHUP", 129), ("SIGINT", 130)])
 def test_a_signal_during_a_figure_write_leaves_nothing(tmp_path, sig, code):
     _, err, rc = actlab(["plot", "relu", "--save", "out.png"], cwd=tmp_path, prelude=SIGNAL.format(name=sig))
@@ -244,6 +246,7 @@ def test_a_signal_during_a_figure_write_leaves_nothing(tmp_path, sig, code):
     assert err.strip().splitlines()[-1] in ("Interrupted.", f"Stopped by {sig}.")
 
 
+@pytest.mark.multiprocess
 def test_a_signal_while_a_library_call_blocks_still_stops_and_cleans_up(tmp_path):
     proc = actlab(["plot", "relu", "--save", "out.png"], cwd=tmp_path, prelude=STUCK, wait=False,
                   start_new_session=True)
@@ -255,6 +258,7 @@ def test_a_signal_while_a_library_call_blocks_still_stops_and_cleans_up(tmp_path
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.multiprocess
 def test_a_signal_during_a_run_folder_write_leaves_nothing_and_a_rerun_works(tmp_path):
     args = ["train", "xor", "--steps", "20", "--save", "run"]
     _, err, rc = actlab(args, cwd=tmp_path, prelude=SIGNAL.format(name="SIGTERM"))
@@ -269,6 +273,7 @@ def test_a_signal_during_a_run_folder_write_leaves_nothing_and_a_rerun_works(tmp
 SMALL_FILES = "import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))\n"
 
 
+@pytest.mark.multiprocess
 def test_a_full_disk_leaves_no_run_folder(tmp_path):
     import matplotlib.font_manager  # noqa: F401  (its cache is written before the limit applies)
 
@@ -279,6 +284,7 @@ def test_a_full_disk_leaves_no_run_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.multiprocess
 def test_an_unwritable_folder_is_refused_before_the_work(tmp_path, read_only_folder):
     with read_only_folder(tmp_path / "ro") as ro:
         # a billion steps: were the folder checked after training, this would not end

@@ -72,6 +72,7 @@ def test_distributed_arguments_are_checked_before_jax_sees_them(runner, args, wo
     one_error_line(runner.invoke(cli, args), *words)
 
 
+@pytest.mark.multiprocess
 def test_distributed_without_a_cluster_is_one_line():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM", "OMPI", "JAX_COORD", "KUBERNETES"))}
     proc = subprocess.run([sys.executable, "-m", "actlab", "sweep", "xor", "--seeds", "2", "--steps", "5",
@@ -155,6 +156,7 @@ def test_in_dtype_against_numpy():
 # --- data files ---------------------------------------------------------------------------
 
 
+@pytest.mark.multiprocess
 def test_data_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
     """A FIFO blocked forever and /dev/zero read gigabytes; both are refused unread."""
     fifo = tmp_path / "points.csv"
@@ -284,6 +286,7 @@ def test_a_failed_allocation_is_the_same_one_line_refusal(runner, monkeypatch, e
         assert "needs about 400 TB of memory" in line
 
 
+@pytest.mark.multiprocess
 def test_an_address_space_limit_is_refused_not_hung():
     """Under ``ulimit -v`` a network that cannot fit used to hang at 0% CPU."""
     prelude = ("import resource\nresource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))\n"
@@ -324,6 +327,7 @@ def test_a_long_run_keeps_a_bounded_history(monkeypatch):
     assert thin.final_loss == full.final_loss
 
 
+@pytest.mark.multiprocess
 @pytest.mark.parametrize("args", [["train", "xor", "--steps", "1000000000"],
                                   ["sweep", "xor", "--steps", "1000000000", "--seeds", "4"]])
 def test_a_very_long_run_shows_progress_and_stops_on_ctrl_c(tmp_path, args):

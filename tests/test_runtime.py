@@ -11,6 +11,8 @@ import sys
 import pytest
 
 ARGS = ["plot", "relu", "--points", "3", "--json"]
+pytestmark = pytest.mark.multiprocess
+
 PRELUDE_SMALL_FILES = ("import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n"
                        "from actlab.cli import main\nmain()\n")
 

@@ -713,18 +713,19 @@ def _notes(config: TrainConfig, ds: Dataset, final_loss: float, history: History
 
 def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
     """Refuses a network that cannot train here: the training step on a batch,
-    and the evaluation of every row (or of the decision-region grid) at once,
-    which holds each unit's value once per row."""
+    and the measurement at the end, which evaluates the training rows, the test
+    rows twice and the decision-region grid in one program, each unit's value
+    once per row."""
     item = jnp.dtype(config.dtype).itemsize
-    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
+    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0]
     rows = config.batch or n_train
     regions = grid * grid if ds.n_features == 2 and config.task in CLASSIFICATION else 0
     # convolutional layers: each pixel of each channel is a unit (their few weights are left out)
     units = sum(config.sizes) + (sum(h * w * c for h, w, c in config.conv.shapes()) if config.conv else 0)
     need = (training_bytes(config.sizes, rows, item) + 6 * item * rows * (units - sum(config.sizes))
-            + item * max(n_train, n_test, regions) * units
+            + item * (n_train + 2 * n_test + regions) * units
             + 2 * item * (n_train + n_test) * (ds.n_features + config.sizes[-1]))
     what = f"training the {'-'.join(map(str, config.sizes))} network on {rows} rows at once"
-    if regions > max(n_train, n_test):
+    if regions > n_train + 2 * n_test:
         what += f" and drawing its decision regions ({grid} x {grid} points)"
     check_memory(need, what, "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])
