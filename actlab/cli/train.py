@@ -35,8 +35,8 @@ from actlab.cli.options import (
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @json_option
-def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, batch, l2,
-              dtype, seed, save_dir, overwrite, no_chart, as_json):
+def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, batch, l2, l1,
+              features_text, dtype, seed, save_dir, overwrite, no_chart, as_json):
     """Train a small network on a toy set or a CSV file, compiled end to end.
 
     The output layer and the loss follow the task (binary: sigmoid + binary
@@ -64,9 +64,10 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     activation = catalog.activation(act, parse_params(params))
     opt = catalog.optimizer(optimizer)
     ds, warnings = datasets.load(data)
+    features = catalog.features(features_text, ds) if features_text is not None else None
     config, head_warnings = setup.make_config(
         ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, batch=batch,
-        l2=l2, init=init_name, dtype=dtype, output=output, loss=loss)
+        l2=l2, l1=l1, init=init_name, dtype=dtype, output=output, loss=loss, features=features)
     warnings += head_warnings
     view.show_warnings(warnings)
     with view.progress_bar(config.steps, enabled=sys.stderr.isatty() and not as_json) as progress:

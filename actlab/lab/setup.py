@@ -33,25 +33,31 @@ def defaults(ds: Dataset) -> Defaults:
 
 
 def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, steps: int | None = None,
-                batch: int | None = None, l2: float = 0.0, init: str = "auto", dtype: str = "float32",
-                output: str | None = None, loss: str | None = None) -> tuple[TrainConfig, list[str]]:
+                batch: int | None = None, l2: float = 0.0, l1: float = 0.0, init: str = "auto",
+                dtype: str = "float32", output: str | None = None, loss: str | None = None,
+                features=None) -> tuple[TrainConfig, list[str]]:
     """The training configuration for ``ds``: the head by the task rules (unless
     overridden), the dataset's default widths and steps where none are given,
     and a mini-batch only when it is smaller than the training set.
 
+    ``features``: None, or the network's inputs as formulas of the data's
+    columns (``actlab.catalog.features``), which then set the input width.
+
     Returns:
       (config, warnings): one warning per choice that goes against the rules.
     """
-    if not (math.isfinite(l2) and l2 >= 0):
-        raise ActlabError(f"bad --l2 {l2}: must be a finite number >= 0")
+    for name, value in (("--l2", l2), ("--l1", l1)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ActlabError(f"bad {name} {value}: must be a finite number >= 0")
     default = defaults(ds)
     hidden = default.hidden if hidden is None else tuple(hidden)
     head, warnings = choose_head(ds.task, ds.n_outputs, output=output, loss=loss)
     n_train = ds.x_train.shape[0]
     config = TrainConfig(
-        task=ds.task, sizes=(ds.n_features, *hidden, head.n_outputs), activation=activation,
+        task=ds.task, sizes=(ds.n_features if features is None else features.size, *hidden, head.n_outputs),
+        activation=activation,
         optimizer=optimizer, output=head.output, loss=head.loss,
         steps=default.steps if steps is None else steps,
-        batch=batch if batch and batch < n_train else None, l2=l2,
-        init=model.parse_init(init, activation), dtype=dtype)
+        batch=batch if batch and batch < n_train else None, l2=l2, l1=l1,
+        init=model.parse_init(init, activation), dtype=dtype, features=features)
     return config, warnings

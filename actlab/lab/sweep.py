@@ -115,6 +115,7 @@ class ConfigStats(NamedTuple):
     final_loss_quartiles: tuple[float, float]  # (25th, 75th percentile)
     final_loss_iqr: float  # 75th - 25th percentile
     accuracy_median: float  # final accuracy (R^2 for regression), as success is judged
+    dead_units_median: float  # share of hidden units dead at the end (f' = 0 on every training example)
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
@@ -152,6 +153,7 @@ class RunsOutput(NamedTuple):
     score: np.ndarray  # final accuracy or R^2, as success is judged
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
+    dead: np.ndarray  # share of the hidden units dead at the end
 
 
 # --- the grid ---------------------------------------------------------------------------
@@ -171,7 +173,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
           hidden: Sequence[int] | None = None, threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
+          init: str = "auto", l2: float = 0.0, l1: float = 0.0, features=None,
+          devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
@@ -192,6 +195,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      l1: L1 penalty on the weight matrices.
+      features: None, or the network's inputs as formulas of the columns
+        (``actlab.catalog.features``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
 
@@ -206,8 +212,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
-                                                steps=steps, batch=batch, l2=l2, init=init,
-                                                dtype=dtype)[0])
+                                                steps=steps, batch=batch, l2=l2, l1=l1, init=init,
+                                                dtype=dtype, features=features)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -312,6 +318,7 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
         final_loss_median=q50, final_loss_quartiles=(q25, q75),
         final_loss_iqr=(q75 - q25) if math.isfinite(q75 - q25) else math.inf,
         accuracy_median=float(np.median(score)),
+        dead_units_median=float(np.median(out.dead)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
         failed_seeds=tuple(int(s) for s in seeds[~out.success]))
@@ -351,12 +358,15 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
+    widths = jnp.asarray(config.sizes[1:-1], dtype)
+
     def final_one(state, first, data, test, total):
         loss, score = r.evaluate(state.params, *data)
         first = jnp.where((first < 0) & (score >= thr), total, first)
+        dead = jnp.sum(r.inside(state.params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
         if test is not None:
             _, score = r.evaluate(state.params, *test)
-        return loss, score, score >= thr, first
+        return loss, score, score >= thr, first, dead
 
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
@@ -438,8 +448,6 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
-                                       final_c(state, first, data, test, total))
-        parts.append((loss, score, success, first))
+        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(state, first, data, test, total)))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, t_compile, time.perf_counter() - t0

@@ -36,7 +36,12 @@ bias to the target mean); ``r.steps(state, lr, data, total, length=C)`` runs C
 scan steps and leaves the state unchanged after step ``total`` (so one
 compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
 (loss, score)``; ``r.predict(params, x)`` gives the output layer's values
-(probabilities for sigmoid/softmax).
+(probabilities for sigmoid/softmax); ``r.inside(params, x)`` the dead and
+saturated fractions and the output mean and std of each hidden layer
+(``actlab.lab.layers.activation_stats``). ``r.steps(..., checkpoints)``
+also measures the hidden layers at the steps in ``checkpoints`` (an int32
+array, padded with -1 if need be) and returns them as a third history,
+(C, hidden layers, 6), zero at other steps (``actlab.lab.layers``).
 
 ``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls:
 it compiles ahead of time (timed apart from training), runs in chunks with a
@@ -64,6 +69,7 @@ from jax import lax
 from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
+from actlab.lab import layers
 from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
@@ -83,8 +89,12 @@ class TrainConfig:
       steps: number of optimizer steps of ``run``.
       batch: mini-batch size drawn without replacement each step; None: full batch.
       l2: weight-matrix L2 coefficient.
+      l1: weight-matrix L1 coefficient.
       init: the weight init (``actlab.blocks.model.parse_init``).
       dtype: parameter and input dtype name.
+      features: None (the data's columns are the inputs), or a function of
+        the data's inputs (n, columns) -> (n, sizes[0]) computed inside the
+        program (``actlab.catalog.features``), so pictures stay in the data's plane.
     """
 
     task: str
@@ -98,6 +108,8 @@ class TrainConfig:
     l2: float = 0.0
     init: model.Init = model.Init("glorot")
     dtype: str = "float32"
+    l1: float = 0.0
+    features: Any = None
 
     def __post_init__(self):
         if self.dtype == "float16":
@@ -135,6 +147,7 @@ class Run(NamedTuple):
     run: Callable
     evaluate: Callable
     predict: Callable
+    inside: Callable
 
 
 _TRACES: Counter = Counter()
@@ -154,8 +167,11 @@ def make_run(config: TrainConfig) -> Run:
     head = config.head
     task = config.task
 
+    def inputs(x):
+        return x if config.features is None else config.features(x)
+
     def forward(params, x):
-        return model.apply(params, x, act)
+        return model.apply(params, inputs(x), act)
 
     def loss_and_score(params, x, y):
         logits = forward(params, x)
@@ -171,15 +187,25 @@ def make_run(config: TrainConfig) -> Run:
             # input range starts at z < 0, where its gradient is 0 for good.
             w, _ = params[-1]
             params[-1] = (0.1 * w, jnp.mean(data[1], 0).astype(dtype))
-        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, dtype), l2=config.l2).init(params)
+        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, dtype), l2=config.l2, l1=config.l1).init(params)
         return TrainState(params, opt_state, k_batch, jnp.zeros((), jnp.int32))
 
-    def steps(state, lr, data, total, length: int):
+    def steps(state, lr, data, total, checkpoints=None, *, length: int):
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
         n = x.shape[0]
-        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, dtype), l2=config.l2)
+        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, dtype), l2=config.l2, l1=config.l1)
         grad_fn = jax.value_and_grad(loss_and_score, has_aux=True)
+
+        def record(step, params, grads, updates):
+            # Only at a checkpoint: a pass over every training example (lax.cond
+            # runs one branch, outside vmap).
+            def measure():
+                return layers.layer_stats(params, grads, updates, inputs(x), act)
+
+            blank = jax.eval_shape(measure)
+            return lax.cond(jnp.any(checkpoints == step), measure,
+                            lambda: jnp.zeros(blank.shape, blank.dtype))
 
         def body(state, _):
             key, sub = jax.random.split(state.key)
@@ -190,6 +216,9 @@ def make_run(config: TrainConfig) -> Run:
                 xb, yb = x, y
             (loss, sc), grads = grad_fn(state.params, xb, yb)
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
+            out = (loss, sc)
+            if checkpoints is not None:
+                out += (record(state.step + 1, state.params, grads, updates),)
             params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
             # Past `total` the state stays put: one chunk length serves any step count.
             active = state.step < total
@@ -197,7 +226,7 @@ def make_run(config: TrainConfig) -> Run:
             new = TrainState(jax.tree.map(keep, params, state.params),
                              jax.tree.map(keep, opt_state, state.opt_state),
                              key, state.step + active.astype(jnp.int32))
-            return new, (loss, sc)
+            return new, out
 
         return lax.scan(body, state, None, length=length)
 
@@ -207,12 +236,15 @@ def make_run(config: TrainConfig) -> Run:
     def predict(params, x):
         return output_values(forward(params, x), head.output)
 
+    def inside(params, x):
+        return layers.activation_stats(params, inputs(x), act)
+
     def run(key, lr, data):
         state, (loss, sc) = steps(init(key, data), lr, data, config.steps, length=config.steps)
         final_loss, final_score = evaluate(state.params, *data)
         return RunOutput(state.params, loss, sc, final_loss, final_score)
 
-    return Run(config, init, steps, run, evaluate, predict)
+    return Run(config, init, steps, run, evaluate, predict, inside)
 
 
 @functools.lru_cache(maxsize=128)
@@ -296,6 +328,12 @@ class TrainResult(NamedTuple):
     notes: tuple
     label_regions: tuple | None = None  # multi-label 2-D data: one binary Regions per label
     activation_params: dict | None = None
+    layers: layers.LayerHistory | None = None  # inside each hidden layer, at the checkpoints
+    layer_notes: tuple = ()  # what the layers did, with suggestions
+    interrupted: bool = False  # stopped by Ctrl-C after ``steps`` of the planned updates
+    l1: float = 0.0
+    l2: float = 0.0
+    features: tuple | None = None  # the input formulas, when not the data's columns
 
 
 _COMPILED: dict = {}
@@ -320,10 +358,24 @@ def chunk_length(steps: int, chunks: int = 10) -> int:
     return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
 
 
+class Frame(NamedTuple):
+    """Training so far, after a chunk: what a live view draws."""
+
+    step: int  # updates done
+    steps: int  # updates planned
+    history: History  # up to ``step``
+    layers: layers.LayerHistory  # checkpoints up to ``step``
+    regions: Regions | None  # at the current parameters (2-D binary or multi-class)
+    curve: Curve | None  # at the current parameters (1-D regression)
+    points: tuple  # as TrainResult.points
+    class_names: tuple
+
+
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
           progress: Callable[[int, float], None] | None = None, chunk: int | None = None,
-          grid: int = 101) -> TrainResult:
-    """Trains one network on ``ds`` and measures it.
+          grid: int = 101, watch: Callable[[Frame], None] | None = None,
+          stop_on_interrupt: bool = False) -> TrainResult:
+    """Trains one network on ``ds`` and measures it, its layers included.
 
     Args:
       config: the configuration (its ``steps`` is the step count).
@@ -334,6 +386,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         (steps done, last loss).
       chunk: steps per compiled chunk (default: ``chunk_length(steps)``).
       grid: resolution of the decision-region grid for 2-D classification.
+      watch: called after each chunk with a ``Frame`` (its pictures cost a
+        prediction on the grid each time).
+      stop_on_interrupt: a KeyboardInterrupt (Ctrl-C) while training ends the
+        run at the last finished chunk, whose result comes back with
+        ``interrupted`` set; otherwise it propagates.
     """
     optim.check_lr(lr)
     r = make_run(config)
@@ -344,26 +401,41 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     lr_arr = jnp.asarray(lr, dtype)
     C = chunk or chunk_length(config.steps)
     total = jnp.asarray(config.steps, jnp.int32)
+    steps_at = layers.checkpoint_steps(config.steps)
+    checkpoints = jnp.asarray(steps_at, jnp.int32)
 
     init_c, t_init = _compiled(("init", config), r.init, (key, data))
     state = init_c(key, data)
-    steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total), {"length": C})
+    steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total, checkpoints),
+                                 {"length": C})
     eval_c, t_eval = _compiled(("eval", config), r.evaluate, (state.params, *data))
     compile_seconds = t_init + t_steps + t_eval
     if progress is not None:
         progress(0, math.nan)
 
-    losses, scores = [], []
-    done = 0
+    points = (ds.x_train, ds.y_train, ds.x_test if ds.has_test else None, ds.y_test if ds.has_test else None)
+    losses, scores, inside = [], [], []
+    done, interrupted = 0, False
     t0 = time.perf_counter()
-    while done < config.steps:
-        state, (loss, sc) = steps_c(state, lr_arr, data, total)
-        loss = np.asarray(loss)  # blocks until the chunk is done
-        losses.append(loss)
-        scores.append(np.asarray(sc))
-        prev, done = done, min(done + C, config.steps)
-        if progress is not None:
-            progress(done, float(loss[done - prev - 1]))
+    try:
+        while done < config.steps:
+            new_state, (loss, sc, stats) = steps_c(state, lr_arr, data, total, checkpoints)
+            chunk_out = np.asarray(loss), np.asarray(sc), np.asarray(stats)  # blocks until the chunk is done
+            state = new_state
+            for kept, part in zip((losses, scores, inside), chunk_out):
+                kept.append(part)
+            prev, done = done, min(done + C, config.steps)
+            if progress is not None:
+                progress(done, float(chunk_out[0][done - prev - 1]))
+            if watch is not None:
+                history, inside_so_far = _histories(losses, scores, inside, steps_at, done)
+                regions, _, curve, _ = _pictures(r, state.params, ds, config, grid, truth=False)
+                watch(Frame(done, config.steps, history, inside_so_far, regions, curve, points,
+                            ds.target_names))
+    except KeyboardInterrupt:
+        if not stop_on_interrupt or done == 0:
+            raise
+        interrupted = True
     final_loss, final_score = (float(v) for v in eval_c(state.params, *data))
     train_seconds = time.perf_counter() - t0
     if ds.has_test:
@@ -374,43 +446,16 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         test_loss, test_score = None, final_score
 
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
-    hist_loss = np.concatenate(losses)[: config.steps]
-    hist_score = np.concatenate(scores)[: config.steps]
-    history = History(np.arange(1, config.steps + 1), hist_loss, hist_score)
-
+    history, inside = _histories(losses, scores, inside, steps_at, done)
     classify = config.task in CLASSIFICATION
-    regions = curve = truth = None
-    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
-    if ds.n_features == 2 and config.task in ("binary", "multi-class"):
-        regions = _regions(r, state.params, x_all, config, grid)
-    label_regions = None
-    if ds.n_features == 2 and config.task == "multi-label":
-        label_regions = _regions(r, state.params, x_all, config, grid, per_label=True)
-    if ds.n_features == 1 and not classify:
-        lo, hi = float(x_all.min()), float(x_all.max())
-        xs = np.linspace(lo, hi, 201)
-        ys = np.asarray(_jit_predict(config)(state.params, jnp.asarray(xs[:, None], dtype)))[:, 0]
-        curve = Curve(xs, ys)
-    if ds.name in LOGIC_GATES:
-        p = np.asarray(_jit_predict(config)(state.params, data[0]))
-        p1 = p[:, 0] if p.shape[1] == 1 else p[:, 1]
-        truth = [TruthRow(float(a), float(b), int(t), float(q), int(q > 0.5))
-                 for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
+    regions, label_regions, curve, truth = _pictures(r, state.params, ds, config, grid)
 
-    notes = []
-    linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
-    if linear_hidden:
-        notes.append("with --act linear every layer is affine, so the whole network is one affine "
-                     "map (logistic regression with a sigmoid output)")
-    elif len(config.sizes) == 2:
-        notes.append("no hidden layer: the network is one affine map (logistic regression with a "
-                     "sigmoid output)")
-    if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
-        notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
-                     "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+    activation = getattr(config.activation, "name", str(config.activation))
+    notes = [f"interrupted at step {done} of {config.steps}: the report is for that step"] * interrupted
+    notes += _notes(config, ds, final_score)
     return TrainResult(
-        dataset=ds.name, task=config.task, activation=getattr(config.activation, "name", str(config.activation)),
-        optimizer=config.optimizer, lr=float(lr), steps=config.steps, batch=config.batch,
+        dataset=ds.name, task=config.task, activation=activation,
+        optimizer=config.optimizer, lr=float(lr), steps=done, batch=config.batch,
         hidden=tuple(config.sizes[1:-1]), output=config.output, loss=config.loss, seed=seed,
         final_loss=final_loss, test_loss=test_loss,
         accuracy=test_score if classify else None, train_accuracy=final_score if classify else None,
@@ -418,11 +463,64 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         train_seconds=train_seconds, compile_seconds=compile_seconds, backend=jax.default_backend(),
         n_train=int(ds.x_train.shape[0]), n_test=int(ds.x_test.shape[0]) if ds.has_test else 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
-        points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
-                ds.y_test if ds.has_test else None),
-        class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
+        points=points, class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
+        layers=inside, layer_notes=layers.layer_notes(inside, activation=activation, lr=float(lr),
+                                                      saturates=getattr(config.activation, "saturates", "none")),
+        interrupted=interrupted, l1=config.l1, l2=config.l2,
+        features=config.features.formulas if config.features is not None else None,
     )
+
+
+def _notes(config: TrainConfig, ds: Dataset, final_score: float) -> list[str]:
+    """What a linear network can and cannot do here."""
+    notes = []
+    inputs = "the features" if config.features is not None else "the inputs"
+    linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
+    if linear_hidden:
+        notes.append(f"with --act linear every layer is affine, so the whole network is one affine "
+                     f"map of {inputs} (logistic regression with a sigmoid output)")
+    elif len(config.sizes) == 2:
+        notes.append(f"no hidden layer: the network is one affine map of {inputs} (logistic "
+                     "regression with a sigmoid output)")
+    if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
+        if config.features is None:
+            notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
+                         "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+        elif ds.name == "xor" and final_score == 1.0:
+            notes.append(f"with the features {', '.join(config.features.formulas)} one affine map "
+                         "separates XOR: the features made it linearly separable")
+    return notes
+
+
+def _histories(losses, scores, inside, steps_at, done):
+    """(History, LayerHistory) of the first ``done`` steps from the chunks' outputs."""
+    loss, score = (np.concatenate(parts)[:done] for parts in (losses, scores))
+    keep = steps_at[steps_at <= done]
+    rows = np.concatenate(inside)[keep - 1]  # step s is row s - 1
+    return History(np.arange(1, done + 1), loss, score), layers.LayerHistory.from_rows(keep, rows)
+
+
+def _pictures(r: Run, params, ds: Dataset, config: TrainConfig, grid: int, truth: bool = True):
+    """(regions, label regions, fitted curve, truth table) at ``params``, those
+    that the data has (2-D classification, 1-D regression, a logic gate)."""
+    regions = label_regions = curve = rows = None
+    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
+    if ds.n_features == 2 and config.task in ("binary", "multi-class"):
+        regions = _regions(r, params, x_all, config, grid)
+    if ds.n_features == 2 and config.task == "multi-label" and truth:
+        label_regions = _regions(r, params, x_all, config, grid, per_label=True)
+    if ds.n_features == 1 and config.task not in CLASSIFICATION:
+        lo, hi = float(x_all.min()), float(x_all.max())
+        xs = np.linspace(lo, hi, 201)
+        ys = np.asarray(_jit_predict(config)(params, jnp.asarray(xs[:, None], jnp.dtype(config.dtype))))[:, 0]
+        curve = Curve(xs, ys)
+    if ds.name in LOGIC_GATES and truth:
+        p = np.asarray(_jit_predict(config)(params, jnp.asarray(ds.x_train, jnp.dtype(config.dtype))))
+        p1 = p[:, 0] if p.shape[1] == 1 else p[:, 1]
+        rows = [TruthRow(float(a), float(b), int(t), float(q), int(q > 0.5))
+                for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
+    return regions, label_regions, curve, rows
 
 
 def _regions(r: Run, params, x, config, n, per_label=False):

@@ -14,7 +14,8 @@ from actlab import render
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
               "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
-              "score_median", "median_steps_to_threshold", "diverged", "failed_seeds")
+              "score_median", "dead_units_median", "median_steps_to_threshold", "diverged",
+              "failed_seeds")
 
 
 # --- JSON and CSV ---------------------------------------------------------------------------
@@ -26,7 +27,7 @@ def config_json(c, metric: str) -> dict:
         "successes": c.successes, "success_rate": c.success_rate, "ci95": list(c.ci95),
         "final_loss_median": c.final_loss_median, "final_loss_iqr": c.final_loss_iqr,
         "final_loss_quartiles": list(c.final_loss_quartiles),
-        f"{metric}_median": c.accuracy_median,
+        f"{metric}_median": c.accuracy_median, "dead_units_median": c.dead_units_median,
         "median_steps_to_threshold": c.median_steps_to_threshold,
         "diverged": c.diverged, "failed_seeds": list(c.failed_seeds),
     }
@@ -60,7 +61,7 @@ def write_csv(path: Path, result) -> None:
                 w.writerow([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
                             repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
                             repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
-                            repr(c.accuracy_median), steps, c.diverged,
+                            repr(c.accuracy_median), repr(c.dead_units_median), steps, c.diverged,
                             " ".join(str(s) for s in c.failed_seeds)])
 
     render.write_atomic(path, write)
@@ -95,13 +96,15 @@ def results_table(result):
     table = Table(title=f"{result.dataset}: success = final {where} {metric} >= "
                         f"{render.fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
                   caption=f"loss: final training loss, median and interquartile range; {metric}: median; "
-                          "steps: median step at which the successful runs first reached the threshold",
+                          "dead: median share of hidden units dead at the end (f' = 0 on every "
+                          "training example); steps: median step at which the successful runs first "
+                          "reached the threshold",
                   title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
                   collapse_padding=True, pad_edge=False)
     diverged = any(c.diverged for c in result.configs)
     for name, justify in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
                           ("success", "right"), ("95% CI", "right"), ("loss", "right"),
-                          ("IQR", "right"), (metric, "right"), ("steps", "right"),
+                          ("IQR", "right"), (metric, "right"), ("dead", "right"), ("steps", "right"),
                           *([("diverged", "right")] if diverged else []), ("failed seeds", "left")]:
         table.add_column(name, justify=justify, no_wrap=True,
                          min_width=9 if name == "failed seeds" else None)
@@ -114,7 +117,7 @@ def results_table(result):
             f"[{style}]{_pct(c.success_rate)}[/]",
             f"{_pct(lo).rstrip('%')}-{_pct(hi)}", render.fmt(c.final_loss_median, 3),
             render.fmt(c.final_loss_iqr, 2),
-            render.fmt(c.accuracy_median, 3),
+            render.fmt(c.accuracy_median, 3), _pct(c.dead_units_median),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
         )

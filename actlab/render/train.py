@@ -16,6 +16,7 @@ from pathlib import Path
 
 from actlab import render
 from actlab.errors import ActlabError
+from actlab.render import layers as layer_view
 
 LOSS_NAMES = {
     "bce": "binary cross-entropy (from logits)",
@@ -52,7 +53,10 @@ def to_json(result, warnings=()) -> dict:
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
         "train_r2": result.train_r2, "n_train": result.n_train, "n_test": result.n_test,
-        "notes": list(result.notes), "warnings": list(warnings),
+        "notes": list(result.notes), "warnings": list(warnings), "l1": result.l1, "l2": result.l2,
+        "features": list(result.features) if result.features is not None else None,
+        "interrupted": result.interrupted, "layer_notes": list(result.layer_notes),
+        "layers_history": layer_view.history_json(result.layers),
         "history": {"step": [int(h.step[i]) for i in keep], "loss": [float(h.loss[i]) for i in keep],
                     "score": [float(h.score[i]) for i in keep]},
     }
@@ -73,6 +77,9 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
         console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
     if result.truth_table is not None:
         console.print(truth_table(result))
+    if result.layers.layers:
+        console.print(layer_view.table(result.layers))
+    layer_view.show_notes(console, result.layer_notes)
     if not chart:
         return
     h = result.history
@@ -108,6 +115,11 @@ def summary_table(result):
     t.add_row("loss function", LOSS_NAMES.get(result.loss, result.loss))
     t.add_row("optimizer", f"{result.optimizer}, lr {render.fmt(result.lr)}"
               + (f", batch {result.batch}" if result.batch else ", full batch"))
+    penalties = [f"{name} {render.fmt(v)}" for name, v in (("L1", result.l1), ("L2", result.l2)) if v]
+    if penalties:
+        t.add_row("penalty on weights", ", ".join(penalties))
+    if result.features is not None:
+        t.add_row("input features", ", ".join(result.features))
     t.add_row("steps", str(result.steps))
     t.add_row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.add_row("final loss (train)", render.fmt(result.final_loss))
@@ -303,7 +315,7 @@ def check_save_dir(path: str, *, overwrite: bool = False) -> Path:
 
 
 def save_run(folder: Path, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json and figure.png, each written atomically."""
+    """params.npz, history.csv, layers.csv, result.json and figure.png, each written atomically."""
     import numpy as np
 
     folder.mkdir(exist_ok=True)
@@ -324,6 +336,7 @@ def save_run(folder: Path, result, warnings=()) -> None:
     for s, lo, sc in zip(h.step, h.loss, h.score):
         writer.writerow([int(s), repr(float(lo)), repr(float(sc))])
     _write_text(folder / "history.csv", buf.getvalue())
+    _write_text(folder / "layers.csv", layer_view.history_csv(result.layers))
     payload = render.jsonable(to_json(result, warnings))
     _write_text(folder / "result.json", json.dumps(payload, indent=2, allow_nan=False) + "\n")
     render.save_figure(figure(result), folder / "figure.png")
@@ -455,4 +468,4 @@ def show_warnings(warnings) -> None:
 
 
 def show_saved(folder) -> None:
-    render.stderr_console().print(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
+    render.stderr_console().print(f"saved params.npz, history.csv, layers.csv, result.json, figure.png in {folder}")

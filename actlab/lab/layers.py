@@ -1,0 +1,189 @@
+"""What happens inside each hidden layer while a network trains: statistics
+recorded at a fixed number of checkpoints inside the compiled training
+program, and the plain notes they lead to.
+
+    steps = checkpoint_steps(1000)                  # 21 steps from 1 to 1000
+    rows = layer_stats(params, grads, updates, x, act)   # (hidden layers, 6), jax
+    history = LayerHistory.from_rows(steps, rows)   # numpy: rows at each step, stacked
+    notes = layer_notes(history, activation="relu", lr=1.0)
+
+Step s of a history is measured during optimizer update s (s = 1 is the
+initial network): the gradient of that update's batch loss, the update the
+optimizer takes, and the activations of every training example at the
+parameters the update starts from, as the loss history counts steps.
+
+Per hidden layer (layer 1 nearest the input):
+  grad_norm: ||dL/dW||, Frobenius norm of the loss gradient of the weights;
+  update_ratio: ||dW|| / ||W||, the optimizer's step (penalties included)
+    relative to the weights; about 1e-3 is the usual healthy figure;
+  dead: fraction of units whose f'(z) is 0 on every training example: they
+    pass no gradient and their weights never change again;
+  saturated: fraction of units with |f'(z)| < 1e-3 on most (over half) of
+    the training examples (dead units count too);
+  act_mean, act_std: mean and standard deviation of the outputs f(z) over
+    the training examples and the layer's units.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from actlab.lab.gradflow import SATURATION
+
+FIELDS = ("grad_norm", "update_ratio", "dead", "saturated", "act_mean", "act_std")
+CHECKPOINTS = 21  # start, every 5% of the run, end
+
+# When a note speaks up.
+DEAD_NOTE = 0.25  # fraction of a layer's units dead at the end
+SATURATED_NOTE = 0.5  # fraction of a layer's units saturated (not dead) at the end
+LARGE_UPDATE = 0.5  # an update-to-weight ratio above this: a step far too large
+SMALL_UPDATE = 1e-5  # every ratio below this: the layer barely moves
+VANISHED = 0.01  # gradient of the layer below / gradient of a saturated layer
+
+
+def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> np.ndarray:
+    """The steps at which a run of ``steps`` updates records its layers:
+    ``count`` of them evenly spread from 1 to ``steps`` (fewer for short runs)."""
+    return np.unique(np.round(np.linspace(1, steps, min(count, steps))).astype(np.int32))
+
+
+def activation_stats(params, x, act):
+    """dead, saturated, act_mean, act_std of each hidden layer on the examples ``x``.
+
+    Args:
+      params: [(W, b), ...] of ``actlab.blocks.model``; the last pair is the output layer.
+      x: the network's inputs, shape (examples, inputs).
+      act: the hidden activation (an ``Activation`` or an elementwise jnp function).
+
+    Returns:
+      shape (hidden layers, 4), in x's dtype (at least float32).
+    """
+    g = getattr(act, "fn", act)
+    dtype = jnp.promote_types(x.dtype, jnp.float32)
+    a, rows = x, []
+    for w, b in params[:-1]:
+        z = a @ w + b
+        a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
+        wide = a.astype(dtype)
+        rows.append(jnp.stack([
+            jnp.mean(jnp.all(da == 0, axis=0)),
+            jnp.mean(jnp.mean(jnp.abs(da) < SATURATION, axis=0) > 0.5),
+            jnp.mean(wide), jnp.std(wide)]).astype(dtype))
+    return jnp.stack(rows) if rows else jnp.zeros((0, 4), dtype)
+
+
+def layer_stats(params, grads, updates, x, act):
+    """The ``FIELDS`` of each hidden layer: (hidden layers, 6), see the module docstring.
+
+    Args:
+      params: the parameters the update starts from.
+      grads: the loss gradient of the update's batch, same structure.
+      updates: the optimizer's update (new params = params + updates).
+      x: every training example, as the network's inputs.
+      act: the hidden activation.
+    """
+    inside = activation_stats(params, x, act)
+    dtype = inside.dtype
+    norm = lambda v: jnp.sqrt(jnp.sum(jnp.square(v.astype(dtype))))  # noqa: E731
+    flow = [jnp.stack([norm(gw), norm(uw) / norm(w)])
+            for (w, _), (gw, _), (uw, _) in zip(params[:-1], grads[:-1], updates[:-1])]
+    flow = jnp.stack(flow) if flow else jnp.zeros((0, 2), dtype)
+    return jnp.concatenate([flow, inside], axis=1)
+
+
+class LayerHistory(NamedTuple):
+    """The layers at each checkpoint; every field but ``step`` is (checkpoints, layers)."""
+
+    step: np.ndarray  # (checkpoints,) int
+    grad_norm: np.ndarray
+    update_ratio: np.ndarray
+    dead: np.ndarray
+    saturated: np.ndarray
+    act_mean: np.ndarray
+    act_std: np.ndarray
+
+    @classmethod
+    def from_rows(cls, steps, rows) -> LayerHistory:
+        """From (checkpoints, layers, 6) rows of ``layer_stats``."""
+        rows = np.asarray(rows, np.float64)
+        return cls(np.asarray(steps, np.int64), *(rows[:, :, k] for k in range(len(FIELDS))))
+
+    @property
+    def layers(self) -> int:
+        return self.dead.shape[1]
+
+
+def layer_notes(history: LayerHistory, *, activation: str, lr: float,
+                saturates: str = "none") -> tuple[str, ...]:
+    """Plain notes on what the layers did, each with a suggestion; measured
+    against ``DEAD_NOTE``, ``SATURATED_NOTE``, ``LARGE_UPDATE`` and ``SMALL_UPDATE``.
+
+    Args:
+      history: the layers at the checkpoints.
+      activation: its name, for the text.
+      lr: the learning rate, for the text.
+      saturates: the activation's fact (``Activation.saturates``): saturation
+        is noted only where f' flattens on both sides; a ReLU-like unit is
+        off on part of the data by design, and its failure is to die.
+    """
+    if not len(history.step) or not history.layers:
+        return ()
+    notes = []
+    steps = history.step
+    for l in range(history.layers):
+        name = f"layer {l + 1}"
+        dead = history.dead[:, l]
+        if dead[-1] >= DEAD_NOTE:
+            k = int(np.argmax(dead >= dead[-1]))  # the dead fraction had reached its final level
+            if k == 0:
+                notes.append(f"{name}: {_pct(dead[-1])} of units dead from the start (at "
+                             f"initialisation, {activation}); try leaky_relu or more units")
+            else:
+                notes.append(f"{name}: {_pct(dead[-1])} of units dead by step {steps[k]} "
+                             f"({activation} at lr {lr:g}); try leaky_relu or a smaller --lr")
+        live = history.saturated[:, l] - dead
+        if saturates == "both" and live[-1] >= SATURATED_NOTE:
+            below = np.flatnonzero(live < SATURATED_NOTE)
+            k = int(below[-1]) + 1 if below.size else 0  # saturated from here on
+            text = f"{name} saturated from step {steps[k]} ({activation}: {_pct(live[-1])} of units)"
+            if l > 0 and _ratio(history.grad_norm[-1, l - 1], history.grad_norm[-1, l]) < VANISHED:
+                text += f": gradients to layer {l} vanish"
+            notes.append(text + "; try relu or leaky_relu, or a smaller --lr")
+    notes += _update_notes(history)
+    return tuple(notes)
+
+
+def _update_notes(history: LayerHistory) -> list[str]:
+    """One note for the layers whose steps were far too large, one for those that barely moved."""
+    ratios = np.where(np.isnan(history.update_ratio), np.inf, history.update_ratio)  # nan: diverged
+    largest = ratios.max(0)  # per layer
+    notes = []
+    big = np.flatnonzero(largest > LARGE_UPDATE)
+    if big.size:
+        l = int(big[np.argmax(largest[big])])
+        k = int(np.argmax(ratios[:, l]))
+        notes.append(f"{_layers(big)}: a step changed the weights by up to {largest[l]:.2g} times "
+                     f"their size (layer {l + 1}, step {history.step[k]}; about 1e-3 is healthy); "
+                     "try a smaller --lr")
+    small = np.flatnonzero(largest < SMALL_UPDATE)
+    if small.size:
+        notes.append(f"{_layers(small)}: no step changed the weights by more than "
+                     f"{largest[small].max():.2g} of their size (about 1e-3 is healthy): "
+                     "barely learning; try a larger --lr")
+    return notes
+
+
+def _layers(indices) -> str:
+    return ("layer " if len(indices) == 1 else "layers ") + ", ".join(str(int(i) + 1) for i in indices)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("inf")
