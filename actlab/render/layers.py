@@ -1,26 +1,28 @@
-"""What the hidden layers did while a network trained: a table of the
-checkpoints (start, middle, end) and the notes, also as JSON and CSV.
+"""What the hidden layers did while a network trained: a table of checkpoints
+(start, middle and end), the notes, and the same as JSON and CSV rows.
 
-Depends only on ``actlab.lab.layers.LayerHistory``: a NamedTuple of ``step``
-and one (checkpoints, layers) array per field, in the order of ``HEADERS``.
+Reads only ``actlab.lab.layers.LayerHistory``: a NamedTuple of ``step`` and
+one (checkpoints, layers) array per field, in the order of ``HEADERS``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
-from actlab import render
+from actlab.render import terminal
+from actlab.render.terminal import fmt, paint
 
 HEADERS = ("|dL/dW|", "update/W", "dead", "saturated", "mean f(z)", "std f(z)")
 CAPTION = ("|dL/dW|: gradient norm of the weights; update/W: a step's size relative to the "
            "weights (about 1e-3 is healthy); dead: units with f' = 0 on every training example; "
            "saturated: units with |f'| < 1e-3 on most of them (relu's off side counts); "
-           "f(z): the layer's outputs on the training data.")
+           "f(z): the layer's outputs on the training data. Layer 1 is nearest the input.")
 
 
 def _fields(history) -> tuple[str, ...]:
     return history._fields[1:]  # grad_norm ... act_std
+
+
+def _hidden(history) -> int:
+    return history.dead.shape[1]
 
 
 def history_json(history) -> list[dict]:
@@ -28,53 +30,53 @@ def history_json(history) -> list[dict]:
     fields = _fields(history)
     return [{"step": int(history.step[k]),
              "layers": [{"layer": l + 1, **{f: float(getattr(history, f)[k, l]) for f in fields}}
-                        for l in range(history.dead.shape[1])]}
+                        for l in range(_hidden(history))]}
             for k in range(len(history.step))]
 
 
-def history_csv(history) -> str:
-    """One row per checkpoint and layer: step, layer and the fields."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+def history_rows(history) -> list[list]:
+    """CSV rows, the header first: one per checkpoint and layer."""
     fields = _fields(history)
-    writer.writerow(["step", "layer", *fields])
+    rows = [["step", "layer", *fields]]
     for k, step in enumerate(history.step):
-        for l in range(history.dead.shape[1]):
-            writer.writerow([int(step), l + 1, *(repr(float(getattr(history, f)[k, l])) for f in fields)])
-    return buf.getvalue()
+        for l in range(_hidden(history)):
+            rows.append([int(step), l + 1, *(repr(float(getattr(history, f)[k, l])) for f in fields)])
+    return rows
 
 
-def table(history, checkpoints=None, *, title: str = "inside the hidden layers (layer 1 = input side)",
-          caption: bool = True):
-    """The layers at the given checkpoints (indices; default start, middle and end)."""
-    from rich import box
-    from rich.table import Table
-
+def start_middle_end(history) -> list[int]:
+    """Indices of the first, the middle and the last checkpoint, each once."""
     n = len(history.step)
-    if checkpoints is None:
-        checkpoints = sorted({0, (n - 1) // 2, n - 1}) if n else []
-    t = Table(title=title, caption=CAPTION if caption else None, title_justify="left",
-              caption_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-    t.add_column("step", justify="right", no_wrap=True)
-    t.add_column("layer", justify="right", no_wrap=True)
+    return sorted({0, (n - 1) // 2, n - 1}) if n else []
+
+
+def table(history, checkpoints=None, *, title: str = "inside the hidden layers",
+          caption: bool = True) -> terminal.Table:
+    """The layers at the given checkpoints (indices; default start, middle and end)."""
+    checkpoints = start_middle_end(history) if checkpoints is None else list(checkpoints)
+    t = terminal.Table(title, caption=CAPTION if caption else "", pad_edge=False, collapse=True)
+    t.column("step", align="right", wrap=False)
+    t.column("layer", align="right", wrap=False)
     for name in HEADERS:
-        t.add_column(name, justify="right", no_wrap=True)
+        t.column(name, align="right", wrap=False)
     for k in checkpoints:
-        for l in range(history.dead.shape[1]):
-            row = [getattr(history, f)[k, l] for f in _fields(history)]
-            t.add_row(str(int(history.step[k])) if l == 0 else "", str(l + 1),
-                      render.fmt(row[0], 3), render.fmt(row[1], 2), _share(row[2]), _share(row[3]),
-                      render.fmt(row[4], 3), render.fmt(row[5], 3),
-                      end_section=l == history.dead.shape[1] - 1 and k != checkpoints[-1])
+        if k != checkpoints[0]:
+            t.section()
+        for l in range(_hidden(history)):
+            grad, ratio, dead, saturated, mean, std = (getattr(history, f)[k, l] for f in _fields(history))
+            t.row(str(int(history.step[k])) if l == 0 else "", str(l + 1), fmt(grad, 3), fmt(ratio, 2),
+                  _share(dead), _share(saturated), fmt(mean, 3), fmt(std, 3))
     return t
 
 
-def _share(x: float) -> str:
-    style = "red" if x >= 0.25 else ""
+def _share(x: float):
     text = f"{100 * x:.0f}%"
-    return f"[{style}]{text}[/]" if style else text
+    return paint(text, "bad") if x >= 0.25 else text
 
 
-def show_notes(console, notes) -> None:
+def show(screen, history, notes) -> None:
+    """The table (when there are hidden layers) and the notes."""
+    if _hidden(history) and len(history.step):
+        screen.table(table(history))
     for note in notes:
-        console.print(f"[bold]Layers:[/] {note}", soft_wrap=False)
+        screen.line(paint("Layers:", "bold"), f" {note}")
