@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from actlab.lab.gradflow import SATURATION
+from actlab.lab.gradflow import EXPLODING, SATURATION, VANISHING
 
 FIELDS = ("grad_norm", "update_ratio", "dead", "saturated", "act_mean", "act_std")
 CHECKPOINTS = 21  # start, every 5% of the run, end
@@ -70,9 +70,9 @@ def activation_stats(params, x, act):
         a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
         wide = a.astype(dtype)
         rows.append(jnp.stack([
-            jnp.mean(jnp.all(da == 0, axis=0)),
-            jnp.mean(jnp.mean(jnp.abs(da) < SATURATION, axis=0) > 0.5),
-            jnp.mean(wide), jnp.std(wide)]).astype(dtype))
+            jnp.mean(jnp.all(da == 0, axis=0), dtype=dtype),
+            jnp.mean(jnp.mean(jnp.abs(da) < SATURATION, axis=0, dtype=dtype) > 0.5, dtype=dtype),
+            jnp.mean(wide), jnp.std(wide)]))
     return jnp.stack(rows) if rows else jnp.zeros((0, 4), dtype)
 
 
@@ -153,12 +153,35 @@ def layer_notes(history: LayerHistory, *, activation: str, lr: float,
             if l > 0 and _ratio(history.grad_norm[-1, l - 1], history.grad_norm[-1, l]) < VANISHED:
                 text += f": gradients to layer {l} vanish"
             notes.append(text + "; try relu or leaky_relu, or a smaller --lr")
-    notes += _update_notes(history)
+    flow = _flow_notes(history)
+    notes += flow + _update_notes(history, vanishing=any("vanish" in n for n in flow))
     return tuple(notes)
 
 
-def _update_notes(history: LayerHistory) -> list[str]:
-    """One note for the layers whose steps were far too large, one for those that barely moved."""
+def _flow_notes(history: LayerHistory) -> list[str]:
+    """Gradients that vanish or explode on their way to the input (first / last
+    hidden layer, as ``actlab grad --depth`` judges them)."""
+    if history.layers < 2:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = history.grad_norm[:, 0] / history.grad_norm[:, -1]
+    last = f"layer {history.layers}"
+    finite = np.flatnonzero(np.isfinite(ratio))
+    if not finite.size:
+        return []
+    low, high = finite[np.argmin(ratio[finite])], finite[np.argmax(ratio[finite])]
+    if ratio[low] < VANISHING:
+        return [f"gradients vanish toward the input: layer 1's is {ratio[low]:.2g} of {last}'s "
+                f"at step {history.step[low]}; try relu, fewer layers or --init he"]
+    if ratio[high] > EXPLODING:
+        return [f"gradients explode toward the input: layer 1's is {ratio[high]:.2g} times {last}'s "
+                f"at step {history.step[high]}; try a smaller --init or a smaller --lr"]
+    return []
+
+
+def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
+    """One note for the layers whose steps were far too large, one for those
+    that barely moved (because their gradients vanished, when ``vanishing``)."""
     ratios = np.where(np.isnan(history.update_ratio), np.inf, history.update_ratio)  # nan: diverged
     largest = ratios.max(0)  # per layer
     notes = []
@@ -171,9 +194,9 @@ def _update_notes(history: LayerHistory) -> list[str]:
                      "try a smaller --lr")
     small = np.flatnonzero(largest < SMALL_UPDATE)
     if small.size:
+        why = "barely learning, as their gradients vanish" if vanishing else "barely learning; try a larger --lr"
         notes.append(f"{_layers(small)}: no step changed the weights by more than "
-                     f"{largest[small].max():.2g} of their size (about 1e-3 is healthy): "
-                     "barely learning; try a larger --lr")
+                     f"{largest[small].max():.2g} of their size (about 1e-3 is healthy): {why}")
     return notes
 
 
