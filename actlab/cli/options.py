@@ -150,7 +150,7 @@ training_options = _compose(
     click.option("--l2", type=number(0), default=0.0, show_default=True,
                  help="L2 penalty (l2/2)*||W||^2 on the weights."),
     click.option("--l1", type=number(0), default=0.0, show_default=True,
-                 help="L1 penalty l1*sum|W| on the weights (drives weights to exactly 0)."),
+                 help="L1 penalty l1*sum|W| on the weights (pulls small weights to 0)."),
     click.option("--features", "features_text", metavar="FORMULAS",
                  help="The network's inputs as formulas of the data's columns, comma-separated: "
                       "x1, x2, ... by position or a CSV column's name, e.g. "
