@@ -369,6 +369,8 @@ class Frame(NamedTuple):
     curve: Curve | None  # at the current parameters (1-D regression)
     points: tuple  # as TrainResult.points
     class_names: tuple
+    dataset: str
+    test_loss: tuple | None  # (steps, losses) on the held-out split at each frame so far
 
 
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
@@ -409,12 +411,14 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total, checkpoints),
                                  {"length": C})
     eval_c, t_eval = _compiled(("eval", config), r.evaluate, (state.params, *data))
-    compile_seconds = t_init + t_steps + t_eval
+    eval_test, t_test = (_compiled(("eval", config), r.evaluate, (state.params, *test)) if ds.has_test
+                         else (None, 0.0))
+    compile_seconds = t_init + t_steps + t_eval + t_test
     if progress is not None:
         progress(0, math.nan)
 
     points = (ds.x_train, ds.y_train, ds.x_test if ds.has_test else None, ds.y_test if ds.has_test else None)
-    losses, scores, inside = [], [], []
+    losses, scores, inside, tested = [], [], [], []
     done, interrupted = 0, False
     t0 = time.perf_counter()
     try:
@@ -430,8 +434,10 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
             if watch is not None:
                 history, inside_so_far = _histories(losses, scores, inside, steps_at, done)
                 regions, _, curve, _ = _pictures(r, state.params, ds, config, grid, truth=False)
+                if eval_test is not None:
+                    tested.append((done, float(eval_test(state.params, *test)[0])))
                 watch(Frame(done, config.steps, history, inside_so_far, regions, curve, points,
-                            ds.target_names))
+                            ds.target_names, ds.name, tuple(map(np.array, zip(*tested))) if tested else None))
     except KeyboardInterrupt:
         if not stop_on_interrupt or done == 0:
             raise
@@ -439,8 +445,6 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     final_loss, final_score = (float(v) for v in eval_c(state.params, *data))
     train_seconds = time.perf_counter() - t0
     if ds.has_test:
-        eval_test, t = _compiled(("eval", config), r.evaluate, (state.params, *test))
-        compile_seconds += t
         test_loss, test_score = (float(v) for v in eval_test(state.params, *test))
     else:
         test_loss, test_score = None, final_score

@@ -10,6 +10,8 @@ and never call rich or plotext themselves:
 - ``Table``: columns and rows, drawn by the screen;
 - ``line_chart``: a terminal chart (plotext) as text;
 - ``progress``: the transient progress bar on stderr, shown only on a terminal;
+- ``live``: a ``Board`` on stdout redrawn in place (an animation), and
+  ``beside`` to set parts side by side on it;
 - ``print_json`` / ``jsonable``: strict JSON on stdout;
 - ``fmt``: numbers as short text; ``strip_ansi``.
 
@@ -233,6 +235,14 @@ class Screen:
         return self._console.width
 
     @property
+    def height(self) -> int:
+        return self._console.size.height
+
+    @property
+    def is_terminal(self) -> bool:
+        return self._console.is_terminal
+
+    @property
     def color(self) -> bool:
         return self._console.color_system is not None and not self._console.no_color
 
@@ -287,11 +297,13 @@ def stderr() -> Screen:
 
 def line_chart(series, *, title: str = "", xlabel: str = "", ylabel: str = "", xlog: bool = False,
                ylog: bool = False, width: int = 110, height: int | None = None,
-               color: bool | None = None, scatter=()) -> str:
+               color: bool | None = None, scatter=(), xlim: tuple[float, float] | None = None,
+               vlines=()) -> str:
     """A terminal line chart (plotext) of ``series``: ``[(label, xs, ys), ...]``,
-    with ``scatter`` series drawn as points, at most ``width`` columns wide.
-    Non-finite points are left out (a chart cannot show them). Returns the
-    chart as text."""
+    with ``scatter`` series drawn as points and a vertical line at each x of
+    ``vlines``, at most ``width`` columns wide, over ``xlim`` when given (else
+    the data's range; powers of ten on a log axis). Non-finite points are left
+    out (a chart cannot show them). Returns the chart as text."""
     import plotext as plt
 
     cols, rows = shutil.get_terminal_size((100, 30))
@@ -316,6 +328,13 @@ def line_chart(series, *, title: str = "", xlabel: str = "", ylabel: str = "", x
         plt.plot(list(px), list(py), label=label, marker=markers[i % len(markers)])
     if xlog:
         plt.xscale("log")
+        decades = _decade_ticks([a for _, xs, _ in (*series, *scatter) for a in xs])
+        if decades:
+            plt.xticks(*decades)
+    if xlim is not None:
+        plt.xlim(*xlim)
+    for x in vlines:
+        plt.vline(float(x))
     if ylog:
         plt.yscale("log")
     if title:
@@ -327,6 +346,17 @@ def line_chart(series, *, title: str = "", xlabel: str = "", ylabel: str = "", x
     text = plt.build()
     plt.clear_figure()
     return text if color else strip_ansi(text)  # the clear theme still leaves reset codes behind
+
+
+def _decade_ticks(xs, most: int = 6):
+    """(positions, labels) of powers of ten across the positive ``xs``, at most ``most`` of them."""
+    positive = [float(a) for a in xs if math.isfinite(a) and a > 0]
+    if not positive:
+        return None
+    lo, hi = math.floor(math.log10(min(positive)) + 1e-9), math.ceil(math.log10(max(positive)) - 1e-9)
+    step = max(1, math.ceil((hi - lo + 1) / most))
+    exponents = range(lo, hi + 1, step)
+    return ([10.0**e for e in exponents], [f"{10.0**e:g}" if -3 <= e <= 3 else f"1e{e}" for e in exponents])
 
 
 # --- progress ------------------------------------------------------------------------
@@ -358,3 +388,58 @@ def progress(description: str, *, total: int | None = None, show: bool = True):
                   TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
                   console=stderr()._console, transient=True) as bar:
         yield Bar(bar, bar.add_task(description, total=total, info=""))
+
+
+# --- animation -------------------------------------------------------------------------
+
+
+class _Beside:
+    def __init__(self, parts, gap: int):
+        self.parts, self.gap = parts, gap
+
+
+def beside(*parts, gap: int = 2):
+    """Parts set side by side on a ``Board`` (top-aligned)."""
+    return _Beside(parts, gap)
+
+
+def _renderable(part):
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    if isinstance(part, Table):
+        return part._rich()
+    if isinstance(part, str):  # a line or a chart: its colour codes kept, never markup
+        return Text.from_ansi(part.rstrip("\n"))
+    if isinstance(part, _Beside):
+        grid = RichTable.grid(padding=(0, part.gap))
+        for _ in part.parts:
+            grid.add_column(vertical="top")
+        grid.add_row(*(_renderable(p) for p in part.parts))
+        return grid
+    return part
+
+
+class Board:
+    """A part of stdout redrawn in place by ``draw`` (from ``live``)."""
+
+    def __init__(self, live):
+        self._live = live
+
+    def draw(self, parts) -> None:
+        """Replaces what the board shows with ``parts``: lines (``str`` or painted
+        text), charts (``line_chart`` text), tables and ``beside`` rows, stacked."""
+        from rich.console import Group
+
+        self._live.update(Group(*(_renderable(p) for p in parts)), refresh=True)
+
+
+@contextlib.contextmanager
+def live(screen: Screen):
+    """A ``Board`` on ``screen`` (a terminal): each ``draw`` replaces the last;
+    the board is cleared when the block ends, so what follows prints as usual."""
+    from rich.live import Live
+
+    with Live(console=screen._console, auto_refresh=False, transient=True,
+              vertical_overflow="crop", redirect_stdout=False, redirect_stderr=False) as board:
+        yield Board(board)

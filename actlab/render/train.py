@@ -165,15 +165,17 @@ def label_view(result, k):
                            points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
-def decision_regions(result, screen, *, height: int | None = None):
+def decision_regions(result, screen, *, height: int | None = None, width: int | None = None,
+                     legend: bool = True):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
-    class: a dot in colour, a digit without)."""
+    class: a dot in colour, a digit without); ``legend``: what the colours
+    and the axes mean, below."""
     import numpy as np
 
     color, ansi = screen.color, screen.basic_colors
     reg = result.regions
-    W = max(20, min(screen.width - 2, 72))
+    W = width or max(20, min(screen.width - 2, 72))
     H = height or max(10, W * 3 // 8)
     xs, ys = reg.xs, reg.ys
     gi = np.clip(np.round(np.linspace(0, len(xs) - 1, W)).astype(int), 0, len(xs) - 1)
@@ -213,6 +215,8 @@ def decision_regions(result, screen, *, height: int | None = None):
             else:
                 parts.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
         parts.append("\n")
+    if not legend:
+        return terminal.join(*parts[:-1])
     names = result.class_names
     if color:
         palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
@@ -233,13 +237,13 @@ def _shade(hex_color: str, level: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v * level) for v in (r, g, b)))
 
 
-def fit_chart(result) -> str:
+def fit_chart(result, *, width: int = 100, height: int = 20) -> str:
     """Data points and the fitted curve of a 1-D regression."""
     x_tr, y_tr, _, _ = result.points
     return terminal.line_chart([("network", result.curve.x, result.curve.y)],
                                scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
                                title=f"{result.dataset}: data and the fitted function", xlabel="x",
-                               width=100, height=20)
+                               width=width, height=height)
 
 
 # --- progress ----------------------------------------------------------------------------

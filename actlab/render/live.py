@@ -1,0 +1,100 @@
+"""`actlab train --live`: the training view redrawn in the terminal as the
+network trains: the step, the loss curves, the decision regions of 2-D data
+(or the fitted curve of 1-D regression) and the hidden layers at their
+latest checkpoint.
+
+Training a toy set takes milliseconds, so frames are spaced to last about
+``seconds`` in all; each frame is one compiled chunk of steps. Reads only the
+``Frame`` of ``actlab.lab.train``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from actlab.render import layers as layer_view
+from actlab.render import terminal
+from actlab.render.terminal import fmt, join, paint
+from actlab.render.train import decision_regions, fit_chart
+
+FRAMES = 60  # about this many frames an animation
+SECONDS = 5.0  # default length of an animation
+SIDE_BY_SIDE = 110  # columns from which the chart and the picture sit side by side
+
+
+def available() -> bool:
+    """Whether stdout is a terminal that can be redrawn in place."""
+    return terminal.stdout().is_terminal
+
+
+@contextlib.contextmanager
+def animation(*, seconds: float, frames: int, title: str):
+    """Yields the ``watch`` callback of ``actlab.lab.train.train``: each frame
+    is drawn at its time (frame k at k * seconds / frames after the first), so
+    the run lasts about ``seconds`` unless training itself is slower."""
+    screen = terminal.stdout()
+    with terminal.live(screen) as board:
+        start = None
+
+        def watch(frame):
+            nonlocal start
+            now = time.perf_counter()
+            if start is None:
+                start = now
+            k = round(frame.step / frame.steps * frames)
+            wait = start + k * seconds / frames - now
+            if wait > 0:
+                time.sleep(wait)
+            board.draw(frame_parts(frame, screen, title=title))
+
+        yield watch
+
+
+def frame_parts(frame, screen, *, title: str) -> list:
+    """What one frame shows, sized to the screen: a header line, the loss chart
+    and the picture (side by side when wide enough), the layers table."""
+    width, height = screen.width, screen.height
+    h = frame.history
+    header = join(paint(title, "bold"), f"   step {frame.step} of {frame.steps}",
+                  f"   loss {fmt(h.loss[-1], 4)}" if len(h.loss) else "")
+    parts = [header]
+    hidden = frame.layers.dead.shape[1]
+    table = None
+    if hidden and len(frame.layers.step):
+        k = len(frame.layers.step) - 1
+        table = layer_view.table(frame.layers, [k], caption=False,
+                                 title=f"hidden layers at step {int(frame.layers.step[k])}")
+    room = height - 2 - (hidden + 5 if table is not None else 0)  # what the chart and picture may take
+    picture = frame.regions is not None or frame.curve is not None
+    side = picture and width >= SIDE_BY_SIDE
+    chart_w = (width - 2) // 2 if side else width
+    chart_h = room if side or not picture else max(8, room * 2 // 5)
+    if chart_h >= 6:
+        parts.append(_loss_chart(frame, width=chart_w, height=min(chart_h, 20)))
+    picture_h = room if side else room - chart_h
+    if picture and picture_h >= 8:
+        drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width, height=min(picture_h, 24))
+        parts = [header, terminal.beside(parts[1], drawn)] if side and len(parts) > 1 else parts + [drawn]
+    if table is not None:
+        parts.append(table)
+    return parts
+
+
+def _loss_chart(frame, *, width: int, height: int) -> str:
+    h = frame.history
+    series = [("train", h.step, h.loss)]
+    if frame.test_loss is not None:
+        series.append(("test", *frame.test_loss))
+    positive = bool((h.loss > 0).all())
+    return terminal.line_chart(series, title="loss" + (" (log)" if positive else ""), xlabel="step",
+                               ylog=positive, width=width, height=height, xlim=(0, frame.steps))
+
+
+def _picture(frame, screen, *, width: int, height: int):
+    if frame.regions is not None:
+        legend = ("regions: predicted class; ● train, ○ test points" if screen.color
+                  else "regions: predicted class; digits: true class")
+        return join(decision_regions(frame, screen, width=min(width, 72), height=height - 1,
+                                     legend=False), "\n", legend)
+    return fit_chart(frame, width=width, height=height)

@@ -1,0 +1,113 @@
+"""`actlab train --live`: frames drawn in a pseudo-terminal (the real entry
+point), Ctrl-C keeps what was learned and exits 130, piped output falls back to
+the plain report; in the core, one compiled chunk per frame and no step in Python."""
+
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from actlab.blocks import activations, data
+from actlab.cli import cli
+from actlab.lab import setup, train
+
+pty = pytest.importorskip("pty")  # POSIX only
+import fcntl  # noqa: E402
+import struct  # noqa: E402
+import termios  # noqa: E402
+
+STEP = re.compile(rb"step (\d+) of (\d+)")
+
+
+def run_in_terminal(args, tmp_path, *, interrupt_after_frame=False, timeout=120):
+    """Runs `python -m actlab ARGS` on an 80x40 pseudo-terminal; -> (exit code, raw output)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    env = {**os.environ, "COLUMNS": "80", "LINES": "40", "TERM": "xterm", "NO_COLOR": "1",
+           "ACTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "actlab", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, start_new_session=True,
+                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(slave)
+    out, sent, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if interrupt_after_frame and not sent and STEP.search(out):
+                os.write(master, b"\x03")  # Ctrl-C, as a terminal sends it
+                sent = True
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        return proc.wait(timeout=30), out
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_live_draws_frames_in_a_terminal_and_ends_cleanly(tmp_path):
+    code, out = run_in_terminal(["train", "xor", "--live", "--live-seconds", "0.5", "--steps", "300"], tmp_path)
+    assert code == 0, out[-2000:]
+    steps = [int(m.group(1)) for m in STEP.finditer(out)]
+    assert len(set(steps)) >= 5 and steps == sorted(steps) and steps[-1] == 300
+    assert b"\x1b[2K" in out  # lines erased and redrawn in place
+    last = out.rfind(b"step 300 of 300")
+    assert out.rfind(b"\x1b[?25h") > last  # the cursor is shown again after the last frame
+    tail = out[last:]
+    assert b"actlab train xor" in tail and b"truth table" in tail  # then the usual report
+    assert b"Traceback" not in out
+
+
+def test_ctrl_c_keeps_what_was_learned_and_exits_130(tmp_path):
+    code, out = run_in_terminal(["train", "moons", "--live", "--live-seconds", "120", "--steps", "100000"],
+                                tmp_path, interrupt_after_frame=True)
+    assert code == 130, out[-2000:]
+    done = re.search(rb"interrupted at step (\d+) of 100000", out)
+    assert done and 0 < int(done.group(1)) < 100000
+    report = out[done.start() - 3000:]
+    assert b"test accuracy" in report and b"Traceback" not in out
+
+
+def test_piped_live_falls_back_to_the_plain_report(runner):
+    result = runner.invoke(cli, ["train", "xor", "--live", "--steps", "100", "--no-chart"])
+    assert result.exit_code == 0, result.stderr
+    assert "--live needs a terminal" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "actlab train xor" in result.stdout and "step 100 of" not in result.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--live", "--json"], "--live"),
+    (["--live-seconds", "-1"], "--live-seconds"),
+])
+def test_live_bad_input_exit_2(runner, args, message):
+    result = runner.invoke(cli, ["train", "xor", *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_frames_come_one_per_compiled_chunk():
+    ds = data.make_dataset("moons", samples=100, seed=0)
+    config, _ = setup.make_config(ds, activation=activations.get("tanh"), optimizer="adam", steps=300)
+    frames = []
+    train.train(config, ds, lr=0.01, seed=0, chunk=32)  # compiles the chunk program
+    traces = train.trace_count()
+    result = train.train(config, ds, lr=0.01, seed=0, chunk=32, watch=frames.append)
+    assert train.trace_count() == traces  # the same program, whatever watches it
+    assert [f.step for f in frames] == [min(32 * k, 300) for k in range(1, math.ceil(300 / 32) + 1)]
+    last = frames[-1]
+    np.testing.assert_array_equal(last.history.loss, result.history.loss)
+    assert list(last.layers.step) == list(result.layers.step)
+    for f in frames:
+        assert len(f.history.loss) == f.step and (f.layers.step <= f.step).all()
+        assert f.regions is not None and f.test_loss[0][-1] == f.step
+    # the last frame's picture is the result's
+    np.testing.assert_array_equal(last.regions.cls, result.regions.cls)
