@@ -1,0 +1,41 @@
+"""What `actlab train --find-lr` shows: the loss against the learning rate,
+the suggested rate and the command that trains at it (or the JSON object).
+
+Reads only ``actlab.lab.lrfind.LrFinder``.
+"""
+
+from __future__ import annotations
+
+from actlab.render import terminal
+from actlab.render.terminal import fmt, paint
+
+
+def to_json(found, command: str) -> dict:
+    return {"lrs": found.lrs, "losses": found.losses, "smoothed": found.smoothed,
+            "suggested_lr": found.suggested_lr, "blow_up_lr": _blow_up(found),
+            "lowest_loss_lr": float(found.lrs[found.lowest]), "command": command}
+
+
+def _blow_up(found) -> float | None:
+    return float(found.lrs[found.stop]) if found.stop < len(found.lrs) else None
+
+
+def show(found, *, command: str, title: str, as_json: bool = False) -> None:
+    if as_json:
+        terminal.print_json(to_json(found, command))
+        return
+    screen = terminal.stdout()
+    screen.chart(terminal.line_chart(
+        [("loss after a step", found.lrs, found.losses)], vlines=[found.suggested_lr], title=title, xlabel="learning rate (log)", ylabel="training loss (log)", xlog=True, ylog=True,
+        width=screen.width, height=18))
+    screen.blank()
+    blow_up = _blow_up(found)
+    screen.line(f"The loss falls fastest at lr {fmt(found.suggested_lr, 2)} (the vertical line); it is lowest at "
+                f"{fmt(found.lrs[found.lowest], 2)} and "
+                + (f"blows up from {fmt(blow_up, 2)} (4 times its lowest)." if blow_up is not None
+                   else "never blows up in this range."))
+    screen.line(paint("Suggested learning rate:", "bold"), f" {fmt(found.suggested_lr, 2)}")
+    screen.line(paint("Train at it:", "bold"), f" {command}", wrap=False)
+    screen.note("Smith 2015, learning-rate range test: one run with the rate growing from "
+                f"{fmt(found.lrs[0], 2)} to {fmt(found.lrs[-1], 2)}, a step each; the loss after "
+                "each step, smoothed over a centred window.")
