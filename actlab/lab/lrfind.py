@@ -34,6 +34,7 @@ LR_MIN, LR_MAX = 1e-6, 10.0
 DEFAULT_STEPS = 300
 MIN_STEPS = 50  # about 7 steps per decade of the range
 BLOW_UP = 4.0  # the test stops where the smoothed loss passes 4 times its lowest so far
+WEAK = 0.5  # a test whose loss fell by less than half barely trained: its suggestion is weak
 
 
 class LrFinder(NamedTuple):
@@ -44,6 +45,8 @@ class LrFinder(NamedTuple):
     steepest: int  # index of the suggestion
     stop: int  # index where the loss blew up (len(lrs) if it never did)
     lowest: int  # index of the lowest smoothed loss before ``stop``
+    fall: float  # 1 - lowest smoothed loss / first: how much the test trained
+    weak: bool  # fall < WEAK: the rates barely trained the network, the suggestion says little
 
 
 @functools.lru_cache(maxsize=16)
@@ -89,8 +92,8 @@ def find_lr(config: TrainConfig, ds: Dataset, *, seed: int = 0, lr_min: float = 
 
 def suggest(lrs, losses) -> LrFinder:
     """Where ``losses`` (against exponentially growing ``lrs``) fall fastest
-    before they blow up: the most negative slope of the smoothed log loss
-    against log lr, between the start and the lowest smoothed loss."""
+    before they blow up: the most negative slope of the smoothed loss against
+    log lr, between the start and the lowest smoothed loss."""
     lrs, losses = np.asarray(lrs, np.float64), np.asarray(losses, np.float64)
     smoothed = _smooth(losses, window=max(3, len(losses) // 20))
     finite = np.isfinite(smoothed)
@@ -105,9 +108,11 @@ def suggest(lrs, losses) -> LrFinder:
                           "check the data and the network")
     lowest = int(np.argmin(smoothed[:stop]))
     end = max(lowest, 1) + 1
-    slope = np.gradient(np.log(smoothed[:end]), np.log(lrs[:end]))
+    slope = np.gradient(smoothed[:end], np.log(lrs[:end]))
     steepest = int(np.argmin(slope))
-    return LrFinder(lrs, losses, smoothed, float(f"{lrs[steepest]:.2g}"), steepest, stop, lowest)
+    fall = float(1 - smoothed[lowest] / smoothed[0])
+    return LrFinder(lrs, losses, smoothed, float(f"{lrs[steepest]:.2g}"), steepest, stop, lowest, fall,
+                    fall < WEAK)
 
 
 def _smooth(losses, window: int):

@@ -13,7 +13,8 @@ from actlab.render.terminal import fmt, paint
 def to_json(found, command: str) -> dict:
     return {"lrs": found.lrs, "losses": found.losses, "smoothed": found.smoothed,
             "suggested_lr": found.suggested_lr, "blow_up_lr": _blow_up(found),
-            "lowest_loss_lr": float(found.lrs[found.lowest]), "command": command}
+            "lowest_loss_lr": float(found.lrs[found.lowest]), "fall": found.fall, "weak": found.weak,
+            "command": command}
 
 
 def _blow_up(found) -> float | None:
@@ -34,6 +35,10 @@ def show(found, *, command: str, title: str, as_json: bool = False) -> None:
                 f"{fmt(found.lrs[found.lowest], 2)} and "
                 + (f"blows up from {fmt(blow_up, 2)} (4 times its lowest)." if blow_up is not None
                    else "never blows up in this range."))
+    if found.weak:
+        screen.line(paint("Weak:", "warn"), f" the loss fell only {100 * found.fall:.0f}% over the test, so "
+                    "these rates barely trained the network and the suggestion says little; a longer "
+                    "test (more --steps) shows more.")
     screen.line(paint("Suggested learning rate:", "bold"), f" {fmt(found.suggested_lr, 2)}")
     screen.line(paint("Train at it:", "bold"), f" {command}", wrap=False)
     screen.note("Smith 2015, learning-rate range test: one run with the rate growing from "
