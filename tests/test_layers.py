@@ -48,10 +48,9 @@ def np_layer_stats(params, x, y, act, lr, l2):
 def test_stats_at_a_checkpoint_match_numpy_from_saved_params(runner, tmp_path, act):
     common = ["moons", "--samples", "64", "--act", act, "--hidden", "8,6", "--opt", "sgd", "--lr", "0.5",
               "--l2", "0.01", "--dtype", "float64", "--seed", "3"]
-    step = 101  # a checkpoint of a 201-step run: measured at the parameters after 100 updates
-    assert step in layers.checkpoint_steps(201)
+    step = 100  # a checkpoint of a 200-step run: the network after 100 updates
     before, run = tmp_path / "before", tmp_path / "run"
-    for steps, folder in ((step - 1, before), (201, run)):
+    for steps, folder in ((step, before), (200, run)):
         result = runner.invoke(cli, ["train", *common, "--steps", str(steps), "--save", str(folder), "--no-chart"])
         assert result.exit_code == 0, result.stderr
     saved = np.load(before / "params.npz")
@@ -71,13 +70,15 @@ def test_stats_at_a_checkpoint_match_numpy_from_saved_params(runner, tmp_path, a
     assert set(entry["layers"][0]) == {"layer", "grad_norm", "update_ratio", "dead", "saturated",
                                        "act_mean", "act_std"}
     assert entry["layers"][1]["grad_norm"] == pytest.approx(want[1, 0], rel=1e-9)
-    assert [c["step"] for c in saved_json["layers_history"]] == list(layers.checkpoint_steps(201))
+    assert [c["step"] for c in saved_json["layers_history"]] == list(range(0, 201, 10))  # every 5%
 
 
-def test_checkpoint_steps():
-    steps = layers.checkpoint_steps(1001)  # 1 + 50 k: every 5% of the run
-    assert list(steps) == [1 + 50 * k for k in range(21)]
-    assert list(layers.checkpoint_steps(5)) == [1, 2, 3, 4, 5]
+def test_the_last_checkpoint_is_the_trained_network(runner, tmp_path):
+    result = runner.invoke(cli, ["train", "moons", "--steps", "37", "--act", "tanh", "--json"])
+    assert result.exit_code == 0, result.stderr
+    history = json.loads(result.stdout)["layers_history"]
+    assert history[0]["step"] == 0 and history[-1]["step"] == 37
+    assert len(history) <= layers.CHECKPOINTS + 1 and [c["step"] for c in history] == sorted({c["step"] for c in history})
 
 
 def _run(name, act, *, lr, opt="adam", hidden=None, seed=0, **kw):
@@ -111,7 +112,7 @@ def test_vanishing_gradients_in_a_deep_sigmoid_stack():
     r = _run("moons", "sigmoid", lr=1.0, opt="sgd", hidden=(4,) * 8)
     note = next(n for n in r.layer_notes if "vanish toward the input" in n)
     g = r.layers.grad_norm
-    assert g[0, 0] / g[0, -1] < 0.01 and "step 1" in note
+    assert g[0, 0] / g[0, -1] < 0.01 and "at initialisation" in note
 
 
 def test_healthy_run_has_no_layer_notes():

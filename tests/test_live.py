@@ -2,9 +2,9 @@
 point), Ctrl-C keeps what was learned and exits 130, piped output falls back to
 the plain report; in the core, one compiled chunk per frame and no step in Python."""
 
-import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -31,14 +31,13 @@ def run_in_terminal(args, tmp_path, *, interrupt_after_frame=False, timeout=120)
     env = {**os.environ, "COLUMNS": "80", "LINES": "40", "TERM": "xterm", "NO_COLOR": "1",
            "ACTLAB_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen([sys.executable, "-m", "actlab", *args], stdin=slave, stdout=slave, stderr=slave,
-                            env=env, start_new_session=True,
-                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+                            env=env, start_new_session=True)
     os.close(slave)
     out, sent, deadline = b"", False, time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             if interrupt_after_frame and not sent and STEP.search(out):
-                os.write(master, b"\x03")  # Ctrl-C, as a terminal sends it
+                os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends its foreground group on Ctrl-C
                 sent = True
             try:
                 chunk = os.read(master, 65536)
@@ -94,20 +93,26 @@ def test_live_bad_input_exit_2(runner, args, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_frames_come_one_per_compiled_chunk():
+def test_frames_come_one_per_compiled_call():
     ds = data.make_dataset("moons", samples=100, seed=0)
     config, _ = setup.make_config(ds, activation=activations.get("tanh"), optimizer="adam", steps=300)
     frames = []
-    train.train(config, ds, lr=0.01, seed=0, chunk=32)  # compiles the chunk program
+    result = train.train(config, ds, lr=0.01, seed=0, chunks=10, watch=frames.append)
     traces = train.trace_count()
-    result = train.train(config, ds, lr=0.01, seed=0, chunk=32, watch=frames.append)
-    assert train.trace_count() == traces  # the same program, whatever watches it
-    assert [f.step for f in frames] == [min(32 * k, 300) for k in range(1, math.ceil(300 / 32) + 1)]
+    again = train.train(config, ds, lr=0.01, seed=0, chunks=10, watch=frames.append)
+    assert train.trace_count() == traces  # the same compiled program, run again
+    np.testing.assert_array_equal(again.history.loss, result.history.loss)
+    frames = frames[: len(frames) // 2]
+    steps = [f.step for f in frames]
+    assert len(steps) >= 5 and steps == sorted(steps) and steps[-1] == 300
+    every = steps[0]  # one call per frame, the same number of steps each
+    assert steps == [min(every * k, 300) for k in range(1, len(steps) + 1)]
     last = frames[-1]
     np.testing.assert_array_equal(last.history.loss, result.history.loss)
-    assert list(last.layers.step) == list(result.layers.step)
     for f in frames:
         assert len(f.history.loss) == f.step and (f.layers.step <= f.step).all()
-        assert f.regions is not None and f.test_loss[0][-1] == f.step
-    # the last frame's picture is the result's
+        assert f.regions is not None and f.checkpoints.step[-1] == f.step
+    # the last frame's picture is the result's, and without a watcher the numbers are the same
     np.testing.assert_array_equal(last.regions.cls, result.regions.cls)
+    plain = train.train(config, ds, lr=0.01, seed=0, chunks=10)
+    np.testing.assert_array_equal(plain.history.loss, result.history.loss)

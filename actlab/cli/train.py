@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    DATASETS_HELP, MAX_SEED, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option, overwrite_option,
-    number, param_option, parse_hidden, parse_params, replay_args, replay_data, seed_option,
-    training_options, whole,
+    DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
+    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, replay_args, replay_data,
+    seed_option, training_options, whole,
 )
 from actlab.errors import ActlabError
 
@@ -28,7 +28,7 @@ from actlab.errors import ActlabError
               help="Optimizer: " + OPTIMIZERS_HELP + ".")
 @click.option("--lr", type=number(0, lo_open=True),
               help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
-@dtype_option(help="Floating-point type of parameters and data.")
+@dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
               help="Write params.npz, history.csv, result.json and figure.png into this folder.")
@@ -43,8 +43,8 @@ from actlab.errors import ActlabError
               help="Run the learning-rate range test (Smith 2015) instead of training: --steps steps "
                    "(default 300) with the rate growing from 1e-6 to 10; suggests a rate.")
 @json_option
-def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, batch, l2, l1,
-              features_text, dtype, seed, save_dir, overwrite, no_chart, live, live_seconds, find_lr,
+def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, epochs, batch, conv,
+              l2, l1, features_text, dtype, seed, save_dir, overwrite, no_chart, live, live_seconds, find_lr,
               as_json):
     """Train a small network on a toy set or a CSV file, compiled end to end.
 
@@ -66,6 +66,7 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
 
     _check_modes(live=live, find_lr=find_lr, as_json=as_json, lr=lr, save_dir=save_dir)
     widths = parse_hidden(hidden) if hidden is not None else None
+    channels = parse_conv(conv)
     save_path = None
     if save_dir is not None:
         from actlab.render.files import check_save_dir
@@ -83,10 +84,11 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     if find_lr:
         from actlab.lab import lrfind
 
-        steps = lrfind.DEFAULT_STEPS if steps is None else steps
+        steps = lrfind.DEFAULT_STEPS if steps is None and epochs is None else steps
     config, head_warnings = setup.make_config(
-        ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, batch=batch,
-        l2=l2, l1=l1, init=init_name, dtype=dtype, output=output, loss=loss, features=features)
+        ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, epochs=epochs,
+        batch=batch, l2=l2, l1=l1, init=init_name, dtype=dtype, output=output, loss=loss, conv=channels,
+        features=features)
     warnings += head_warnings
     view.warn(warnings)
     if find_lr:
@@ -94,17 +96,16 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
 
         found = lrfind.find_lr(config, ds, seed=seed)
         command = _train_command(data, config, activation, opt.name, found.suggested_lr, seed=seed,
-                                 hidden=hidden, init_name=init_name, features=features_text,
+                                 hidden=hidden, conv=conv, init_name=init_name, features=features_text,
                                  output=output, loss=loss)
         lr_view.show(found, command=command, as_json=as_json,
                      title=f"{ds.name}: {activation.name}, {opt.name}, loss against the learning rate")
         return
-    result = _train_live(train, config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
-                         seconds=live_seconds) if live else None
+    lr = opt.default_lr if lr is None else lr
+    result = _train_live(train, config, ds, lr=lr, seed=seed, seconds=live_seconds) if live else None
     if result is None:
         with view.progress_bar(config.steps) as progress:
-            result = train.train(config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
-                                 progress=progress, stop_on_interrupt=True)
+            result = train.train(config, ds, lr=lr, seed=seed, progress=progress, stop_on_interrupt=True)
     if save_path is not None:
         view.save_run(save_path, result, warnings)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
@@ -128,8 +129,6 @@ def _check_modes(*, live, find_lr, as_json, lr, save_dir) -> None:
 def _train_live(train, config, ds, *, lr, seed, seconds):
     """Training drawn as it goes, or None where stdout is no terminal (the
     caller then shows the progress bar, as without --live)."""
-    import math
-
     from actlab.render import live as live_view
 
     if not live_view.available():
@@ -137,13 +136,13 @@ def _train_live(train, config, ds, *, lr, seed, seconds):
 
         warn(["--live needs a terminal on stdout; showing the progress bar instead"])
         return None
-    chunk = train.chunk_length(config.steps, chunks=live_view.FRAMES)
     title = f"{ds.name}: {getattr(config.activation, 'name', config.activation)}, {config.optimizer} lr {lr:g}"
-    with live_view.animation(seconds=seconds, frames=math.ceil(config.steps / chunk), title=title) as watch:
-        return train.train(config, ds, lr=lr, seed=seed, chunk=chunk, watch=watch, stop_on_interrupt=True)
+    with live_view.animation(seconds=seconds, title=title) as watch:
+        return train.train(config, ds, lr=lr, seed=seed, chunks=live_view.FRAMES, watch=watch,
+                           stop_on_interrupt=True)
 
 
-def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, init_name, features,
+def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, conv, init_name, features,
                    output, loss) -> str:
     """The `actlab train` line that trains this configuration at ``lr``."""
     import shlex
@@ -151,7 +150,7 @@ def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, ini
     words = ["actlab train", replay_data(data) or data.name, f"--act {shlex.quote(activation.name)}"]
     words += [f"--param {k}={v:g}" for k, v in (activation.params or {}).items()] * (activation.source != "expression")
     words += [f"--opt {optimizer} --lr {lr:g}"]
-    words += [f"--hidden {hidden}"] * (hidden is not None)
+    words += [f"--hidden {hidden}"] * (hidden is not None) + [f"--conv {conv}".rstrip()] * (conv is not None)
     words += [f"--out {output}"] * (output is not None) + [f"--loss {loss}"] * (loss is not None)
     words += [f"--batch {config.batch}"] * bool(config.batch)
     words += [f"--dtype {config.dtype}"] * (config.dtype != "float32")

@@ -1,18 +1,18 @@
 """What happens inside each hidden layer while a network trains: statistics
-recorded at a fixed number of checkpoints inside the compiled training
-program, and the plain notes they lead to.
+recorded at about ``CHECKPOINTS`` steps inside the compiled training program,
+and the plain notes they lead to.
 
-    steps = checkpoint_steps(1000)                  # 21 steps from 1 to 1000
-    rows = layer_stats(params, grads, updates, x, act)   # (hidden layers, 6), jax
-    history = LayerHistory.from_rows(steps, rows)   # numpy: rows at each step, stacked
+    zs, _ = model.pre_activations(params, x, act)           # every hidden layer's z
+    rows = layer_stats(params, grads, updates, zs, act)     # (hidden layers, 6), jax
+    history = LayerHistory.from_rows(steps, rows)           # numpy: the rows at each step, stacked
     notes = layer_notes(history, activation="relu", lr=1.0)
 
-Step s of a history is measured during optimizer update s (s = 1 is the
-initial network): the gradient of that update's batch loss, the update the
-optimizer takes, and the activations of every training example at the
-parameters the update starts from, as the loss history counts steps.
+Step s of a history is the network after s optimizer updates (0: as
+initialised): its activations on every training example, the gradient of the
+whole training loss there, and the update the optimizer would take with it.
 
-Per hidden layer (layer 1 nearest the input):
+Per hidden layer (layer 1 nearest the input; a convolution counts its
+channels as units and every image position as an example):
   grad_norm: ||dL/dW||, Frobenius norm of the loss gradient of the weights;
   update_ratio: ||dW|| / ||W||, the optimizer's step (penalties included)
     relative to the weights; about 1e-3 is the usual healthy figure;
@@ -35,7 +35,7 @@ import numpy as np
 from actlab.lab.gradflow import EXPLODING, SATURATION, VANISHING
 
 FIELDS = ("grad_norm", "update_ratio", "dead", "saturated", "act_mean", "act_std")
-CHECKPOINTS = 21  # start, every 5% of the run, end
+CHECKPOINTS = 20  # about this many steps of a run record the layers, and the end
 
 # When a note speaks up.
 DEAD_NOTE = 0.25  # fraction of a layer's units dead at the end
@@ -45,28 +45,21 @@ SMALL_UPDATE = 1e-5  # every ratio below this: the layer barely moves
 VANISHED = 0.01  # gradient of the layer below / gradient of a saturated layer
 
 
-def checkpoint_steps(steps: int, count: int = CHECKPOINTS) -> np.ndarray:
-    """The steps at which a run of ``steps`` updates records its layers:
-    ``count`` of them evenly spread from 1 to ``steps`` (fewer for short runs)."""
-    return np.unique(np.round(np.linspace(1, steps, min(count, steps))).astype(np.int32))
-
-
-def activation_stats(params, x, act):
-    """dead, saturated, act_mean, act_std of each hidden layer on the examples ``x``.
+def activation_stats(zs, act):
+    """dead, saturated, act_mean, act_std of each hidden layer from its pre-activations.
 
     Args:
-      params: [(W, b), ...] of ``actlab.blocks.model``; the last pair is the output layer.
-      x: the network's inputs, shape (examples, inputs).
+      zs: each hidden layer's z, shape (examples, units) (``model.pre_activations``).
       act: the hidden activation (an ``Activation`` or an elementwise jnp function).
 
     Returns:
-      shape (hidden layers, 4), in x's dtype (at least float32).
+      shape (hidden layers, 4), in the dtype of z (at least float32).
     """
     g = getattr(act, "fn", act)
-    dtype = jnp.promote_types(x.dtype, jnp.float32)
-    a, rows = x, []
-    for w, b in params[:-1]:
-        z = a @ w + b
+    rows = []
+    dtype = jnp.float32
+    for z in zs:
+        dtype = jnp.promote_types(z.dtype, jnp.float32)
         a, da = jax.jvp(g, (z,), (jnp.ones_like(z),))  # elementwise: da = f'(z)
         wide = a.astype(dtype)
         rows.append(jnp.stack([
@@ -76,17 +69,17 @@ def activation_stats(params, x, act):
     return jnp.stack(rows) if rows else jnp.zeros((0, 4), dtype)
 
 
-def layer_stats(params, grads, updates, x, act):
+def layer_stats(params, grads, updates, zs, act):
     """The ``FIELDS`` of each hidden layer: (hidden layers, 6), see the module docstring.
 
     Args:
-      params: the parameters the update starts from.
-      grads: the loss gradient of the update's batch, same structure.
+      params: the parameters, [(W, b), ...]; the last pair is the output layer.
+      grads: the loss gradient, same structure.
       updates: the optimizer's update (new params = params + updates).
-      x: every training example, as the network's inputs.
+      zs: the hidden layers' pre-activations on the examples (``model.pre_activations``).
       act: the hidden activation.
     """
-    inside = activation_stats(params, x, act)
+    inside = activation_stats(zs, act)
     dtype = inside.dtype
     norm = lambda v: jnp.sqrt(jnp.sum(jnp.square(v.astype(dtype))))  # noqa: E731
     flow = [jnp.stack([norm(gw), norm(uw) / norm(w)])
@@ -98,7 +91,7 @@ def layer_stats(params, grads, updates, x, act):
 class LayerHistory(NamedTuple):
     """The layers at each checkpoint; every field but ``step`` is (checkpoints, layers)."""
 
-    step: np.ndarray  # (checkpoints,) int
+    step: np.ndarray  # (checkpoints,) int: optimizer updates taken
     grad_norm: np.ndarray
     update_ratio: np.ndarray
     dead: np.ndarray
@@ -109,7 +102,7 @@ class LayerHistory(NamedTuple):
     @classmethod
     def from_rows(cls, steps, rows) -> LayerHistory:
         """From (checkpoints, layers, 6) rows of ``layer_stats``."""
-        rows = np.asarray(rows, np.float64)
+        rows = np.asarray(rows, np.float64).reshape(len(steps), -1, len(FIELDS))
         return cls(np.asarray(steps, np.int64), *(rows[:, :, k] for k in range(len(FIELDS))))
 
     @property
@@ -172,10 +165,10 @@ def _flow_notes(history: LayerHistory) -> list[str]:
     low, high = finite[np.argmin(ratio[finite])], finite[np.argmax(ratio[finite])]
     if ratio[low] < VANISHING:
         return [f"gradients vanish toward the input: layer 1's is {ratio[low]:.2g} of {last}'s "
-                f"at step {history.step[low]}; try relu, fewer layers or --init he"]
+                f"{_when(history.step[low])}; try relu, fewer layers or --init he"]
     if ratio[high] > EXPLODING:
         return [f"gradients explode toward the input: layer 1's is {ratio[high]:.2g} times {last}'s "
-                f"at step {history.step[high]}; try a smaller --init or a smaller --lr"]
+                f"{_when(history.step[high])}; try a smaller --init or a smaller --lr"]
     return []
 
 
@@ -190,7 +183,7 @@ def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
         l = int(big[np.argmax(largest[big])])
         k = int(np.argmax(ratios[:, l]))
         notes.append(f"{_layers(big)}: a step changed the weights by up to {largest[l]:.2g} times "
-                     f"their size (layer {l + 1}, step {history.step[k]}; about 1e-3 is healthy); "
+                     f"their size (layer {l + 1}, {_when(history.step[k])}; about 1e-3 is healthy); "
                      "try a smaller --lr")
     small = np.flatnonzero(largest < SMALL_UPDATE)
     if small.size:
@@ -198,6 +191,10 @@ def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
         notes.append(f"{_layers(small)}: no step changed the weights by more than "
                      f"{largest[small].max():.2g} of their size (about 1e-3 is healthy): {why}")
     return notes
+
+
+def _when(step: int) -> str:
+    return "at initialisation" if step == 0 else f"at step {step}"
 
 
 def _layers(indices) -> str:

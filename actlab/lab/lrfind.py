@@ -57,7 +57,7 @@ def _program(config: TrainConfig):
         total = jnp.asarray(config.steps, jnp.int32)
 
         def one_step(state, lr):
-            state, (loss, _) = r.steps(state, lr, data, total, length=1)
+            state, (loss, _) = r.steps(state, lr, data, None, length=1)
             return state, loss[0]
 
         _, losses = lax.scan(one_step, r.init(key, data), lrs)

@@ -16,7 +16,7 @@ import time
 from actlab.render import layers as layer_view
 from actlab.render import terminal
 from actlab.render.terminal import fmt, join, paint
-from actlab.render.train import decision_regions, fit_chart
+from actlab.render.train import decision_regions, fit_chart, loss_chart
 
 FRAMES = 60  # about this many frames an animation
 SECONDS = 5.0  # default length of an animation
@@ -29,21 +29,21 @@ def available() -> bool:
 
 
 @contextlib.contextmanager
-def animation(*, seconds: float, frames: int, title: str):
-    """Yields the ``watch`` callback of ``actlab.lab.train.train``: each frame
-    is drawn at its time (frame k at k * seconds / frames after the first), so
-    the run lasts about ``seconds`` unless training itself is slower."""
+def animation(*, seconds: float, title: str):
+    """Yields the ``watch`` callback of ``actlab.lab.train.train``: the frame of
+    step s is drawn s / steps of ``seconds`` after the first frame, so the run
+    lasts about ``seconds`` unless training itself is slower."""
     screen = terminal.stdout()
     with terminal.live(screen) as board:
-        start = None
+        first = None
 
         def watch(frame):
-            nonlocal start
+            nonlocal first
             now = time.perf_counter()
-            if start is None:
-                start = now
-            k = round(frame.step / frame.steps * frames)
-            wait = start + k * seconds / frames - now
+            if first is None:
+                first = (now, frame.step)
+            start, step0 = first
+            wait = start + seconds * (frame.step - step0) / max(frame.steps - step0, 1) - now
             if wait > 0:
                 time.sleep(wait)
             board.draw(frame_parts(frame, screen, title=title))
@@ -71,7 +71,7 @@ def frame_parts(frame, screen, *, title: str) -> list:
     chart_w = (width - 2) // 2 if side else width
     chart_h = room if side or not picture else max(8, room * 2 // 5)
     if chart_h >= 6:
-        parts.append(_loss_chart(frame, width=chart_w, height=min(chart_h, 20)))
+        parts.append(loss_chart(frame, width=chart_w, height=min(chart_h, 20), steps=frame.steps))
     picture_h = room if side else room - chart_h
     if picture and picture_h >= 8:
         drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width, height=min(picture_h, 24))
@@ -79,16 +79,6 @@ def frame_parts(frame, screen, *, title: str) -> list:
     if table is not None:
         parts.append(table)
     return parts
-
-
-def _loss_chart(frame, *, width: int, height: int) -> str:
-    h = frame.history
-    series = [("train", h.step, h.loss)]
-    if frame.test_loss is not None:
-        series.append(("test", *frame.test_loss))
-    positive = bool((h.loss > 0).all())
-    return terminal.line_chart(series, title="loss" + (" (log)" if positive else ""), xlabel="step",
-                               ylog=positive, width=width, height=height, xlim=(0, frame.steps))
 
 
 def _picture(frame, screen, *, width: int, height: int):
