@@ -182,9 +182,9 @@ def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
     if big.size:
         l = int(big[np.argmax(largest[big])])
         k = int(np.argmax(ratios[:, l]))
+        when = _when(history.step[k], "the first step")
         notes.append(f"{_layers(big)}: a step changed the weights by up to {largest[l]:.2g} times "
-                     f"their size (layer {l + 1}, {_when(history.step[k])}; about 1e-3 is healthy); "
-                     "try a smaller --lr")
+                     f"their size (layer {l + 1}, {when}; about 1e-3 is healthy); try a smaller --lr")
     small = np.flatnonzero(largest < SMALL_UPDATE)
     if small.size:
         why = "barely learning, as their gradients vanish" if vanishing else "barely learning; try a larger --lr"
@@ -193,8 +193,8 @@ def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
     return notes
 
 
-def _when(step: int) -> str:
-    return "at initialisation" if step == 0 else f"at step {step}"
+def _when(step: int, start: str = "at initialisation") -> str:
+    return start if step == 0 else f"at step {step}"
 
 
 def _layers(indices) -> str:

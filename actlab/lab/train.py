@@ -651,7 +651,8 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
             if progress is not None:
                 progress(done, float(chunk.loss[done - prev - 1]))
             if watch is not None:
-                watch(_frame(chunks_out, done, config, ds, shape_probe))
+                end = np.asarray(report.layers) if done == config.steps else None  # the last call measured it
+                watch(_frame(chunks_out, done, config, ds, shape_probe, end))
     except KeyboardInterrupt:
         if not stop_on_interrupt or not chunks_out:
             raise
@@ -691,8 +692,8 @@ def _histories(chunks_out, done: int, has_test: bool, final_layers):
     return History(np.arange(1, done + 1), loss, score), checkpoints, layers.LayerHistory.from_rows(steps, rows)
 
 
-def _frame(chunks_out, done: int, config: TrainConfig, ds: Dataset, probe) -> Frame:
-    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, None)
+def _frame(chunks_out, done: int, config: TrainConfig, ds: Dataset, probe, end_layers) -> Frame:
+    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, end_layers)
     regions, _, curve, _ = _pictures(probe, chunks_out[-1].probe_values, ds, config.task)
     return Frame(done, config.steps, history, inside, checkpoints,
                  int(ds.x_test.shape[0]) if ds.has_test else 0, regions, curve,

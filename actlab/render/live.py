@@ -11,6 +11,7 @@ Training a toy set takes milliseconds, so frames are spaced to last about
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 
 from actlab.render import layers as layer_view
@@ -19,6 +20,7 @@ from actlab.render.terminal import fmt, join, paint
 from actlab.render.train import decision_regions, fit_chart, loss_chart
 
 FRAMES = 60  # about this many frames an animation
+MIN_GAP = 0.05  # seconds between drawings at the least
 SECONDS = 5.0  # default length of an animation
 SIDE_BY_SIDE = 110  # columns from which the chart and the picture sit side by side
 
@@ -31,14 +33,17 @@ def available() -> bool:
 @contextlib.contextmanager
 def animation(*, seconds: float, title: str):
     """Yields the ``watch`` callback of ``actlab.lab.train.train``: the frame of
-    step s is drawn s / steps of ``seconds`` after the first frame, so the run
-    lasts about ``seconds`` unless training itself is slower."""
+    step s is due s / steps of ``seconds`` after the first one, so the run lasts
+    about ``seconds`` unless training itself is slower. A frame that comes
+    late, soon after the last drawing, is skipped (drawing costs more than a
+    chunk of training); the last one is always drawn."""
     screen = terminal.stdout()
+    gap = max(seconds / FRAMES, MIN_GAP)
     with terminal.live(screen) as board:
-        first = None
+        first, drawn = None, -math.inf
 
         def watch(frame):
-            nonlocal first
+            nonlocal first, drawn
             now = time.perf_counter()
             if first is None:
                 first = (now, frame.step)
@@ -46,7 +51,10 @@ def animation(*, seconds: float, title: str):
             wait = start + seconds * (frame.step - step0) / max(frame.steps - step0, 1) - now
             if wait > 0:
                 time.sleep(wait)
+            elif now - drawn < gap and frame.step < frame.steps:
+                return
             board.draw(frame_parts(frame, screen, title=title))
+            drawn = time.perf_counter()
 
         yield watch
 

@@ -7,7 +7,7 @@ Reads only ``actlab.lab.lrfind.LrFinder``.
 from __future__ import annotations
 
 from actlab.render import terminal
-from actlab.render.terminal import fmt, paint
+from actlab.render.terminal import fmt, paint, sci
 
 
 def to_json(found, command: str) -> dict:
@@ -32,8 +32,8 @@ def show(found, *, command: str, title: str, as_json: bool = False) -> None:
     screen.blank()
     blow_up = _blow_up(found)
     screen.line(f"The loss falls fastest at lr {fmt(found.suggested_lr, 2)} (the vertical line); it is lowest at "
-                f"{fmt(found.lrs[found.lowest], 2)} and "
-                + (f"blows up from {fmt(blow_up, 2)} (4 times its lowest)." if blow_up is not None
+                f"lr {fmt(found.lrs[found.lowest], 2)} and "
+                + (f"blows up from lr {fmt(blow_up, 2)} (4 times its lowest)." if blow_up is not None
                    else "never blows up in this range."))
     if found.weak:
         screen.line(paint("Weak:", "warn"), f" the loss fell only {100 * found.fall:.0f}% over the test, so "
@@ -41,6 +41,6 @@ def show(found, *, command: str, title: str, as_json: bool = False) -> None:
                     "test (more --steps) shows more.")
     screen.line(paint("Suggested learning rate:", "bold"), f" {fmt(found.suggested_lr, 2)}")
     screen.line(paint("Train at it:", "bold"), f" {command}", wrap=False)
-    screen.note("Smith 2015, learning-rate range test: one run with the rate growing from "
-                f"{fmt(found.lrs[0], 2)} to {fmt(found.lrs[-1], 2)}, a step each; the loss after "
-                "each step, smoothed over a centred window.")
+    screen.note(f"Smith 2015, learning-rate range test: one run of {len(found.lrs) + 1} steps, the rate "
+                f"growing by a factor {found.lrs[1] / found.lrs[0]:.3g} a step from {sci(found.lrs[0])}; "
+                "the loss after each step, and where its running mean over a centred window falls fastest.")
