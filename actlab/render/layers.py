@@ -54,18 +54,17 @@ def table(history, checkpoints=None, *, title: str = "inside the hidden layers",
           caption: bool = True) -> terminal.Table:
     """The layers at the given checkpoints (indices; default start, middle and end)."""
     checkpoints = start_middle_end(history) if checkpoints is None else list(checkpoints)
-    t = terminal.Table(title, caption=CAPTION if caption else "", pad_edge=False, collapse=True)
-    t.column("step", align="right", wrap=False)
-    t.column("layer", align="right", wrap=False)
+    t = terminal.Table(title, caption=CAPTION if caption else "")
+    t.column("step", align="right", key=True)
+    t.column("layer", align="right", key=True)
     for name in HEADERS:
-        t.column(name, align="right", wrap=False)
+        t.column(name, align="right", secondary=name in ("mean f(z)", "std f(z)"))
     for k in checkpoints:
-        if k != checkpoints[0]:
-            t.section()
+        t.section()
         for l in range(_hidden(history)):
             grad, ratio, dead, saturated, mean, std = (getattr(history, f)[k, l] for f in _fields(history))
-            t.row(str(int(history.step[k])) if l == 0 else "", str(l + 1), fmt(grad, 3), fmt(ratio, 2),
-                  _share(dead), _share(saturated), fmt(mean, 3), fmt(std, 3))
+            t.row(str(int(history.step[k])), str(l + 1), fmt(grad, 3), fmt(ratio, 2), _share(dead),
+                  _share(saturated), fmt(mean, 3), fmt(std, 3))
     return t
 
 
@@ -77,6 +76,7 @@ def _share(x: float):
 def show(screen, history, notes) -> None:
     """The table (when there are hidden layers) and the notes."""
     if _hidden(history) and len(history.step):
+        screen.blank()
         screen.table(table(history))
     for note in notes:
         screen.line(paint("Layers:", "bold"), f" {note}")

@@ -17,7 +17,7 @@ import time
 from actlab.render import layers as layer_view
 from actlab.render import terminal
 from actlab.render.terminal import fmt, join, paint
-from actlab.render.train import decision_regions, fit_chart, loss_chart
+from actlab.render.train import decision_regions, loss_series
 
 FRAMES = 60  # about this many frames an animation
 MIN_GAP = 0.05  # seconds between drawings at the least
@@ -66,20 +66,24 @@ def frame_parts(frame, screen, *, title: str) -> list:
     h = frame.history
     header = join(paint(title, "bold"), f"   step {frame.step} of {frame.steps}",
                   f"   loss {fmt(h.loss[-1], 4)}" if len(h.loss) else "")
-    parts = [header]
     hidden = frame.layers.dead.shape[1]
     table = None
     if hidden and len(frame.layers.step):
         k = len(frame.layers.step) - 1
         table = layer_view.table(frame.layers, [k], caption=False,
                                  title=f"hidden layers at step {int(frame.layers.step[k])}")
-    room = height - 2 - (hidden + 5 if table is not None else 0)  # what the chart and picture may take
+    room = height - 2 - (hidden + 4 if table is not None else 0)  # lines for the chart and the picture
     picture = frame.regions is not None or frame.curve is not None
     side = picture and width >= SIDE_BY_SIDE
     chart_w = (width - 2) // 2 if side else width
     chart_h = room if side or not picture else max(8, room * 2 // 5)
-    if chart_h >= 6:
-        parts.append(loss_chart(frame, width=chart_w, height=min(chart_h, 20), steps=frame.steps))
+    parts = [header]
+    if chart_h >= 8:  # a title and a legend around at least 6 lines of chart
+        series, name = loss_series(frame)
+        positive = all((ys > 0).all() for _, _, ys in series)
+        parts.append(terminal.Chart(series, title=name + (", log scale" if positive else ""), xlabel="step",
+                                    ylabel="loss", ylog=positive, x_integers=True, width=chart_w,
+                                    height=min(chart_h, 22) - 2, xlim=(0, frame.steps)))
     picture_h = room if side else room - chart_h
     if picture and picture_h >= 8:
         drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width, height=min(picture_h, 24))
@@ -95,4 +99,8 @@ def _picture(frame, screen, *, width: int, height: int):
                   else "regions: predicted class; digits: true class")
         return join(decision_regions(frame, screen, width=min(width, 72), height=height - 1,
                                      legend=False), "\n", legend)
-    return fit_chart(frame, width=width, height=height)
+    x_tr, y_tr, _, _ = frame.points
+    return terminal.Chart([("network", frame.curve.x, frame.curve.y)],
+                          scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
+                          title=f"{frame.dataset}: data and the fitted function", xlabel="x", ylabel="y",
+                          width=width, height=height - 2)

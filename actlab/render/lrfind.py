@@ -26,10 +26,9 @@ def show(found, *, command: str, title: str, as_json: bool = False) -> None:
         terminal.print_json(to_json(found, command))
         return
     screen = terminal.stdout()
-    screen.chart(terminal.line_chart(
-        [("loss after a step", found.lrs, found.losses)], vlines=[found.suggested_lr], title=title, xlabel="learning rate (log)", ylabel="training loss (log)", xlog=True, ylog=True,
-        width=screen.width, height=18))
-    screen.blank()
+    screen.chart([("loss after a step", found.lrs, found.losses)], vlines=[found.suggested_lr], title=title,
+                 xlabel="learning rate, log scale", ylabel="training loss, log scale", xlog=True, ylog=True,
+                 height=18)
     blow_up = _blow_up(found)
     screen.line(f"The loss falls fastest at lr {fmt(found.suggested_lr, 2)} (the vertical line); it is lowest at "
                 f"lr {fmt(found.lrs[found.lowest], 2)} and "
@@ -40,7 +39,7 @@ def show(found, *, command: str, title: str, as_json: bool = False) -> None:
                     "these rates barely trained the network and the suggestion says little; a longer "
                     "test (more --steps) shows more.")
     screen.line(paint("Suggested learning rate:", "bold"), f" {fmt(found.suggested_lr, 2)}")
-    screen.line(paint("Train at it:", "bold"), f" {command}", wrap=False)
+    screen.command(command, lead="Train at it:")
     screen.note(f"Smith 2015, learning-rate range test: one run of {len(found.lrs) + 1} steps, the rate "
                 f"growing by a factor {found.lrs[1] / found.lrs[0]:.3g} a step from {sci(found.lrs[0])}; "
                 "the loss after each step, and where its running mean over a centred window falls fastest.")
