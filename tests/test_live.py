@@ -54,15 +54,19 @@ def run_in_terminal(args, tmp_path, *, interrupt_after_frame=False, timeout=120)
 
 
 def test_live_draws_frames_in_a_terminal_and_ends_cleanly(tmp_path):
-    code, out = run_in_terminal(["train", "xor", "--live", "--live-seconds", "0.5", "--steps", "300"], tmp_path)
+    # a held-out split, noise and mini-batches, as a user would set them
+    code, out = run_in_terminal(["train", "moons", "--live", "--live-seconds", "0.5", "--steps", "240",
+                                 "--noise", "0.2", "--test-frac", "0.3", "--batch", "32"], tmp_path)
     assert code == 0, out[-2000:]
     steps = [int(m.group(1)) for m in STEP.finditer(out)]
-    assert len(set(steps)) >= 5 and steps == sorted(steps) and steps[-1] == 300
+    assert len(set(steps)) >= 3 and steps == sorted(steps) and steps[-1] == 240
     assert b"\x1b[2K" in out  # lines erased and redrawn in place
-    last = out.rfind(b"step 300 of 300")
+    last = out.rfind(b"step 240 of 240")
     assert out.rfind(b"\x1b[?25h") > last  # the cursor is shown again after the last frame
-    tail = out[last:]
-    assert b"actlab train xor" in tail and b"truth table" in tail  # then the usual report
+    frames, report = out[:last], out[last:]
+    assert b"train and test loss" in frames and b"regions: predicted class" in frames
+    assert b"hidden layers at step" in frames
+    assert b"actlab train moons" in report and b"test accuracy" in report  # then the usual report
     assert b"Traceback" not in out
 
 
