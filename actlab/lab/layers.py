@@ -8,12 +8,15 @@ and the plain notes they lead to.
     notes = layer_notes(history, activation="relu", lr=1.0)
 
 Step s of a history is the network after s optimizer updates (0: as
-initialised): its activations on every training example, the gradient of the
-whole training loss there, and the update the optimizer would take with it.
+initialised), measured on the training rows (past ``SAMPLE`` of them, every
+k-th row stands for them: ``sample``): the gradient of the loss on a batch of
+those rows (on all of them without mini-batches) and the update the optimizer
+takes with it, and the activations on all of them. A measurement costs about
+one training step and a forward pass.
 
 Per hidden layer (layer 1 nearest the input; a convolution counts its
 channels as units and every image position as an example):
-  grad_norm: ||dL/dW||, Frobenius norm of the loss gradient of the weights;
+  grad_norm: ||dL/dW||, Frobenius norm of the batch loss gradient of the weights;
   update_ratio: ||dW|| / ||W||, the optimizer's step (penalties included)
     relative to the weights; about 1e-3 is the usual healthy figure;
   dead: fraction of units whose f'(z) is 0 on every training example: they
@@ -36,6 +39,15 @@ from actlab.lab.gradflow import EXPLODING, SATURATION, VANISHING
 
 FIELDS = ("grad_norm", "update_ratio", "dead", "saturated", "act_mean", "act_std")
 CHECKPOINTS = 20  # about this many steps of a run record the layers, and the end
+SAMPLE = 512  # the training rows the layers are measured on: all of them up to this many
+
+
+def sample(a):
+    """The rows of ``a`` the layers are measured on: all of them, or every k-th
+    (k = ceil(n / SAMPLE)), spread over the whole set, when there are more than
+    ``SAMPLE``. Static shapes: the same rows at every checkpoint."""
+    stride = -(-a.shape[0] // SAMPLE)
+    return a[::stride] if stride > 1 else a
 
 # When a note speaks up.
 DEAD_NOTE = 0.25  # fraction of a layer's units dead at the end

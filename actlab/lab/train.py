@@ -316,12 +316,14 @@ def make_run(config: TrainConfig) -> Run:
         return model.pre_activations(compute(params), inputs(x), act, conv=config.conv)[0]
 
     def inside(params, x):
-        return layers.activation_stats(hidden(params, x), act)
+        return layers.activation_stats(hidden(params, layers.sample(x)), act)
 
     def measure(state, lr, data):
-        # The whole training set's gradient, and the step the optimizer would take with it.
-        x, y = data
-        _, grads, _ = gradients(state.params, x, y, state.scale)
+        # On layers.sample's rows: the gradient of a batch of them (all of them
+        # without mini-batches) and the update the optimizer takes with it; the
+        # activations of all of them.
+        x, y = (layers.sample(a) for a in data)
+        _, grads, _ = gradients(state.params, x[: config.batch], y[: config.batch], state.scale)
         updates, _ = optimizer(lr).update(grads, state.opt_state, state.params)
         return layers.layer_stats(state.params, grads, updates, hidden(state.params, x), act)
 

@@ -12,7 +12,8 @@ from actlab.render.terminal import fmt, paint
 
 HEADERS = ("|dL/dW|", "update/W", "dead", "saturated", "mean f(z)", "std f(z)")
 CAPTION = ("|dL/dW|: gradient norm of the weights; update/W: a step's size relative to the "
-           "weights (about 1e-3 is healthy); dead: units with f' = 0 on every training example; "
+           "weights (about 1e-3 is healthy); dead: units with f' = 0 on every training example (on "
+           "512 of them spread over a larger set); "
            "saturated: units with |f'| < 1e-3 on most of them (relu's off side counts); "
            "f(z): the layer's outputs on the training data. Layer 1 is nearest the input.")
 
