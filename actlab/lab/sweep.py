@@ -118,6 +118,7 @@ class ConfigStats(NamedTuple):
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
+    steps_to_threshold: tuple[int, ...] = ()  # per seed, in seed order; -1 where the run did not succeed
 
 
 class SweepResult(NamedTuple):
@@ -171,8 +172,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
           hidden: Sequence[int] | None = None, threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
-          progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
+          init: str = "auto", l2: float = 0.0, output: str | None = None, loss: str | None = None,
+          devices: Sequence[Any] | None = None, progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
     Args:
@@ -192,6 +193,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      output, loss: override the head the task rules choose (``actlab.lab.heads.choose_head``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
 
@@ -207,7 +209,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
                                                 steps=steps, batch=batch, l2=l2, init=init,
-                                                dtype=dtype)[0])
+                                                dtype=dtype, output=output, loss=loss)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -314,7 +316,8 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
         accuracy_median=float(np.median(score)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
-        failed_seeds=tuple(int(s) for s in seeds[~out.success]))
+        failed_seeds=tuple(int(s) for s in seeds[~out.success]),
+        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)))
 
 
 # --- the compiled programs --------------------------------------------------------------
