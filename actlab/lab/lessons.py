@@ -516,25 +516,25 @@ def relu_sparsity(*, name: str = "relu", depth: int = 4, width: int = 64, batch:
 
 
 @functools.lru_cache(maxsize=8)
-def _born_dead_program(widths: tuple, depths: tuple, nets: int, grid: int):
-    """counts[c] = networks of configuration c (widths x depths) that are constant on the grid."""
+def _born_dead_program(grid: int):
+    """For stacks of networks (one stack per configuration): how many are constant on the grid."""
     relu = activations.get("relu")
     x = jnp.linspace(-1.0, 1.0, grid, dtype=jnp.float32)[:, None]
 
-    def count(key):
-        out = []
-        for c, (width, depth) in enumerate(itertools.product(widths, depths)):
-            sizes = (1,) + (width,) * depth + (1,)
+    def constant(params):
+        y = model.apply(params, x, relu)
+        return jnp.max(y) == jnp.min(y)
 
-            def constant(k, sizes=sizes):
-                params = model.init_mlp(key=k, sizes=sizes, init=model.Init("he"), dtype=jnp.float32)
-                y = model.apply(params, x, relu)
-                return jnp.max(y) == jnp.min(y)
+    return jax.jit(lambda stacks: [jnp.sum(jax.vmap(constant)(params)) for params in stacks])
 
-            out.append(jnp.sum(jax.vmap(constant)(jax.random.split(jax.random.fold_in(key, c), nets))))
-        return jnp.stack(out)
 
-    return jax.jit(count)
+def _he_networks(rng, nets: int, width: int, depth: int):
+    """``nets`` networks 1 -> width x depth -> 1 stacked on a first axis: He-normal
+    weights (``model.Init("he")``), biases 0, float32. numpy draws them: jax's
+    random numbers would compile a generator per layer shape, longer than the experiment."""
+    he, sizes = model.Init("he"), (1,) + (width,) * depth + (1,)
+    return [(jnp.asarray(he.std(a, b) * rng.standard_normal((nets, a, b)), jnp.float32),
+             jnp.zeros((nets, b), jnp.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
 
 
 @lesson("dying-relu",
@@ -544,9 +544,11 @@ def _born_dead_program(widths: tuple, depths: tuple, nets: int, grid: int):
 def dying_relu(*, widths: Sequence[int] = (2, 5), depths: Sequence[int] = (2, 5, 10), nets: int = 2000,
                grid: int = 65, seed: int = 0) -> Measured:
     widths, depths = tuple(sorted(widths)), tuple(sorted(depths))
-    counts = np.asarray(_born_dead_program(widths, depths, nets, grid)(jax.random.key(seed)))
-    share = {wd: int(k) / nets for wd, k in zip(itertools.product(widths, depths), counts)}
-    ci = {wd: wilson_interval(int(k), nets) for wd, k in zip(itertools.product(widths, depths), counts)}
+    rng = np.random.default_rng(seed)
+    stacks = [_he_networks(rng, nets, w, d) for w, d in itertools.product(widths, depths)]
+    counts = [int(k) for k in _born_dead_program(grid)(stacks)]
+    share = {wd: k / nets for wd, k in zip(itertools.product(widths, depths), counts)}
+    ci = {wd: wilson_interval(k, nets) for wd, k in zip(itertools.product(widths, depths), counts)}
     figures = {f"w{w}_d{d}": share[w, d] for w in widths for d in depths}
     shallow, deep, narrow, wide = depths[0], depths[-1], widths[0], widths[-1]
     checks = [Check(f"width {w}: born dead {_pct(share[w, shallow])} at depth {shallow}, "
