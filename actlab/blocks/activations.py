@@ -418,11 +418,12 @@ def register(
 
 
 def _with_range(act: Activation, output_range, open_ends) -> Activation:
-    """``act`` with this range; infinite ends are open whatever was declared."""
-    lo, hi = output_range
+    """``act`` with this range (checked as every fact is); infinite ends are
+    open whatever was declared."""
+    act = dataclasses.replace(act, output_range=tuple(output_range), open_ends=tuple(open_ends))
+    lo, hi = act.output_range
     return dataclasses.replace(act, output_range=(float(lo), float(hi)),
-                               open_ends=(bool(open_ends[0]) or math.isinf(lo),
-                                          bool(open_ends[1]) or math.isinf(hi)))
+                               open_ends=(act.open_ends[0] or math.isinf(lo), act.open_ends[1] or math.isinf(hi)))
 
 
 def unregister(name: str) -> None:

@@ -21,7 +21,8 @@ taken, and a smoke test of (f, f') on a few points (float arrays of the
 input's shape, or a scalar slope, finite there). A plugin that fails any of this,
 or fails to import, is reported once on stderr and skipped; it never breaks the
 CLI, and nothing it prints reaches stdout. ``ACTLAB_NO_PLUGINS=1`` turns plugin
-loading off. ``actlab.catalog`` calls ``load`` once per process.
+loading off. ``actlab.catalog`` calls ``load`` once per process; jax is
+imported only when there is a plugin to check.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from actlab.blocks import activations
-from actlab.blocks.facts import estimate_facts, estimate_init
-from actlab.catalog.expr import RESERVED
 
 __all__ = ["GROUP", "Loaded", "load"]
 
@@ -87,6 +86,8 @@ def load(entry_points: Iterable | None = None) -> list[Loaded]:
 
 
 def _register(ep, source: str) -> str:
+    from actlab.blocks.facts import estimate_init
+
     obj = ep.load()
     if isinstance(obj, activations.Activation):
         decl = None
@@ -116,6 +117,8 @@ def _register(ep, source: str) -> str:
 
 
 def _check_name(name) -> None:
+    from actlab.catalog.expr import RESERVED
+
     if name in RESERVED:
         raise ValueError(f"the name {name!r} is reserved: formulas read it as their own")
 
@@ -128,6 +131,8 @@ def _from_function(name: str, fn: Callable, where: str) -> dict:
     """A declaration for ``f(x)``: autodiff derivative, sampled facts."""
     import jax
     import jax.numpy as jnp
+
+    from actlab.blocks.facts import estimate_facts
 
     def value_and_derivative(x):
         return jax.jvp(fn, (x,), (jnp.ones_like(x),))

@@ -91,7 +91,11 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, hidden, threshold, max_b
         if not (0 < lr < float("inf")):
             raise ActlabError(f"bad --lr {lr:g} in {lrs!r}: learning rates must be finite numbers > 0")
     widths = parse_hidden(hidden) if hidden is not None else None
-    csv_file = view.check_csv_path(csv_path, overwrite=overwrite) if csv_path is not None else None
+    csv_file = None
+    if csv_path is not None:
+        from actlab.render.files import check_save_path
+
+        csv_file = check_save_path(csv_path, overwrite=overwrite, formats=None, option="--csv")
     if not distributed and (coordinator or num_processes is not None or process_id is not None):
         raise click.UsageError("--coordinator, --num-processes and --process-id go with --distributed")
     jax = runtime.configure()
@@ -109,7 +113,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, hidden, threshold, max_b
     ds, _ = datasets.load(data)
     main = jax.process_index() == 0  # several hosts: one of them speaks
     quiet = _stdout_to_stderr() if distributed else contextlib.nullcontext()
-    with quiet, view.progress_bar(enabled=main and sys.stderr.isatty()) as progress:
+    with quiet, view.progress_bar(show=main) as progress:
         result = sweep.sweep(
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
             lrs={o.name: lr_values or [o.default_lr] for o in opts}, seeds=seeds, steps=steps,
@@ -122,7 +126,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, hidden, threshold, max_b
     view.show(result, as_json=as_json, replay_args=_replay_args(data, l2, init_name),
               replay_data=_replay_data(data))
     if csv_file is not None and not as_json:
-        view.show_written(csv_file, result)
+        view.wrote_csv(csv_file, result)
 
 
 def _replay_data(data) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from actlab.cli.options import (
@@ -55,7 +53,11 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     from actlab.render import train as view
 
     widths = parse_hidden(hidden) if hidden is not None else None
-    save_path = view.check_save_dir(save_dir, overwrite=overwrite) if save_dir is not None else None
+    save_path = None
+    if save_dir is not None:
+        from actlab.render.files import check_save_dir
+
+        save_path = check_save_dir(save_dir, overwrite=overwrite)
     runtime.configure()  # float64 and the compilation cache before anything is resolved
     from actlab import catalog
     from actlab.blocks import data as datasets
@@ -68,15 +70,15 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
         ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, batch=batch,
         l2=l2, init=init_name, dtype=dtype, output=output, loss=loss)
     warnings += head_warnings
-    view.show_warnings(warnings)
-    with view.progress_bar(config.steps, enabled=sys.stderr.isatty() and not as_json) as progress:
+    view.warn(warnings)
+    with view.progress_bar(config.steps) as progress:
         result = train.train(config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
                              progress=progress)
     if save_path is not None:
         view.save_run(save_path, result, warnings)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
     if save_path is not None and not as_json:
-        view.show_saved(save_path)
+        view.saved(save_path)
 
 
 @click.command("advise")

@@ -24,7 +24,7 @@ import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -56,7 +56,7 @@ def _dtype(name) -> jnp.dtype:
     return jnp.dtype(name)
 
 
-def _label(act) -> str:
+def _act_name(act) -> str:
     return getattr(act, "name", str(act))
 
 
@@ -226,7 +226,7 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32",
                 left_slope=float(o["left"][i]), right_slope=float(o["right"][i]), note=note,
             ))
         tables.append(PointwiseTable(
-            activation=_label(act), params=dict(act.params), formula=getattr(act, "formula", ""),
+            activation=_act_name(act), params=dict(act.params), formula=getattr(act, "formula", ""),
             dtype=dtype.name, eps=float(jnp.finfo(dtype).eps), step_rule=rule,
             points=tuple(points)))
     return tuple(tables)
@@ -303,6 +303,11 @@ class GradFlow:
     signal_ratio: float
     verdict: str
     collapse: Collapse | None
+
+    # The verdict's thresholds, for the views; class constants, so not in a result's JSON.
+    VANISHING: ClassVar[float] = VANISHING
+    EXPLODING: ClassVar[float] = EXPLODING
+    SATURATION: ClassVar[float] = SATURATION
 
 
 def verdict(ratio: float, signal_ratio: float = 1.0, *, finite: bool = True) -> str:
@@ -525,7 +530,7 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
             rel = abs_err / scale if scale > 0 else (0.0 if abs_err == 0 else math.inf)
             collapse = Collapse(abs_err, scale, rel, rel / eps)
         results.append(GradFlow(
-            activation=_label(act), params=dict(act.params), init=_init_name(init_), depth=depth,
+            activation=_act_name(act), params=dict(act.params), init=_init_name(init_), depth=depth,
             width=width, batch=batch, dtype=dtype.name, seed=seed, bias_std=float(bias_std),
             loss=float(o["loss"]), layers=layers,
             output_grad_norm=float(o["output_grad_norm"]), ratio=ratio, factor_per_layer=factor,
@@ -765,5 +770,5 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
         pts = [(r.n_params, getattr(r, f"{m}_s")) for r in rows if math.isfinite(getattr(r, f"{m}_s"))][-3:]
         if len({p for p, _ in pts}) >= 2:
             exponents[m] = float(np.polyfit(np.log([p for p, _ in pts]), np.log([s for _, s in pts]), 1)[0])
-    return CostResult(_label(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents,
+    return CostResult(_act_name(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents,
                       tuple(skipped))
