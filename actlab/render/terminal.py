@@ -169,13 +169,14 @@ class Table:
 
     Looks: "boxed" (a heavy frame, centred title) or "rule" (a rule under the
     header, title on the left); ``edge``, ``pad_edge`` and ``collapse`` set the
-    spacing of a "rule" table.
+    spacing of a "rule" table; without ``header`` a "rule" table is bare
+    columns (labelled paragraphs).
     """
 
     def __init__(self, title="", *, caption="", look: str = "rule", edge: bool = True,
-                 pad_edge: bool = True, collapse: bool = False):
+                 pad_edge: bool = True, collapse: bool = False, header: bool = True):
         self.title, self.caption, self.look = title, caption, look
-        self.edge, self.pad_edge, self.collapse = edge, pad_edge, collapse
+        self.edge, self.pad_edge, self.collapse, self.header = edge, pad_edge, collapse, header
         self.columns: list[Column] = []
         self.rows: list[tuple] = []  # a row, or None for a section break
 
@@ -203,7 +204,8 @@ class Table:
         else:
             t = RichTable(title=title, caption=caption,
                           box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left",
-                          show_edge=self.edge, pad_edge=self.pad_edge, collapse_padding=self.collapse)
+                          show_edge=self.edge, pad_edge=self.pad_edge, collapse_padding=self.collapse,
+                          show_header=self.header)
         for c in self.columns:
             t.add_column(_text(c.header), justify=c.align, no_wrap=not c.wrap, min_width=c.min_width,
                          overflow="fold" if c.fold else "ellipsis")
