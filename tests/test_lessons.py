@@ -450,6 +450,12 @@ def test_save_writes_a_handout(runner, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handout"]
 
 
+def test_save_into_an_empty_folder(runner, tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert runner.invoke(cli, ["lessons", "roundoff", "--save", str(tmp_path / "empty")]).exit_code == 0
+    assert [p.name for p in (tmp_path / "empty").iterdir()] == ["lessons.md"]
+
+
 @pytest.mark.parametrize("what", ["file", "folder"])
 def test_save_refuses_what_is_not_a_handout(runner, tmp_path, what):
     target = tmp_path / "notes"
@@ -466,3 +472,20 @@ def test_save_refuses_what_is_not_a_handout(runner, tmp_path, what):
 def test_list_does_not_go_with_ids(runner):
     result = runner.invoke(cli, ["lessons", "--list", "roundoff"])
     assert result.exit_code == 2 and "--list" in result.stderr
+
+
+def test_a_failed_save_leaves_the_old_handout_and_no_temporary_folder(runner, tmp_path, monkeypatch):
+    from actlab.render import files
+
+    folder = tmp_path / "handout"
+    assert runner.invoke(cli, ["lessons", "roundoff", "--save", str(folder)]).exit_code == 0
+    before = (folder / "lessons.md").read_text()
+
+    def broken(fig, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files, "save_figure", broken)
+    result = runner.invoke(cli, ["lessons", "temperature", "--save", str(folder), "--overwrite"])
+    assert result.exit_code == 1 and "disk full" in result.stderr
+    assert (folder / "lessons.md").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["handout"]

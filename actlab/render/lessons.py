@@ -173,9 +173,9 @@ def _terminal_chart(chart, width: int) -> str:
 
 
 def check_handout_path(path: str, *, overwrite: bool = False) -> Path:
-    """The ``--save`` folder, checked before any work: a new folder in an existing
-    one, or (with ``overwrite``) a handout written before, which holds nothing
-    but its Markdown file and PNG figures."""
+    """The ``--save`` folder, checked before any work: a new or empty folder in
+    an existing one, or (with ``overwrite``) a handout written before, which
+    holds nothing but its Markdown file and PNG figures."""
     p = Path(path).expanduser()
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
@@ -184,7 +184,7 @@ def check_handout_path(path: str, *, overwrite: bool = False) -> Path:
         raise ActlabError(f"bad --save {path!r}: folder {str(parent)!r} is not writable")
     if p.is_symlink() or (p.exists() and not p.is_dir()):
         raise ActlabError(f"bad --save {path!r}: it exists and is not a folder; --save takes a new folder")
-    if p.exists():
+    if p.exists() and any(p.iterdir()):
         if not overwrite:
             raise ActlabError(f"--save folder {path!r} exists; pass --overwrite to replace it")
         if not _is_handout(p):
