@@ -7,7 +7,6 @@ constants), and settings in which a claim must fail."""
 
 import json
 import math
-import os
 import re
 import shlex
 import subprocess
