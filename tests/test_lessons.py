@@ -232,7 +232,7 @@ def test_backprop_cost_parameter_count_is_the_closed_form():
 
 # --- numpy re-implementations of the networks -----------------------------------------------------
 
-SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017, eq. 14
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. 2017, the SELU constants
 NUMPY = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
          "selu": lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))}
 
@@ -266,7 +266,7 @@ def test_he_init_against_numpy_and_the_published_formula():
     for init, key in ((Init("he"), "var_he"), (Init("lecun"), "var_lecun")):
         outs = _forward("relu", init, seed=0, depth=30, width=256, batch=128)[2]
         assert r.figures[key] == pytest.approx(np.var(outs[-1]) / np.var(outs[0]), rel=1e-3)
-    # He et al. 2015, eq. 10 with n Var(w) = 1: each ReLU layer halves the variance.
+    # He et al. 2015, section 2.2, with n Var(w) = 1: each ReLU layer halves the variance.
     assert r.figures["theory_lecun"] == 2.0 ** -29
     assert 2.0 ** -29 / 3 <= r.figures["var_lecun"] <= 2.0 ** -29 * 3
     assert 1 / 3 <= r.figures["var_he"] <= 3

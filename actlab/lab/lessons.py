@@ -598,7 +598,7 @@ def init_he(*, name: str = "relu", depth: int = 30, width: int = 256, batch: int
         flows = [gradflow.gradient_flow([act], depth=depth, width=width, batch=batch, init=model.Init(init),
                                         seed=s)[0] for s in range(seeds)]
         ratios[init] = np.mean([_variance_ratios(f) for f in flows], axis=0)
-    # He et al. 2015, eq. 10: Var[y_L] = Var[y_1] prod_l (n_l Var[w_l] / 2) for ReLU layers.
+    # He et al. 2015, section 2.2: Var[y_L] = Var[y_1] prod_l (n_l Var[w_l] / 2) for ReLU layers.
     theory = {"he": 1.0, "lecun": 0.5 ** (depth - 1)}
     var_he, var_lecun = float(ratios["he"][-1]), float(ratios["lecun"][-1])
     lo, hi = survives
