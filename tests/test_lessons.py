@@ -28,7 +28,7 @@ mp.mp.dps = 40
 ISSUE_IDS = ["nonlinearity", "derivative-amplification", "sigmoid-slope", "vanishing", "zero-centred",
              "relu-sparsity", "dying-relu", "init-he", "init-glorot", "selu", "gelu-approx",
              "softmax-overflow", "from-logits", "roundoff", "temperature", "initial-loss", "adam-step",
-             "adam-lr", "multi-label", "backprop-cost"]
+             "adam-lr", "multi-label", "backprop-cost", "conv-vs-dense"]
 JSON_KEYS = {"id", "claim", "source", "verdict", "figures", "expected", "command"}
 
 
@@ -488,3 +488,14 @@ def test_a_failed_save_leaves_the_old_handout_and_no_temporary_folder(runner, tm
     assert result.exit_code == 1 and "disk full" in result.stderr
     assert (folder / "lessons.md").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["handout"]
+
+
+def test_conv_vs_dense_counts_against_the_closed_forms():
+    r = lessons.conv_vs_dense(channels=(4,), seeds=1)
+    # 8x8 -> 4x4x4 (one 3x3 convolution, stride 2) -> 10 classes, and its dense twin 64-64-10.
+    assert r.figures["conv_params"] == (9 * 1 * 4 + 4) + (4 * 4 * 4 * 10 + 10)
+    assert r.figures["dense_params"] == (64 * 64 + 64) + (64 * 10 + 10)
+    assert r.figures["conv_multiply_adds"] == 4 * 4 * 9 * 1 * 4 + 64 * 10
+    assert r.figures["dense_multiply_adds"] == 64 * 64 + 64 * 10
+    assert r.checks[0].passed  # fewer parameters, by the counts above
+    assert 0 <= r.figures["conv_test_accuracy"] <= 1 and r.figures["conv_gap"] <= 1

@@ -119,6 +119,7 @@ class ConfigStats(NamedTuple):
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
     steps_to_threshold: tuple[int, ...] = ()  # per seed, in seed order; -1 where the run did not succeed
+    train_accuracy_median: float = math.nan  # the same as accuracy_median, on the training data
 
 
 class SweepResult(NamedTuple):
@@ -152,6 +153,7 @@ class RunsOutput(NamedTuple):
 
     final_loss: np.ndarray
     score: np.ndarray  # final accuracy or R^2, as success is judged
+    train_score: np.ndarray  # the same on the training data
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
 
@@ -312,7 +314,7 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
     # noise (a linear net on XOR) the training accuracy can touch the threshold
     # by chance, and such a touch is no sign of learning.
     reached = out.first_step[out.success & (out.first_step >= 0)]
-    score = np.where(np.isnan(out.score), -np.inf, out.score).astype(np.float64)
+    score, train_score = (np.where(np.isnan(v), -np.inf, v).astype(np.float64) for v in (out.score, out.train_score))
     return ConfigStats(
         activation=activation, optimizer=optimizer, lr=float(lr), seeds=n, successes=k,
         success_rate=k / n, ci95=wilson_interval(k, n),
@@ -322,7 +324,8 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
         failed_seeds=tuple(int(s) for s in seeds[~out.success]),
-        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)))
+        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)),
+        train_accuracy_median=float(np.median(train_score)))
 
 
 # --- the compiled programs --------------------------------------------------------------
@@ -360,11 +363,10 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return state, first
 
     def final_one(state, first, data, test, total):
-        loss, score = r.evaluate(state.params, *data)
-        first = jnp.where((first < 0) & (score >= thr), total, first)
-        if test is not None:
-            _, score = r.evaluate(state.params, *test)
-        return loss, score, score >= thr, first
+        loss, train_score = r.evaluate(state.params, *data)
+        first = jnp.where((first < 0) & (train_score >= thr), total, first)
+        score = train_score if test is None else r.evaluate(state.params, *test)[1]
+        return loss, score, train_score, score >= thr, first
 
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
@@ -446,8 +448,8 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
+        loss, score, train_score, success, first = (np.asarray(a)[: stop - start] for a in
                                        final_c(state, first, data, test, total))
-        parts.append((loss, score, success, first))
+        parts.append((loss, score, train_score, success, first))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, t_compile, time.perf_counter() - t0
