@@ -765,8 +765,8 @@ def gelu_approx(*, half_width: float = 8.0, step: float = 1e-4, tanh_tolerance: 
             "GELU weighs x by Phi(x), the normal CDF, which needs erf. The tanh form bends tanh into "
             "Phi's shape with a fitted x^3 term (0.044715 x^3); sigmoid(1.702 x) is the classic logistic "
             "fit of the normal CDF, cheaper and coarser. All three satisfy f(x) - f(-x) = x, so the "
-            f"errors are even; they peak at |x| = {figures['tanh_at']:.3g} and {figures['sigmoid_at']:.3g}, "
-            "where both weights are still well away from 0 and 1, and vanish in both tails."),
+            f"errors are even; they peak at |x| = {figures['tanh_at']:.3g} and {figures['sigmoid_at']:.3g} "
+            "and vanish in both tails, where every form tends to 0 (left) and to x (right)."),
         charts=(Chart("|approximation - GELU|", "x", "absolute error", tuple(series)),),
     )
 
