@@ -1151,7 +1151,7 @@ def backprop_cost(*, name: str = "tanh", widths: Sequence[int] = (8, 16, 32), re
               f"P^{slope:.2f} (like P: exponent at least {growth:g})", slope >= growth),
     )
     return Measured(
-        figures=figures, headline=("P", "reverse_passes", "finite_diff_passes"),
+        figures=figures, headline=("reverse_passes", "finite_diff_passes", "growth", "P"),
         expected=f"reverse_passes <= {few:g} at every P; finite_diff_passes grow like P^growth, growth >= {growth:g}",
         thresholds={"few_passes_max": few, "growth_min": growth}, checks=checks,
         setup=(f"{name} MLPs {result.n_in} -> {result.depth} x width -> 1 for widths "
