@@ -905,7 +905,7 @@ def roundoff(*, dtypes: Sequence[str] = stability.DTYPES) -> Measured:
 
 @lesson("temperature",
         claim="softmax(z / T) sharpens as T falls and flattens as T grows.",
-        source="course notes", command="actlab stability --temperature 0.5")
+        source="course notes", command="actlab stability --temperature 0.1,1,10")
 def temperature(*, logits: Sequence[float] = (2.0, 1.0, 0.1),
                 temps: Sequence[float] = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0),
                 sharp: float = 0.05, flat: float = 0.95) -> Measured:

@@ -285,13 +285,25 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
 def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
     """Compiles every pair's programs at once, in threads (XLA compiles without
     holding the GIL): compiling is most of the cost of a small sweep. -> seconds."""
-    if progress is not None:
-        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
-                      jobs))
+        compiling = {pool.submit(_programs, config, mesh, *_avals(config, ds), chunk_runs, C, threshold):
+                     f"{name} / {opt}" for name, opt, config in jobs}
+        if progress is not None:
+            progress(0, total, _compiling(list(compiling.values())))
+        for future in concurrent.futures.as_completed(compiling):
+            future.result()
+            if progress is not None:
+                progress(0, total, _compiling([what for f, what in compiling.items() if not f.done()]))
     return time.perf_counter() - t0
+
+
+def _compiling(pairs: list[str]) -> str:
+    """What the progress bar says while the programs compile: the pairs still compiling."""
+    if not pairs:
+        return "compiled"
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return f"compiling {', '.join(pairs[:3])}{more}"
 
 
 def _notes(ds: Dataset, activations) -> tuple[str, ...]:

@@ -8,19 +8,16 @@ Reads only the result types of the lessons (``LessonResult``, ``Check``,
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from pathlib import Path
 
 from actlab import __version__
 from actlab.errors import ActlabError
 from actlab.render import files, terminal
-from actlab.render.terminal import fmt, join, paint
+from actlab.render.terminal import fmt, paint
 
 VERDICT_STYLE = {"holds": "good", "partly": "warn", "does not hold here": "bad"}
 HANDOUT = "lessons.md"
-# From this width on the table gives each part of a lesson its own column.
-WIDE = 150
 
 
 # --- text shared by the views ------------------------------------------------------------
@@ -63,20 +60,6 @@ def _json(results, backend: str, seconds: float) -> dict:
     return {"backend": backend, "seconds": seconds, "lessons": [_lesson_json(r) for r in results]}
 
 
-def _table(title: str = "", *, header: bool = True) -> terminal.Table:
-    return terminal.Table(title, edge=False, pad_edge=False, collapse=True, header=header)
-
-
-def _paragraphs(rows) -> terminal.Table:
-    """Labelled paragraphs: the label in its own column, the text wrapped beside it."""
-    table = _table(header=False)
-    table.column("", wrap=False)
-    table.column("", fold=True)
-    for label, text in rows:
-        table.row(paint(label, "dim") if isinstance(label, str) else label, text)
-    return table
-
-
 @contextlib.contextmanager
 def progress(total: int):
     """A transient progress bar on stderr (a terminal only); yields ``tick(done, total, id)`` or None."""
@@ -94,9 +77,9 @@ def catalogue(lessons, *, as_json: bool = False) -> None:
                                          for e in lessons]})
         return
     screen = terminal.stdout()
-    table = _table()
-    table.column("id", wrap=False)
-    table.column("claim (source)", fold=True)
+    table = terminal.Table()
+    table.column("id", key=True)
+    table.column("claim (source)", wrap=True)
     for entry in lessons:
         table.row(entry.id, f"{entry.claim} ({entry.source})")
     screen.table(table)
@@ -104,28 +87,21 @@ def catalogue(lessons, *, as_json: bool = False) -> None:
 
 
 def summary(results, *, backend: str, seconds: float, as_json: bool = False) -> None:
-    """The whole catalogue in one table, and the count of each verdict."""
+    """The whole catalogue in one table (each lesson a block of lines where the
+    columns do not fit side by side), and the count of each verdict."""
     if as_json:
         terminal.print_json(_json(results, backend, seconds))
         return
     screen = terminal.stdout()
-    table = _table(f"actlab lessons: {len(results)} claims measured on {backend}")
-    table.column("lesson", wrap=False)
-    if screen.width >= WIDE:
-        for header in ("claim (source)", "measured", "predicted", "verdict", "dig deeper"):
-            table.column(header, fold=True)
-    else:  # stacked: the claim, the figures, the prediction and the command under each other
-        table.column("claim (source), measured, predicted, command", fold=True)
-    for i, r in enumerate(results):
-        if i:
-            table.section()
-        if screen.width >= WIDE:
-            table.row(r.id, _claim(r), measured_text(r), r.expected, _verdict(r.verdict), r.command)
-        else:
-            table.row(join(r.id, "\n", _verdict(r.verdict)),
-                      join(_claim(r), "\n", paint("measured: ", "dim"), measured_text(r), "\n",
-                           paint("predicted: ", "dim"), r.expected, "\n", paint("$ ", "dim"), r.command))
+    table = terminal.Table(f"actlab lessons: {len(results)} claims measured on {backend}")
+    table.column("lesson", key=True)
+    table.column("verdict", key=True)
+    for header in ("claim (source)", "measured", "predicted", "dig deeper"):
+        table.column(header, wrap=True)
+    for r in results:
+        table.row(r.id, _verdict(r.verdict), _claim(r), measured_text(r), r.expected, r.command)
     screen.table(table)
+    screen.blank()
     counts = ", ".join(f"{n} {v}" for v in VERDICT_STYLE if (n := sum(r.verdict == v for r in results)))
     screen.line(f"{counts}; {seconds:.1f} s. The verdicts come from the figures; actlab lessons ID "
                 "shows one in detail.")
@@ -141,32 +117,27 @@ def details(results, *, backend: str, seconds: float, as_json: bool = False, cha
         if i:
             screen.blank()
         screen.line(paint(f"{r.id}: ", "bold"), _verdict(r.verdict))
-        screen.table(_paragraphs([("claim", _claim(r)), ("setup", r.setup)]))
-        figures = _table()
-        figures.column("figure", wrap=False)
-        figures.column("value", align="right", wrap=False)
+        screen.line(paint("claim: ", "dim"), _claim(r))
+        screen.line(paint("setup: ", "dim"), r.setup)
+        figures = terminal.Table()
+        figures.column("figure", key=True)
+        figures.column("value", align="right")
         for name, value in r.figures.items():
             figures.row(name, figure_text(value, 6))
         screen.table(figures)
-        screen.table(_paragraphs([(paint(_mark(c), "good" if c.passed else "bad"),
-                                   c.text if c.core else f"{c.text} [refines the claim]") for c in r.checks]))
+        checks = terminal.Table()
+        checks.column("met")
+        checks.column("check: the measurement against what the claim predicts", wrap=True)
+        for c in r.checks:
+            checks.row(paint(_mark(c), "good" if c.passed else "bad"),
+                       c.text if c.core else f"{c.text} [refines the claim]")
+        screen.table(checks)
         if chart:
             for ch in r.charts:
-                screen.chart(_terminal_chart(ch, screen.width))
-        screen.table(_paragraphs([("why", r.explanation), ("more", f"{r.command}   ({r.seconds:.1f} s here)")]))
-
-
-def _log10(values):
-    return [math.log10(v) if v > 0 and math.isfinite(v) else math.nan for v in values]
-
-
-def _terminal_chart(chart, width: int) -> str:
-    # Log axes as log10 of the values: plotext's own log ticks print as long decimals.
-    series = [(label, _log10(xs) if chart.xlog else xs, _log10(ys) if chart.ylog else ys)
-              for label, xs, ys in chart.series]
-    return terminal.line_chart(series, title=chart.title, xlabel=("log10 " if chart.xlog else "") + chart.xlabel,
-                               ylabel=("log10 " if chart.ylog else "") + chart.ylabel, width=min(width, 100),
-                               height=18)
+                screen.chart(list(ch.series), title=ch.title, xlabel=ch.xlabel, ylabel=ch.ylabel, xlog=ch.xlog,
+                             ylog=ch.ylog)
+        screen.line(paint("why: ", "dim"), r.explanation)
+        screen.command(r.command, lead=f"more ({r.seconds:.1f} s here):")
 
 
 # --- the handout ------------------------------------------------------------------------------
