@@ -1134,7 +1134,7 @@ def multi_label(*, name: str = "relu", heads: Sequence[str] = ("sigmoid", "softm
 @lesson("backprop-cost",
         claim="Backpropagation costs about N + P steps where separate derivatives cost N x P.",
         source="course notes", command="actlab grad tanh --cost")
-def backprop_cost(*, name: str = "tanh", widths: Sequence[int] = (8, 16, 32), repeats: int = 5,
+def backprop_cost(*, name: str = "tanh", widths: Sequence[int] = (8, 16, 32, 64), repeats: int = 3,
                   few: float = 10.0, growth: float = 0.75) -> Measured:
     result = gradflow.backprop_cost(activations.get(name), widths=widths, repeats=repeats)
     rows = result.rows
