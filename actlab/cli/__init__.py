@@ -25,6 +25,7 @@ COMMANDS = {
     "train": "actlab.cli.train:train_cmd",
     "advise": "actlab.cli.train:advise_cmd",
     "sweep": "actlab.cli.sweep:sweep_cmd",
+    "lessons": "actlab.cli.lessons:lessons_cmd",
 }
 
 
