@@ -78,8 +78,8 @@ def make_optimizer(name: str, lr, *, l2: float = 0.0, l1: float = 0.0):
     opt = build(optax, lr)
     weights_only = lambda params: jax.tree.map(lambda a: a.ndim > 1, params)  # noqa: E731
     if l1:
-        l1_grad = optax.stateless(lambda g, params: jax.tree.map(lambda gi, p: gi + l1 * jnp.sign(p), g, params))
-        opt = optax.chain(optax.masked(l1_grad, weights_only), opt)
+        add_l1 = lambda g, params: jax.tree.map(lambda gi, p: gi + l1 * jnp.sign(p), g, params)  # noqa: E731
+        opt = optax.chain(optax.masked(optax.stateless(add_l1), weights_only), opt)
     if l2:
         opt = optax.chain(optax.add_decayed_weights(l2, mask=weights_only), opt)
     return opt

@@ -45,7 +45,8 @@ from actlab.blocks import activations
 from actlab.blocks.facts import estimate_facts
 from actlab.errors import ActlabError, did_you_mean
 
-__all__ = ["parse", "parse_features", "Features", "looks_like_expression", "FUNCTIONS", "CONSTANTS", "RESERVED",
+__all__ = ["parse", "parse_features", "Features", "looks_like_expression", "FUNCTIONS", "CONSTANTS",
+           "RESERVED",
            "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
 
 MAX_LENGTH = 500  # characters

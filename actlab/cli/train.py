@@ -31,7 +31,7 @@ from actlab.errors import ActlabError
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
-              help="Write params.npz, history.csv, result.json and figure.png into this folder.")
+              help="Write params.npz, history.csv, layers.csv, result.json and figure.png into this folder.")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @click.option("--live", is_flag=True,
@@ -136,7 +136,7 @@ def _train_live(train, config, ds, *, lr, seed, seconds):
 
         warn(["--live needs a terminal on stdout; showing the progress bar instead"])
         return None
-    title = f"{ds.name}: {getattr(config.activation, 'name', config.activation)}, {config.optimizer} lr {lr:g}"
+    title = f"{ds.name}: {config.activation.name}, {config.optimizer} lr {lr:g}"
     with live_view.animation(seconds=seconds, title=title) as watch:
         return train.train(config, ds, lr=lr, seed=seed, chunks=live_view.FRAMES, watch=watch,
                            stop_on_interrupt=True)
@@ -148,7 +148,8 @@ def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, con
     import shlex
 
     words = ["actlab train", replay_data(data) or data.name, f"--act {shlex.quote(activation.name)}"]
-    words += [f"--param {k}={v:g}" for k, v in (activation.params or {}).items()] * (activation.source != "expression")
+    if activation.source != "expression":  # a formula carries its parameters in its text
+        words += [f"--param {k}={v:g}" for k, v in (activation.params or {}).items()]
     words += [f"--opt {optimizer} --lr {lr:g}"]
     words += [f"--hidden {hidden}"] * (hidden is not None) + [f"--conv {conv}".rstrip()] * (conv is not None)
     words += [f"--out {output}"] * (output is not None) + [f"--loss {loss}"] * (loss is not None)

@@ -199,7 +199,8 @@ def _update_notes(history: LayerHistory, vanishing: bool = False) -> list[str]:
                      f"their size (layer {l + 1}, {when}; about 1e-3 is healthy); try a smaller --lr")
     small = np.flatnonzero(largest < SMALL_UPDATE)
     if small.size:
-        why = "barely learning, as their gradients vanish" if vanishing else "barely learning; try a larger --lr"
+        why = ("barely learning, as their gradients vanish" if vanishing
+               else "barely learning; try a larger --lr")
         notes.append(f"{_layers(small)}: no step changed the weights by more than "
                      f"{largest[small].max():.2g} of their size (about 1e-3 is healthy): {why}")
     return notes

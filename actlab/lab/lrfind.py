@@ -54,10 +54,8 @@ def _program(config: TrainConfig):
     r = make_run(config)
 
     def range_test(key, lrs, data):
-        total = jnp.asarray(config.steps, jnp.int32)
-
         def one_step(state, lr):
-            state, (loss, _) = r.steps(state, lr, data, None, length=1)
+            state, (loss, _) = r.steps(state, lr, data, None, length=1)  # None: every step counts
             return state, loss[0]
 
         _, losses = lax.scan(one_step, r.init(key, data), lrs)
@@ -84,7 +82,7 @@ def find_lr(config: TrainConfig, ds: Dataset, *, seed: int = 0, lr_min: float = 
                           f"{MIN_STEPS} steps (it sweeps {math.log10(lr_max / lr_min):.0f} decades)")
     lrs = lr_min * (lr_max / lr_min) ** (np.arange(config.steps) / (config.steps - 1))
     data = prepare_data(ds.x_train, ds.y_train, config)
-    losses = np.asarray(_program(config)(jax.random.key(seed), jnp.asarray(lrs, config.dtype), data),
+    losses = np.asarray(_program(config)(jax.random.key(seed), jnp.asarray(lrs, config.param_dtype), data),
                         np.float64)
     # losses[t] is measured before update t: the loss after a step at lrs[t] is losses[t + 1].
     return suggest(lrs[:-1], losses[1:])

@@ -47,10 +47,10 @@ It compiles one program (``make_program``: initialisation, a chunk of steps
 with checkpoints of the train and test loss and, at about ``layers.CHECKPOINTS``
 of them, the hidden layers, and the final measurements) ahead of time, timed
 apart from training, calls it chunk after chunk with a progress callback (or
-a ``watch`` that gets a ``Frame`` to draw), and returns a ``TrainResult``. Compiled programs are kept
-per configuration and shapes, so a second run with the same shapes compiles
-nothing; across processes jax's persistent compilation cache (turned on by
-``actlab.runtime.configure``) does the same.
+a ``watch`` that gets a ``Frame`` to draw), and returns a ``TrainResult``.
+Compiled programs are kept per configuration and shapes, so a second run
+with the same shapes compiles nothing; across processes jax's persistent
+compilation cache (turned on by ``actlab.runtime.configure``) does the same.
 """
 
 from __future__ import annotations
@@ -445,7 +445,8 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
         sample = tuple(a[:TEST_SAMPLE] for a in test)
 
         def inside(state):
-            # Only at every layers_every-th checkpoint: a pass over the training rows.
+            # Only at every layers_every-th checkpoint (lax.cond runs one branch):
+            # about a training step's work.
             start = state.step
             record = (start < total) & (plan_.layers_every > 0)
             record &= (start // every) % max(plan_.layers_every, 1) == 0
@@ -691,16 +692,21 @@ def _histories(chunks_out, done: int, has_test: bool, final_layers):
     steps, rows = seen.step[keep], seen.stats[keep]
     if final_layers is not None:
         steps, rows = np.append(steps, done), np.concatenate([rows, np.asarray(final_layers)[None]])
-    return History(np.arange(1, done + 1), loss, score), checkpoints, layers.LayerHistory.from_rows(steps, rows)
+    history = History(np.arange(1, done + 1), loss, score)
+    return history, checkpoints, layers.LayerHistory.from_rows(steps, rows)
 
 
 def _frame(chunks_out, done: int, config: TrainConfig, ds: Dataset, probe, end_layers) -> Frame:
     history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, end_layers)
     regions, _, curve, _ = _pictures(probe, chunks_out[-1].probe_values, ds, config.task)
     return Frame(done, config.steps, history, inside, checkpoints,
-                 int(ds.x_test.shape[0]) if ds.has_test else 0, regions, curve,
-                 (ds.x_train, ds.y_train, ds.x_test if ds.has_test else None, ds.y_test if ds.has_test else None),
+                 int(ds.x_test.shape[0]) if ds.has_test else 0, regions, curve, _points(ds),
                  ds.target_names, ds.name)
+
+
+def _points(ds: Dataset) -> tuple:
+    """(x_train, y_train, x_test, y_test), the test pair None without a split: for pictures."""
+    return ds.x_train, ds.y_train, ds.x_test if ds.has_test else None, ds.y_test if ds.has_test else None
 
 
 def _probe(ds: Dataset, config: TrainConfig, n: int):
@@ -771,8 +777,7 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         train_seconds=train_seconds, compile_seconds=compile_seconds, backend=jax.default_backend(),
         n_train=int(ds.x_train.shape[0]), n_test=int(ds.x_test.shape[0]) if ds.has_test else 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
-        points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
-                ds.y_test if ds.has_test else None),
+        points=_points(ds),
         class_names=ds.target_names, notes=tuple(_notes(config, ds, final_score)), label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
         checkpoints=checkpoints, best_test_step=metrics.best_step(checkpoints),

@@ -86,7 +86,8 @@ def frame_parts(frame, screen, *, title: str) -> list:
                                     height=min(chart_h, 22) - 2, xlim=(0, frame.steps)))
     picture_h = room if side else room - chart_h
     if picture and picture_h >= 8:
-        drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width, height=min(picture_h, 24))
+        drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width,
+                         height=min(picture_h, 24))
         parts = [header, terminal.beside(parts[1], drawn)] if side and len(parts) > 1 else parts + [drawn]
     if table is not None:
         parts.append(table)
