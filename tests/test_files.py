@@ -116,22 +116,22 @@ def test_a_folder_appears_whole_or_not_at_all(tmp_path):
     target = files.check_save_dir(str(folder))
     written = []
 
-    def disk_full(path):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
-
-    def ok(path):
-        written.append(os.path.basename(path))
-        Path(path).write_text("x")
+    def write(tmp, fail_at="c.txt"):
+        for name in ("a.txt", "b.txt", "c.txt", "d.txt"):
+            if name == fail_at:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / name))
+            (tmp / name).write_text("x")
+            written.append(name)
 
     with pytest.raises(ActlabError, match="No space left"):
-        files.write_folder(target, {"a.txt": ok, "b.txt": ok, "c.txt": disk_full, "d.txt": ok})
+        files.write_folder(target, write)
     assert written == ["a.txt", "b.txt"] and not folder.exists() and leftovers(tmp_path) == []
     # a rerun is not refused, and a non-empty folder that appeared meanwhile is kept
     target = files.check_save_dir(str(folder))
     folder.mkdir()
     (folder / "mine.txt").write_text("mine")
     with pytest.raises(ActlabError, match="kept"):
-        files.write_folder(target, {"a.txt": ok})
+        files.write_folder(target, lambda tmp: write(tmp, fail_at=None))
     assert os.listdir(folder) == ["mine.txt"] and leftovers(tmp_path) == []
 
 
@@ -141,7 +141,7 @@ def test_overwrite_replaces_a_run_folder_whole_and_nothing_else(tmp_path):
     for name in files.RUN_FILES:
         (folder / name).write_text("old")
     target = files.check_save_dir(str(folder), overwrite=True)
-    files.write_folder(target, {"result.json": files.text_writer("{}")})
+    files.write_folder(target, lambda tmp: (tmp / "result.json").write_text("{}"))
     assert os.listdir(folder) == ["result.json"] and (folder / "result.json").read_text() == "{}"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~_umask()
     (folder / "notes.txt").write_text("mine")

@@ -46,7 +46,7 @@ def _readme_commands():
             if "|" in command or "--distributed" in command:
                 continue
             nxt = lines[k + 1] if k + 1 < len(lines) else ""
-            found.append((_cut(shlex.split(command)[1:]), 2 if nxt.startswith("Error:") else 0))
+            found.append((_cut(shlex.split(command, comments=True)[1:]), 2 if nxt.startswith("Error:") else 0))
     return found
 
 

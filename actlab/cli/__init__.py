@@ -40,15 +40,16 @@ def _stop(signum, frame):
     raise Stopped(signum)
 
 
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = 10.0
 
 
 def _watch_signals() -> None:
     """A Python signal handler runs only between bytecodes of the main thread,
     never while it waits in a library call (a long compiled step, a stuck
     allocation). A thread hears every signal at once, through the wakeup file
-    descriptor, and ends the process if the main thread has not ended in a few
-    seconds: the temporary files go first, then the process exits as it would
+    descriptor, and ends the process if the main thread has not ended within
+    ``GRACE_SECONDS`` (long enough for a program call of ``--live`` to finish and
+    report): the temporary files go first, then the process exits as it would
     have."""
     import socket
     import threading
@@ -84,6 +85,7 @@ COMMANDS = {
     "train": "actlab.cli.train:train_cmd",
     "advise": "actlab.cli.train:advise_cmd",
     "sweep": "actlab.cli.sweep:sweep_cmd",
+    "lessons": "actlab.cli.lessons:lessons_cmd",
 }
 
 

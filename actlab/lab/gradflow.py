@@ -248,6 +248,7 @@ class LayerFlow(NamedTuple):
     dead: fraction of units with f'(z) = 0 for every example of the batch:
       they pass no gradient at all (ReLU units stuck on the flat side).
     sparsity: fraction of activations f(z) that are exactly 0.
+    activation_mean: mean of the layer's outputs f(z) over batch and units.
     activation_std: standard deviation of the layer's outputs f(z).
     """
 
@@ -259,6 +260,7 @@ class LayerFlow(NamedTuple):
     saturated: float
     dead: float
     sparsity: float
+    activation_mean: float
     activation_std: float
 
 
@@ -433,6 +435,7 @@ def _flow_one(act, affine, net: _Stack, x, t):
         saturated=jnp.mean(jnp.abs(das) < SATURATION, axis=(1, 2)),
         dead=jnp.mean(jnp.all(das == 0, axis=1), axis=1),
         sparsity=jnp.mean(acts == 0, axis=(1, 2)),
+        activation_mean=jnp.mean(acts.astype(f64), axis=(1, 2)),
         activation_std=jnp.std(acts.astype(f64), axis=(1, 2)),
         loss=loss.astype(f64),
         output_grad_norm=jnp.sqrt(jnp.sum(jnp.square(g_net.w_out.astype(f64)))),

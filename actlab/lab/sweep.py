@@ -116,9 +116,12 @@ class ConfigStats(NamedTuple):
     final_loss_quartiles: tuple[float, float]  # (25th, 75th percentile)
     final_loss_iqr: float  # 75th - 25th percentile
     accuracy_median: float  # final accuracy (R^2 for regression), as success is judged
+    dead_units_median: float  # share of hidden units dead at the end (f' = 0 on every training example)
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
+    steps_to_threshold: tuple[int, ...] = ()  # per seed, in seed order; -1 where the run did not succeed
+    train_accuracy_median: float = math.nan  # the same as accuracy_median, on the training data
 
 
 class SweepResult(NamedTuple):
@@ -152,8 +155,10 @@ class RunsOutput(NamedTuple):
 
     final_loss: np.ndarray
     score: np.ndarray  # final accuracy or R^2, as success is judged
+    train_score: np.ndarray  # the same on the training data
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
+    dead: np.ndarray  # share of the hidden units dead at the end
 
 
 # --- the grid ---------------------------------------------------------------------------
@@ -174,7 +179,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
+          init: str = "auto", l2: float = 0.0, l1: float = 0.0, features=None, output: str | None = None,
+          loss: str | None = None, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
@@ -197,6 +203,10 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      l1: L1 penalty on the weight matrices.
+      features: None, or the network's inputs as formulas of the columns
+        (``actlab.catalog.features``).
+      output, loss: override the head the task rules choose (``actlab.lab.heads.choose_head``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
 
@@ -211,9 +221,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
-                                                steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
-                                                conv=conv,
-                                                dtype=dtype)[0])
+                                                steps=steps, epochs=epochs, batch=batch, l2=l2, l1=l1,
+                                                init=init, conv=conv, dtype=dtype, output=output, loss=loss,
+                                                features=features)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -350,16 +360,19 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
     # noise (a linear net on XOR) the training accuracy can touch the threshold
     # by chance, and such a touch is no sign of learning.
     reached = out.first_step[out.success & (out.first_step >= 0)]
-    score = np.where(np.isnan(out.score), -np.inf, out.score).astype(np.float64)
+    score, train_score = (np.where(np.isnan(v), -np.inf, v).astype(np.float64) for v in (out.score, out.train_score))
     return ConfigStats(
         activation=activation, optimizer=optimizer, lr=float(lr), seeds=n, successes=k,
         success_rate=k / n, ci95=wilson_interval(k, n),
         final_loss_median=q50, final_loss_quartiles=(q25, q75),
         final_loss_iqr=(q75 - q25) if math.isfinite(q75 - q25) else math.inf,
         accuracy_median=float(np.median(score)),
+        dead_units_median=float(np.median(out.dead)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
-        failed_seeds=tuple(int(s) for s in seeds[~out.success]))
+        failed_seeds=tuple(int(s) for s in seeds[~out.success]),
+        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)),
+        train_accuracy_median=float(np.median(train_score)))
 
 
 # --- the compiled programs --------------------------------------------------------------
@@ -396,12 +409,14 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
+    widths = jnp.asarray(config.sizes[1:-1], dtype)
+
     def final_one(state, first, data, test, total):
-        loss, score = r.evaluate(state.params, *data)
-        first = jnp.where((first < 0) & (score >= thr), total, first)
-        if test is not None:
-            _, score = r.evaluate(state.params, *test)
-        return loss, score, score >= thr, first
+        loss, train_score = r.evaluate(state.params, *data)
+        first = jnp.where((first < 0) & (train_score >= thr), total, first)
+        score = train_score if test is None else r.evaluate(state.params, *test)[1]
+        dead = jnp.sum(r.inside(state.params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
+        return loss, score, train_score, score >= thr, first, dead
 
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
@@ -483,8 +498,6 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
-                                       final_c(state, first, data, test, total))
-        parts.append((loss, score, success, first))
+        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(state, first, data, test, total)))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, t_compile, time.perf_counter() - t0

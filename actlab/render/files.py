@@ -42,7 +42,7 @@ from actlab.render.terminal import json_text
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 # What `train --save` writes; an existing folder that holds only these may be replaced.
-RUN_FILES = ("params.npz", "history.csv", "result.json", "figure.png")
+RUN_FILES = ("params.npz", "history.csv", "result.json", "figure.png", "layers.csv")
 
 
 class Target(NamedTuple):
@@ -226,25 +226,7 @@ def _commit_file(tmp: str, target: Target) -> None:
 
 
 def write_text(target: Target | Path, text: str) -> None:
-    write_atomic(target, text_writer(text))
-
-
-def text_writer(text: str) -> Callable[[str], None]:
-    def write(path):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    return write
-
-
-def npz_writer(arrays: Mapping) -> Callable[[str], None]:
-    def write(path):
-        import numpy as np
-
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
-
-    return write
+    write_atomic(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def csv_text(rows) -> str:
@@ -284,11 +266,12 @@ def remove_temporaries() -> None:
 # --- the run folder ---------------------------------------------------------------
 
 
-def write_folder(target: Target | Path, writers: Mapping[str, Callable[[str], None]]) -> None:
-    """Writes a folder whole or not at all: each ``writers[name](path)`` writes
-    one file into a temporary folder beside the target, which is then renamed
-    into place; with ``overwrite``, a folder that holds only
-    ``target.contents`` (and ``writers``' names) is replaced by it.
+def write_folder(target: Target | Path, write: Callable[[Path], None]) -> None:
+    """Writes a folder whole or not at all: ``write(tmp)`` fills a new temporary
+    folder beside the target (plain writes: ``write_figure``,
+    ``Path.write_text``), which is then renamed into place; with ``overwrite``,
+    a folder that holds only ``target.contents`` (and what ``write`` wrote) is
+    replaced by it.
 
     Raises:
       ActlabError: as ``write_atomic``.
@@ -298,12 +281,13 @@ def write_folder(target: Target | Path, writers: Mapping[str, Callable[[str], No
     tmp = tempfile.mkdtemp(prefix=f".{p.name}.", dir=_folder(p))
     _TEMPORARY.add(tmp)
     try:
-        for name, write in writers.items():
-            write(os.path.join(tmp, name))
+        write(Path(tmp))
+        names = []
         for entry in os.scandir(tmp):
             _make_ordinary(entry.path, 0o666)
+            names.append(entry.name)
         _make_ordinary(tmp, 0o777)
-        _commit_folder(tmp, target, tuple(target.contents) + tuple(writers))
+        _commit_folder(tmp, target, tuple(target.contents) + tuple(names))
     except OSError as e:
         raise _failed(target, e) from None
     finally:
@@ -334,19 +318,24 @@ def _commit_folder(tmp: str, target: Target, contents: tuple[str, ...]) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def save_run(folder: Target | Path, *, arrays: dict, history_rows, result, figure) -> None:
-    """The run folder: params.npz (``arrays``), history.csv (``history_rows``,
-    the header first), result.json (``result``) and figure.png (``figure``),
-    whole or not at all."""
+def save_run(folder: Target | Path, *, arrays: dict, history_rows, result, figure, texts=None) -> None:
+    """The run folder, whole or not at all: params.npz (``arrays``), history.csv
+    (``history_rows``, the header first), result.json (``result``), figure.png
+    (``figure``) and ``texts`` (name -> text)."""
     import matplotlib.pyplot as plt
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp / "params.npz", "wb") as f:
+            np.savez(f, **arrays)
+        (tmp / "history.csv").write_text(csv_text(history_rows), encoding="utf-8")
+        (tmp / "result.json").write_text(json_text(result, indent=2) + "\n", encoding="utf-8")
+        write_figure(figure, tmp / "figure.png")
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
 
     try:
-        write_folder(folder, {
-            "params.npz": npz_writer(arrays),
-            "history.csv": text_writer(csv_text(history_rows)),
-            "result.json": text_writer(json_text(result, indent=2) + "\n"),
-            "figure.png": lambda path: write_figure(figure, path),
-        })
+        write_folder(folder, write)
     finally:
         plt.close(figure)
 

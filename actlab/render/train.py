@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
 from actlab.render import files, images, terminal
+from actlab.render import layers as layer_view
 from actlab.render.terminal import fmt, paint, with_params
 
 LOSS_NAMES = {
@@ -48,7 +48,10 @@ def to_json(result, warnings=()) -> dict:
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
         "train_r2": result.train_r2, "n_train": result.n_train, "n_test": result.n_test,
-        "notes": list(result.notes), "warnings": list(warnings),
+        "notes": list(result.notes), "warnings": list(warnings), "l1": result.l1, "l2": result.l2,
+        "features": list(result.features) if result.features is not None else None,
+        "interrupted": result.interrupted, "layer_notes": list(result.layer_notes),
+        "layers_history": layer_view.history_json(result.layers),
         "history": {"step": [int(h.step[i]) for i in keep], "loss": [float(h.loss[i]) for i in keep],
                     "score": [float(h.score[i]) for i in keep]},
     }
@@ -86,6 +89,7 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
         show_classification(result, screen)
     if result.overfitting is not None:
         screen.line(paint("Note:", "bold"), f" {overfitting_note(result)}")
+    layer_view.show(screen, result.layers, result.layer_notes)
     if not chart:
         return
     series, title = loss_series(result)
@@ -119,7 +123,7 @@ def warn(warnings) -> None:
 
 
 def saved(folder) -> None:
-    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
+    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png, layers.csv in {folder}")
 
 
 def summary_table(result) -> terminal.Table:
@@ -137,6 +141,11 @@ def summary_table(result) -> terminal.Table:
     t.row("optimizer", f"{result.optimizer}, lr {fmt(result.lr)}"
           + (f", batch {result.batch}" if result.batch else ", full batch")
           + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    penalties = [f"{name} {fmt(v)}" for name, v in (("L1", result.l1), ("L2", result.l2)) if v]
+    if penalties:
+        t.row("penalty on weights", ", ".join(penalties))
+    if result.features is not None:
+        t.row("input features", ", ".join(result.features))
     t.row("steps", schedule(result))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.row("final loss (train)", fmt(result.final_loss))
@@ -195,15 +204,17 @@ def label_view(result, k):
                            points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
-def decision_regions(result, screen, *, height: int | None = None):
+def decision_regions(result, screen, *, height: int | None = None, width: int | None = None,
+                     legend: bool = True):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
-    class: a dot in colour, a digit without)."""
+    class: a dot in colour, a digit without); ``legend``: what the colours
+    and the axes mean, below."""
     import numpy as np
 
     color, ansi = screen.color, screen.basic_colors
     reg = result.regions
-    W = max(20, min(screen.width - 2, 72))
+    W = width or max(20, min(screen.width - 2, 72))
     H = height or max(10, W * 3 // 8)
     xs, ys = reg.xs, reg.ys
     gi = np.clip(np.round(np.linspace(0, len(xs) - 1, W)).astype(int), 0, len(xs) - 1)
@@ -243,6 +254,8 @@ def decision_regions(result, screen, *, height: int | None = None):
             else:
                 parts.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
         parts.append("\n")
+    if not legend:
+        return terminal.join(*parts[:-1])
     names = result.class_names
     if color:
         palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
@@ -422,8 +435,8 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json and figure.png."""
+def save_run(folder, result, warnings=()) -> None:
+    """params.npz, history.csv, result.json, figure.png and layers.csv."""
     arrays = {}
     for k, (w, b) in enumerate(result.params, 1):
         arrays[f"W{k}"], arrays[f"b{k}"] = w, b
@@ -431,7 +444,8 @@ def save_run(folder: Path, result, warnings=()) -> None:
     history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
     files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
-                   figure=figure(result))
+                   figure=figure(result),
+                   texts={"layers.csv": files.csv_text(layer_view.history_rows(result.layers))})
 
 
 def figure(result):
