@@ -95,6 +95,9 @@ def test_distributed_without_a_cluster_is_one_line():
     (["plot", "elu", "--param", "alpha=1e5", "--dtype", "float16"], ["--param alpha", "65504"]),
     (["plot", "relu", "--range", "-1e308", "1e308"], ["--range MIN", "float32"]),
     (["plot", "relu", "--range", "0", "1e5", "--dtype", "float16"], ["--range MAX", "float16"]),
+    (["train", "xor", "--l2", "nan"], ["--l2 nan"]),
+    (["train", "xor", "--l2", "inf"], ["--l2 inf"]),
+    (["train", "xor-noisy", "--noise", "1e300"], ["inputs reach", "float32", "--noise"]),
 ])
 def test_values_beyond_the_dtype_are_refused(runner, args, words):
     one_error_line(runner.invoke(cli, args), *words)

@@ -107,7 +107,7 @@ def check_data_fits(ds: Dataset, dtype: str) -> None:
     top = max(float(np.abs(x).max(initial=0.0)) for x in (ds.x_train, ds.x_test))
     if not top <= largest:
         raise ActlabError(f"the inputs reach {top:.4g}, beyond the range of {dtype} (largest {largest:.4g}); "
-                          "standardize them (leave out --no-standardize) or use --dtype float64")
+                          "rescale them (a smaller --noise; --data without --no-standardize) or use --dtype float64")
     if ds.task in CLASSIFICATION:
         return
     top = max(float(np.abs(y).max(initial=0.0)) for y in (ds.y_train, ds.y_test))
