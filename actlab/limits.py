@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 
 from actlab.errors import ActlabError
 
@@ -109,7 +110,9 @@ def out_of_memory(error: BaseException) -> ActlabError | None:
     if not (isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in text):
         return None
     asked = re.search(r"allocat\w* (\d+) bytes", text)
-    return too_big("this run", int(asked.group(1)) if asked else None, available_memory(),
+    jax = sys.modules.get("jax")  # the run's device: an accelerator's memory, or the host's
+    device = jax.devices()[0] if jax is not None and not isinstance(error, MemoryError) else None
+    return too_big("this run", int(asked.group(1)) if asked else None, free_memory(device),
                    "use smaller sizes (--hidden, --samples, --batch, --seeds, --max-batch, --width)")
 
 

@@ -17,7 +17,7 @@ import click
 from actlab.blocks.data import DATASETS, TASKS
 from actlab.blocks.optim import OPTIMIZERS
 from actlab.errors import ActlabError
-from actlab.limits import DTYPE_MAX, MAX_COUNT, MAX_SEED, in_dtype
+from actlab.limits import DTYPE_MAX, MAX_COUNT, MAX_READ_BYTES, MAX_SEED, fmt_bytes, in_dtype
 
 DTYPES = tuple(DTYPE_MAX)
 
@@ -136,7 +136,8 @@ def _as_request(f):
 dataset_options = _compose(
     click.argument("dataset", required=False, metavar="[DATASET]"),
     click.option("--data", "data_path", type=click.Path(dir_okay=False),
-                 help="Use a CSV file (a header row, numeric columns) instead of a generated set."),
+                 help="Use a CSV file (a header row, numeric columns; a regular file of at most "
+                      f"{fmt_bytes(MAX_READ_BYTES)}) instead of a generated set."),
     click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2."),
     click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASKS) + "."),
     click.option("--no-standardize", is_flag=True,
