@@ -874,7 +874,8 @@ def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
     item = jnp.dtype(config.dtype).itemsize
     n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0]
     rows = config.batch or n_train
-    regions = grid * grid if ds.n_features == 2 and config.task in CLASSIFICATION else 0
+    drawn = ds.n_features == 2 and config.task in CLASSIFICATION and ds.name not in LOGIC_GATES
+    regions = grid * grid if drawn else 0
     # convolutional layers: each pixel of each channel is a unit (their few weights are left out)
     units = sum(config.sizes) + (sum(h * w * c for h, w, c in config.conv.shapes()) if config.conv else 0)
     need = (training_bytes(config.sizes, rows, item) + 6 * item * rows * (units - sum(config.sizes))
