@@ -174,7 +174,7 @@ def test_agrees_with_optax_and_jax_nn_on_ordinary_logits():
     )
     np.testing.assert_allclose(losses.log_softmax(x), jax.nn.log_softmax(x), rtol=2e-6, atol=1e-6)
     np.testing.assert_allclose(losses.softmax(x), jax.nn.softmax(x), rtol=2e-6, atol=1e-7)
-    np.testing.assert_allclose(losses.logsumexp(x), jax.nn.logsumexp(x, axis=-1), rtol=2e-6)
+    np.testing.assert_allclose(losses.logsumexp(x, axis=-1), jax.nn.logsumexp(x, axis=-1), rtol=2e-6)
     g = jax.grad(lambda x: losses.softmax_cross_entropy(x, y).sum())(x)
     g_optax = jax.grad(lambda x: optax.softmax_cross_entropy_with_integer_labels(x, y).sum())(x)
     np.testing.assert_allclose(g, g_optax, atol=1e-6)
@@ -281,18 +281,23 @@ def test_nan_in_nan_out(dtype):
     assert np.isnan(float(losses.sigmoid_binary_cross_entropy(jnp.asarray(jnp.nan, dtype), 0.0)))
 
 
-def test_label_out_of_range_gives_nan_and_bad_shapes_are_refused():
+def test_label_out_of_range_gives_nan_under_jit_and_is_refused_eagerly():
     x = jnp.asarray([[1.0, 2.0, 3.0]], jnp.float32)
-    assert np.isnan(float(losses.softmax_cross_entropy(x, jnp.asarray([3]))[0]))
-    assert np.isnan(float(losses.softmax_cross_entropy(x, jnp.asarray([-1]))[0]))
-    g = jax.grad(lambda x: losses.softmax_cross_entropy(x, jnp.asarray([3])).sum())(x)
+    jitted = jax.jit(losses.softmax_cross_entropy)
+    assert np.isnan(float(jitted(x, jnp.asarray([3]))[0]))
+    assert np.isnan(float(jitted(x, jnp.asarray([-1]))[0]))
+    g = jax.jit(jax.grad(lambda x, y: losses.softmax_cross_entropy(x, y).sum()))(x, jnp.asarray([3]))
     assert np.all(np.isnan(np.asarray(g)))
+    for label in (3, -1):  # concrete labels can be checked: one line naming the label and the range
+        with pytest.raises(ActlabError, match=rf"label {label} is outside \[0, 3\)"):
+            losses.softmax_cross_entropy(x, jnp.asarray([label]))
     with pytest.raises(ActlabError, match="labels"):
         losses.softmax_cross_entropy(x, jnp.asarray([1.0]))
-    with pytest.raises(ActlabError, match="float array"):
-        losses.logsumexp(jnp.asarray([1, 2]))
-    with pytest.raises(ActlabError, match="label_smoothing"):
-        losses.softmax_cross_entropy(x, jnp.asarray([0]), label_smoothing=1.5)
+    with pytest.raises(ActlabError, match="real array"):
+        losses.logsumexp(jnp.asarray([1j, 2.0]))
+    for smoothing in (1.5, -0.1):
+        with pytest.raises(ActlabError, match="label_smoothing"):
+            losses.softmax_cross_entropy(x, jnp.asarray([0]), label_smoothing=smoothing)
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
