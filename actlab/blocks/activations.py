@@ -221,14 +221,19 @@ def _gelu_tanh(x):
     # 0.5 * (1 + tanh(u)) = sigmoid(2u): the sigmoid form keeps the left tail
     # (0.5 * (1 + tanh(u)) is 0 below x = -8 in float32; the true value is not).
     u2 = 2 * _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-    du2 = 2 * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
     s, s_neg = _sigmoid_pair(u2)
-    return x * s, s + x * s * s_neg * du2
+    # x sigmoid'(u2) u2' is exactly 0 past |x| = 30 (u2 > 1900) in every dtype;
+    # x clipped there keeps 0 * inf out of it where x^2 overflows.
+    x_c = jnp.clip(x, -30, 30)
+    du2 = 2 * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x_c * x_c)
+    return x * s, s + x_c * s * s_neg * du2
 
 
 def _swish(x, beta):
+    # f' = s + beta x s s_neg, multiplied in an order whose every product is
+    # finite: x s s_neg <= |x| / 4, where beta * x alone overflows at 3e38.
     s, s_neg = _sigmoid_pair(beta * x)
-    return x * s, s * (1 + beta * x * s_neg)
+    return x * s, s + (x * s * s_neg) * beta
 
 
 def _silu(x):
@@ -395,12 +400,18 @@ def _build(name: str, items: tuple) -> Activation:
     )
 
 
-def _nonzero_alpha(p):
-    return "alpha must not be 0" if p["alpha"] == 0 else None
+_TINY = float(jnp.finfo(jnp.float32).tiny)  # parameters are used in float32 or wider
+_HALF_MAX = float(jnp.finfo(jnp.float16).max)  # and f, f' must fit float16 too
 
 
-def _positive(key):
-    return lambda p: f"{key} must be > 0" if p[key] <= 0 else None
+def _within(key, lo, hi, why, lo_open=False):
+    """A check: params[key] in [lo, hi] ((lo, hi] with lo_open), or the message saying so."""
+    def check(p):
+        v = p[key]
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            return f"{key}={v:g} is outside {'(' if lo_open else '['}{lo:g}, {hi:g}] ({why})"
+        return None
+    return check
 
 
 # Minimum values of the smooth non-monotonic ones: gelu(-0.7518), silu(-1.2785),
@@ -418,18 +429,19 @@ register("relu", "max(0, x)", _relu, (0, inf), saturates="negative",
          note="the default hidden activation; units can die (f' = 0 for x < 0)")
 register("leaky_relu", "x if x > 0 else alpha * x", _leaky_relu,
          lambda alpha: (-inf if alpha > 0 else (0 if alpha == 0 else inf), inf),
-         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units")
+         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units",
+         check=_within("alpha", 0, 1, "the slope of the negative side; steeper overflows float16"))
 register("elu", "x if x > 0 else alpha * (exp(x) - 1)", _elu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="max(1, alpha) (x -> 0)",
          note="smooth negative side pushes mean activations toward 0 (Clevert et al. 2015)",
-         check=_positive("alpha"))
+         check=_within("alpha", 0, _HALF_MAX, "f reaches -alpha, which must fit float16", lo_open=True))
 register("selu", "scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326, scale = 1.05070",
          _selu, (-_SELU_SCALE * _SELU_ALPHA, inf), open_ends=(True, True), saturates="negative",
          max_slope="1.7581 (x -> 0-)", note="self-normalising with LeCun init (Klambauer et al. 2017)")
 register("celu", "x if x > 0 else alpha * (exp(x / alpha) - 1)", _celu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="1 (x >= 0)",
          note="ELU made continuously differentiable for any alpha (Barron 2017)",
-         check=_positive("alpha"))
+         check=_within("alpha", _TINY, _HALF_MAX, "x / alpha needs a normal float32 alpha; f reaches -alpha"))
 register("gelu", "x * Phi(x), Phi the standard normal CDF", _gelu, (-0.16997120, inf),
          monotonic=False, saturates="negative", max_slope="1.1289 at x = 1.4142",
          note="smooth ReLU used by Transformers (Hendrycks & Gimpel 2016)")
@@ -443,7 +455,7 @@ register("swish", "x * sigmoid(beta * x)", _swish,
          lambda beta: ((-0.27846454 / beta, inf) if beta > 0 else (-inf, inf)),
          defaults={"beta": 1.0}, monotonic=False, saturates="negative",
          max_slope="1.0998 at x = 2.3994 / beta", note="self-gated (Ramachandran et al. 2017)",
-         check=_positive("beta"))
+         check=_within("beta", _TINY, float(jnp.finfo(jnp.float32).max), "a normal float32 number > 0"))
 register("softplus", "log(1 + exp(x))", _softplus, (0, inf), open_ends=(True, True), saturates="negative",
          max_slope="1 (x -> inf)", uses=("hidden", "non-negative regression"),
          note="smooth ReLU; its derivative is sigmoid")
