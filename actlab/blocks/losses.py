@@ -250,10 +250,15 @@ def logsumexp(x, axis=None, *, keepdims=False, where=None):
       ``softmax(x)``.
     """
     x = _real_array(x, "logsumexp")
-    dtype = x.dtype
-    axes = _axes(axis, x.ndim, "logsumexp")
+    return _logsumexp(x, where, axes=_axes(axis, x.ndim, "logsumexp"), keepdims=keepdims)
+
+
+# Each public function checks its arguments in Python, then runs one compiled
+# program (an eager call is then one dispatch; under a user's jit it inlines).
+@functools.partial(jax.jit, static_argnames=("axes", "keepdims"))
+def _logsumexp(x, where, *, axes, keepdims):
     flat, _ = _to_last(_masked(x, where), axes)
-    out = _logsumexp_last(flat.astype(_wide(dtype))).astype(dtype)
+    out = _logsumexp_last(flat.astype(_wide(x.dtype))).astype(x.dtype)
     if keepdims:
         out = out.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
     return out
@@ -274,9 +279,13 @@ def log_softmax(logits, axis=-1, where=None):
       ``-inf`` or masked.
     """
     logits = _real_array(logits, "log_softmax")
-    dtype = logits.dtype
-    flat, undo = _to_last(_masked(logits, where), _axes(axis, logits.ndim, "log_softmax"))
-    out = undo(_log_softmax_last(flat.astype(_wide(dtype))).astype(dtype))
+    return _log_softmax(logits, where, axes=_axes(axis, logits.ndim, "log_softmax"))
+
+
+@functools.partial(jax.jit, static_argnames=("axes",))
+def _log_softmax(x, where, *, axes):
+    flat, undo = _to_last(_masked(x, where), axes)
+    out = undo(_log_softmax_last(flat.astype(_wide(x.dtype))).astype(x.dtype))
     return out if where is None else jnp.where(where, out, -jnp.inf)
 
 
@@ -302,14 +311,19 @@ def softmax(logits, axis=-1, where=None, *, temperature=1.0):
     logits = _real_array(logits, "softmax")
     if isinstance(temperature, (int, float)) and not (math.isfinite(temperature) and temperature > 0):
         raise ActlabError(f"bad temperature {temperature!r}: expected a finite number > 0")
-    dtype = logits.dtype
-    flat, undo = _to_last(_masked(logits, where), _axes(axis, logits.ndim, "softmax"))
-    x = flat.astype(_wide(dtype))
-    if not (isinstance(temperature, (int, float)) and temperature == 1):
-        m = jnp.max(x, axis=-1, keepdims=True, initial=-jnp.inf)
-        shift = jax.lax.stop_gradient(jnp.maximum(m, float(jnp.finfo(x.dtype).min)))
-        x = (x - shift) / jnp.asarray(temperature, x.dtype)  # <= 0: overflows only to -inf
-    return undo(_softmax_last(x).astype(dtype))
+    plain = isinstance(temperature, (int, float)) and temperature == 1
+    return _softmax(logits, where, None if plain else temperature, axes=_axes(axis, logits.ndim, "softmax"))
+
+
+@functools.partial(jax.jit, static_argnames=("axes",))
+def _softmax(x, where, temperature, *, axes):
+    flat, undo = _to_last(_masked(x, where), axes)
+    z = flat.astype(_wide(x.dtype))
+    if temperature is not None:
+        m = jnp.max(z, axis=-1, keepdims=True, initial=-jnp.inf)
+        shift = jax.lax.stop_gradient(jnp.maximum(m, float(jnp.finfo(z.dtype).min)))
+        z = (z - shift) / jnp.asarray(temperature, z.dtype)  # <= 0: overflows only to -inf
+    return undo(_softmax_last(z).astype(x.dtype))
 
 
 # --- softmax cross-entropy ----------------------------------------------------------------
@@ -376,8 +390,8 @@ def softmax_cross_entropy(logits, labels, *, axis=-1, where=None, label_smoothin
       logits: real array; ``axis`` holds the classes.
       labels: either integer class indices, shaped as ``logits`` without the
         class axis, or float targets q (one-hot or probabilities) shaped as
-        ``logits``. With a tuple ``axis``, an integer label
-        is a flat index into those axes (as in optax).
+        ``logits``. With a tuple ``axis``, an integer label is a flat index
+        into those axes (as in optax).
       axis: the class axis (an int), or a tuple of axes.
       where: boolean mask, shaped as ``logits`` or as the labels (one flag per
         example); False classes are left out of the distribution and of the
@@ -402,31 +416,37 @@ def softmax_cross_entropy(logits, labels, *, axis=-1, where=None, label_smoothin
         raise ActlabError(f"bad label_smoothing {label_smoothing!r}: expected a number in [0, 1]")
     axes = _axes(axis, logits.ndim, "softmax_cross_entropy")
     batch_shape = tuple(n for a, n in enumerate(logits.shape) if a not in axes)
-    if where is not None:
-        where = jnp.asarray(where, bool)
-        if where.ndim == len(batch_shape):  # one flag per example
-            where = jnp.expand_dims(where, axes)
-    dtype = logits.dtype
-    x, _ = _to_last(_masked(logits, where), axes)
-    x = x.astype(_wide(dtype))
-    classes = x.shape[-1]
-    smooth = not (isinstance(label_smoothing, (int, float)) and label_smoothing == 0)
+    classes = math.prod(logits.shape[a] for a in axes)
     if jnp.issubdtype(labels.dtype, jnp.integer) and labels.shape == batch_shape:
         _check_labels(labels, classes)
-        if not smooth:
-            flat = _xent_labels(x.reshape(-1, classes), labels.reshape(-1))
-            return flat.reshape(batch_shape).astype(dtype)
-        q = jax.nn.one_hot(labels, classes, dtype=x.dtype)
-    elif jnp.issubdtype(labels.dtype, jnp.floating) and labels.shape == logits.shape:
-        q, _ = _to_last(labels if where is None else jnp.where(where, labels, 0), axes)  # masked classes leave the sum
-        q = q.astype(x.dtype)
-    else:
+    elif not (jnp.issubdtype(labels.dtype, jnp.floating) and labels.shape == logits.shape):
         raise ActlabError(
             f"softmax_cross_entropy: labels of shape {labels.shape} and dtype {labels.dtype} do not fit "
             f"logits of shape {logits.shape}: give integer labels of shape {batch_shape} "
             f"or float targets of shape {logits.shape}"
         )
-    return _xent_targets(x, q, label_smoothing if smooth else None).astype(dtype)
+    smooth = not (isinstance(label_smoothing, (int, float)) and label_smoothing == 0)
+    return _softmax_cross_entropy(logits, labels, where, label_smoothing if smooth else None, axes=axes)
+
+
+@functools.partial(jax.jit, static_argnames=("axes",))
+def _softmax_cross_entropy(logits, labels, where, eps, *, axes):
+    if where is not None:
+        where = jnp.asarray(where, bool)
+        if where.ndim == logits.ndim - len(axes):  # one flag per example
+            where = jnp.expand_dims(where, axes)
+    x, _ = _to_last(_masked(logits, where), axes)
+    x = x.astype(_wide(logits.dtype))
+    classes = x.shape[-1]
+    if jnp.issubdtype(labels.dtype, jnp.integer):
+        if eps is None:
+            flat = _xent_labels(x.reshape(-1, classes), labels.reshape(-1))
+            return flat.reshape(labels.shape).astype(logits.dtype)
+        q = jax.nn.one_hot(labels, classes, dtype=x.dtype)
+    else:
+        q, _ = _to_last(labels if where is None else jnp.where(where, labels, 0), axes)  # masked classes leave the sum
+        q = q.astype(x.dtype)
+    return _xent_targets(x, q, eps).astype(logits.dtype)
 
 
 def _xent_targets(x, q, eps):
@@ -499,11 +519,14 @@ def sigmoid_binary_cross_entropy(logits, labels):
       tails, and -x with respect to the labels.
     """
     logits = _real_array(logits, "sigmoid_binary_cross_entropy")
-    dtype = logits.dtype
-    x = logits.astype(_wide(dtype))
-    y = jnp.asarray(labels).astype(x.dtype)
-    x, y = jnp.broadcast_arrays(x, y)
-    return _binary_xent(x, y).astype(dtype)
+    return _sigmoid_binary_cross_entropy(logits, jnp.asarray(labels))
+
+
+@jax.jit
+def _sigmoid_binary_cross_entropy(logits, labels):
+    x = logits.astype(_wide(logits.dtype))
+    x, y = jnp.broadcast_arrays(x, labels.astype(x.dtype))
+    return _binary_xent(x, y).astype(logits.dtype)
 
 
 # --- the naive twins (for comparison only) ---------------------------------------------------
