@@ -158,7 +158,7 @@ def test_empty_and_nan_inputs(name):
     act = activations.get(name)
     assert act(jnp.zeros((0, 3), jnp.float32)).shape == (0, 3)
     y, dy = act.value_and_derivative(jnp.asarray([np.nan], jnp.float32))
-    assert np.isnan(y[0])
+    assert np.isnan(y[0]) and np.isnan(dy[0])  # no slope at no number (jax and torch give 0, 1 or alpha)
 
 
 # Derivatives in closed form (textbook, not actlab's stable forms), for inputs
@@ -198,22 +198,24 @@ ALL_DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
 
 
 def extreme_points(dtype):
-    """+-max, +-smallest normal, two subnormals each side, +-0, and the places
-    where x^3 or x^2 overflow float32 (when the dtype has them)."""
+    """+-max, +-smallest normal, two subnormals each side, +-0, the places
+    where x^3 or x^2 overflow float32 (when the dtype has them), and +-inf."""
     info = jnp.finfo(dtype)
     big, tiny, sub = float(info.max), float(info.tiny), float(info.smallest_subnormal)
     mid = float(jnp.asarray(tiny / 3, dtype))
-    xs = [big, tiny, sub, mid, 0.0, 4e19, 1e20, 3e38]
-    return [v for x in xs for v in (x, -x) if abs(v) <= big]
+    xs = [big, tiny, sub, mid, 0.0, 4e19, 1e20, 3e38, math.inf]
+    return [v for x in xs for v in (x, -x) if abs(v) <= big or math.isinf(v)]
 
 
 def _right_at_extreme(got, x, ref_of, dtype):
     """got is ref_of(x) within 8 ulps, or, below the smallest normal, 0 or a
     subnormal (XLA flushes them on CPU, inputs included: a subnormal x may act
-    as 0); a true value beyond the largest float is an overflow to inf."""
+    as 0); a true value beyond the largest float is an overflow to inf. At
+    x = +-inf the reference is the limit, ref_of(+-1e400)."""
     info = jnp.finfo(dtype)
     tiny, big = float(info.tiny), float(info.max)
-    candidates = [ref_of(mp.mpf(x))] + ([ref_of(mp.mpf(0))] if 0 < abs(x) < tiny else [])
+    at = mp.mpf(x) if math.isfinite(x) else math.copysign(1, x) * mp.mpf("1e400")
+    candidates = [ref_of(at)] + ([ref_of(mp.mpf(0))] if 0 < abs(x) < tiny else [])
     for ref in candidates:
         if abs(ref) > big:
             if got == (math.inf if ref > 0 else -math.inf):
@@ -227,16 +229,16 @@ def _right_at_extreme(got, x, ref_of, dtype):
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: jnp.dtype(d).name)
 @pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_value_and_derivative_at_the_extremes_of_every_dtype(name, dtype):
+def test_value_and_derivative_at_the_extremes_of_every_dtype_and_the_limits_at_inf(name, dtype):
     act = activations.get(name)
     xs = extreme_points(dtype)
     y, dy = act.value_and_derivative(jnp.asarray(xs, dtype))
     bad = []
     for x, yi, dyi in zip(xs, np.asarray(y.astype(jnp.float64)), np.asarray(dy.astype(jnp.float64))):
         if not _right_at_extreme(float(yi), x, REFERENCE[name], dtype):
-            bad.append(f"f({x:g}) = {yi}, exact {mp.nstr(REFERENCE[name](mp.mpf(x)), 8)}")
+            bad.append(f"f({x:g}) = {yi}")
         if not _right_at_extreme(float(dyi), x, DERIVATIVE[name], dtype):
-            bad.append(f"f'({x:g}) = {dyi}, exact {mp.nstr(DERIVATIVE[name](mp.mpf(x)), 8)}")
+            bad.append(f"f'({x:g}) = {dyi}")
     assert not bad, bad
 
 
@@ -271,7 +273,7 @@ def test_parameters_that_cannot_stay_finite_are_refused_with_their_range(name, p
 @pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: jnp.dtype(d).name)
 def test_parameters_at_the_ends_of_their_range_keep_f_and_f_prime_finite(name, params, dtype):
     act = activations.get(name, **params)
-    xs = jnp.asarray([v for v in extreme_points(dtype)] + [1.0, -1.0, 3.0, -3.0], dtype)
+    xs = jnp.asarray([v for v in extreme_points(dtype) if math.isfinite(v)] + [1.0, -1.0, 3.0, -3.0], dtype)
     y, dy = act.value_and_derivative(xs)
     assert np.all(np.isfinite(np.asarray(y, np.float64))) and np.all(np.isfinite(np.asarray(dy, np.float64)))
 

@@ -150,8 +150,21 @@ def _sigmoid_pair(x):
     return jnp.where(pos, big, small), jnp.where(pos, small, big)
 
 
+def _tame(x, reach, both=False):
+    """x clipped at -reach (and at +reach with both), for a product whose other
+    factor is exactly 0 out there in every dtype: the product keeps its value
+    (0, or x) and x = -inf (+inf) gives the limit, not inf * 0 = NaN."""
+    return jnp.clip(x, -reach, reach) if both else jnp.maximum(x, -reach)
+
+
+def _defined(x, d):
+    """The derivative d, NaN where x is NaN: a slope at no number is no number
+    (jax and torch give 0, 1 or alpha there, each its own way)."""
+    return jnp.where(jnp.isnan(x), x, d)
+
+
 def _linear(x):
-    return x, jnp.ones_like(x)
+    return x, _defined(x, jnp.ones_like(x))
 
 
 def _sigmoid(x):
@@ -171,12 +184,12 @@ def _tanh(x):
 def _relu(x):
     # relu'(0) = 0, as in jax, PyTorch and TensorFlow: the derivative at the kink
     # is the left one, so a unit exactly at 0 gets no gradient.
-    return jnp.maximum(x, 0), jnp.where(x > 0, 1, 0).astype(x.dtype)
+    return jnp.maximum(x, 0), _defined(x, jnp.where(x > 0, 1, 0).astype(x.dtype))
 
 
 def _leaky_relu(x, alpha):
     # leaky_relu'(0) = alpha: the left derivative, the same convention as relu'(0) = 0.
-    return jnp.where(x > 0, x, alpha * x), jnp.where(x > 0, 1, alpha).astype(x.dtype)
+    return jnp.where(x > 0, x, alpha * x), _defined(x, jnp.where(x > 0, 1, alpha).astype(x.dtype))
 
 
 def _elu(x, alpha):
@@ -208,10 +221,12 @@ _INV_SQRT_2PI = 0.39894228040143267794
 
 def _gelu(x):
     # Phi(x) = erfc(-x / sqrt 2) / 2 keeps relative accuracy in the left tail,
-    # where 1 + erf(x / sqrt 2) would cancel to 0.
+    # where 1 + erf(x / sqrt 2) would cancel to 0. Phi and phi are exactly 0
+    # past x = -40 in every dtype: x clipped there (_tame) gives f and f' their
+    # limits at -inf and +inf, not inf * 0.
     cdf = 0.5 * lax.erfc(-x * _SQRT_HALF)
     pdf = _INV_SQRT_2PI * jnp.exp(-0.5 * x * x)
-    return x * cdf, cdf + x * pdf
+    return _tame(x, 40) * cdf, cdf + _tame(x, 40, both=True) * pdf
 
 
 _SQRT_2_OVER_PI = 0.79788456080286535588
@@ -222,18 +237,20 @@ def _gelu_tanh(x):
     # (0.5 * (1 + tanh(u)) is 0 below x = -8 in float32; the true value is not).
     u2 = 2 * _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
     s, s_neg = _sigmoid_pair(u2)
-    # x sigmoid'(u2) u2' is exactly 0 past |x| = 30 (u2 > 1900) in every dtype;
-    # x clipped there keeps 0 * inf out of it where x^2 overflows.
-    x_c = jnp.clip(x, -30, 30)
+    # sigmoid'(u2) is exactly 0 past |x| = 30 (u2 > 1900) in every dtype, and so
+    # is s below -30: x clipped there keeps 0 * inf out where x^2 overflows.
+    x_c = _tame(x, 30, both=True)
     du2 = 2 * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x_c * x_c)
-    return x * s, s + x_c * s * s_neg * du2
+    return _tame(x, 30) * s, s + x_c * s * s_neg * du2
 
 
 def _swish(x, beta):
     # f' = s + beta x s s_neg, multiplied in an order whose every product is
-    # finite: x s s_neg <= |x| / 4, where beta * x alone overflows at 3e38.
+    # finite: x s s_neg <= |x| / 4, where beta * x alone overflows at 3e38. s
+    # s_neg (and s below) is exactly 0 past |beta x| = 800: x clipped there.
     s, s_neg = _sigmoid_pair(beta * x)
-    return x * s, s + (x * s * s_neg) * beta
+    reach = min(800 / beta, float(jnp.finfo(x.dtype).max))
+    return _tame(x, reach) * s, s + (_tame(x, reach, both=True) * s * s_neg) * beta
 
 
 def _silu(x):
@@ -247,8 +264,10 @@ def _softplus(x):
 
 
 def _softsign(x):
+    # past |x| = 2^60 the value is +-1 in every dtype: x clipped there, not inf / inf
     d = 1 + jnp.abs(x)
-    return x / d, 1 / (d * d)
+    x_c = _tame(x, 2.0**60, both=True)
+    return x_c / (1 + jnp.abs(x_c)), 1 / (d * d)
 
 
 def _mish(x):
@@ -262,21 +281,22 @@ def _mish(x):
     t = num / den
     sech2 = 4 * jnp.square((1 + e) / den) * jnp.where(pos, e * e, 1)
     s = jnp.where(x >= 0, 1, e) / (1 + e)
-    return x * t, t + x * sech2 * s
+    # sech2 s (and t below) is exactly 0 past |x| = 800: x clipped there
+    return _tame(x, 800) * t, t + _tame(x, 800, both=True) * sech2 * s
 
 
 def _relu6(x):
     # The derivative is 1 on the open interval (0, 6), 0 at both kinks (as relu'(0) = 0).
-    return jnp.clip(x, 0, 6), jnp.where((x > 0) & (x < 6), 1, 0).astype(x.dtype)
+    return jnp.clip(x, 0, 6), _defined(x, jnp.where((x > 0) & (x < 6), 1, 0).astype(x.dtype))
 
 
 def _hard_sigmoid(x):
     # relu6(x + 3) / 6; slope 1/6 on the open interval (-3, 3).
-    return jnp.clip(x + 3, 0, 6) / 6, jnp.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype)
+    return jnp.clip(x + 3, 0, 6) / 6, _defined(x, jnp.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype))
 
 
 def _hard_tanh(x):
-    return jnp.clip(x, -1, 1), jnp.where((x > -1) & (x < 1), 1, 0).astype(x.dtype)
+    return jnp.clip(x, -1, 1), _defined(x, jnp.where((x > -1) & (x < 1), 1, 0).astype(x.dtype))
 
 
 # --- the registry ---------------------------------------------------------------------

@@ -99,7 +99,7 @@ def _wide(dtype):
 
 
 def _axes(axis, ndim: int, what: str) -> tuple[int, ...]:
-    """``axis`` (an int, a tuple of ints, or None for all) as sorted non-negative axes."""
+    """``axis`` (an int, a tuple of ints, or None for all) as non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
     try:
@@ -109,10 +109,10 @@ def _axes(axis, ndim: int, what: str) -> tuple[int, ...]:
     for a in axes:
         if not -ndim <= a < ndim:
             raise ActlabError(f"{what}: axis {a} is out of range for an array of {ndim} dimensions")
-    normalized = sorted(a % ndim for a in axes)
+    normalized = tuple(a % ndim for a in axes)  # in the given order: a flat class index follows it
     if len(set(normalized)) != len(normalized):
         raise ActlabError(f"{what}: axis {axis!r} repeats an axis")
-    return tuple(normalized)
+    return normalized
 
 
 def _to_last(x, axes):
