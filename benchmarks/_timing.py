@@ -1,5 +1,6 @@
-"""The one in-process timer the benchmarks share."""
+"""The in-process timers the benchmarks share."""
 
+import os
 import statistics
 import time
 
@@ -14,3 +15,24 @@ def median_time(fn, repeats: int = 15) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(fns: dict, repeats: int = 21, warmup: int = 2) -> dict:
+    """{name: (median, fastest)} wall seconds per callable. After ``warmup``
+    calls each (compilation included there), the callables take turns, round
+    after round, so a burst of load on the machine hits every one alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(ts), min(ts)) for name, ts in times.items()}
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
