@@ -253,7 +253,7 @@ def test_gelu_tanh_derivative_is_finite_where_x_cubed_overflows():
 
 @pytest.mark.parametrize("name, params, allowed", [
     ("celu", {"alpha": 1e-40}, r"\[1.17549e-38, 65504\]"),  # alpha flushes to 0 in float32: 0 / 0 at x = 0
-    ("elu", {"alpha": 1e300}, r"\(0, 65504\]"),  # alpha is inf in float32: inf * 0
+    ("elu", {"alpha": 1e300}, r"> 0 and at most 65504"),  # alpha is inf in float32: inf * 0
     ("leaky_relu", {"alpha": 1e300}, r"\[0, 1\]"),
     ("leaky_relu", {"alpha": 2.0}, r"\[0, 1\]"),  # alpha * x overflows float16
     ("swish", {"beta": 1e-40}, r"\[1.17549e-38, 3.40282e\+38\]"),

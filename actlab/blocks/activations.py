@@ -426,10 +426,12 @@ _HALF_MAX = float(jnp.finfo(jnp.float16).max)  # and f, f' must fit float16 too
 
 def _within(key, lo, hi, why, lo_open=False):
     """A check: params[key] in [lo, hi] ((lo, hi] with lo_open), or the message saying so."""
+    allowed = f"> {lo:g} and at most {hi:g}" if lo_open else f"in [{lo:g}, {hi:g}]"
+
     def check(p):
         v = p[key]
         if (v <= lo if lo_open else v < lo) or v > hi:
-            return f"{key}={v:g} is outside {'(' if lo_open else '['}{lo:g}, {hi:g}] ({why})"
+            return f"{key} must be {allowed} ({why}), got {v:g}"
         return None
     return check
 
