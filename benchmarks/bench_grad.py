@@ -32,7 +32,7 @@ NAMES = ("sigmoid", "relu", "tanh", "linear")
 
 def actlab_program(acts, depth, width, batch, dtype="float32"):
     """The core's compiled program, called the way ``gradient_flow`` calls it."""
-    inits = [parse_init("auto", a.name) for a in acts]
+    inits = [parse_init("auto", a) for a in acts]
     affines = tuple(gradflow._affine_form(a) for a in acts)
     draws = gradflow._draws(0, depth, width, batch)
     nets = tuple(gradflow._stack(draws, i, 0.0, np.dtype(dtype)) for i in inits)
@@ -44,7 +44,7 @@ def actlab_program(acts, depth, width, batch, dtype="float32"):
 def torch_flow(name, depth, width, batch):
     import torch
 
-    init = parse_init("auto", name)
+    init = parse_init("auto", activations.get(name))
     draws = gradflow._draws(0, depth, width, batch)
     w = [torch.tensor(init.std(width, width) * draws.w[i], dtype=torch.float32, requires_grad=True)
          for i in range(depth)]

@@ -327,7 +327,10 @@ def test_declared_output_range_holds(name):
 
 def test_facts_follow_the_usual_rules():
     get = activations.get
-    assert "hidden" in get("relu").uses and "non-negative regression" in get("relu").uses
+    assert "hidden" in get("relu").uses and "non-negative-regression" in get("relu").uses
+    from actlab.blocks.data import TASKS
+
+    assert {u for name in activations.names() for u in get(name).uses} <= {"hidden", *TASKS}
     assert "binary" in get("sigmoid").uses and "multi-label" in get("sigmoid").uses
     assert "regression" in get("linear").uses
     assert get("tanh").zero_centred and not get("sigmoid").zero_centred

@@ -63,7 +63,7 @@ def test_real_entry_point_runs_and_emits_strict_json(tmp_path):
 
 
 def test_json_non_finite_numbers_are_strings():
-    from actlab.render import jsonable
+    from actlab.render.terminal import jsonable
 
     assert jsonable({"a": [float("nan"), float("inf"), -float("inf"), 1.5]}) == {"a": ["nan", "inf", "-inf", 1.5]}
     json.dumps(jsonable(float("nan")), allow_nan=False)

@@ -282,7 +282,7 @@ def test_looks_like_expression():
 
 
 def test_name_lists_keep_commas_inside_calls():
-    from actlab.cli.options import parse_names
+    from actlab.catalog import split_list as parse_names
 
     assert parse_names("relu, maximum(x, 0.1*x),tanh", "--act") == ["relu", "maximum(x, 0.1*x)", "tanh"]
     assert parse_names("where(x > 0, x, clip(x, -1, 0))", "--act") == ["where(x > 0, x, clip(x, -1, 0))"]

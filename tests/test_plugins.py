@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from actlab.blocks import activations
+from actlab import catalog
 from actlab.catalog import expr, plugins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,21 @@ ONE_OUTPUT = dict(formula="x", value_and_derivative_fn=lambda x: x)
 
 def raises(x):
     raise RuntimeError("boom")
+
+def _bad_range(k):
+    raise ValueError("no range")
+
+RANGE_RAISES = dict(formula="k x", value_and_derivative_fn=lambda x, k: (k * x, k + 0 * x),
+                    defaults={"k": 1.0}, output_range=_bad_range)
+SLOPE_NOT_TEXT = dict(formula="x", value_and_derivative_fn=lambda x: (x, 1 + 0 * x), max_slope=1.0)
+
+def nan_everywhere(x):
+    return x * jnp.nan
+
+def scalar(x):
+    return jnp.float32(1.0)
+
+print("a plugin that talks at import")
 '''
 
 ENTRY_POINTS = """
@@ -61,23 +77,29 @@ relu_again = fake_actlab_plugin:RELU_AGAIN
 one_output = fake_actlab_plugin:ONE_OUTPUT
 raises = fake_actlab_plugin:raises
 exits = fake_actlab_exits:thing
+range_raises = fake_actlab_plugin:RANGE_RAISES
+slope_not_text = fake_actlab_plugin:SLOPE_NOT_TEXT
+nan_everywhere = fake_actlab_plugin:nan_everywhere
+scalar = fake_actlab_plugin:scalar
+exp = fake_actlab_plugin:halfsq
+x = fake_actlab_plugin:halfsq
 """
 GOOD = {"cube", "halfsq", "abs_act"}
 BROKEN = {"missing_module", "missing_attr", "number", "no_formula", "relu_again",
-          "one_output", "raises", "exits"}
+          "one_output", "raises", "exits", "range_raises", "slope_not_text", "nan_everywhere",
+          "scalar", "exp", "x"}
 SOURCE = "plugin:fake-actlab-plugin"
 
 
 @pytest.fixture
 def clean_registry(monkeypatch):
-    """Puts the registry back as it was, whatever a test registered."""
-    saved = dict(activations._REGISTRY)
-    monkeypatch.setattr(activations, "_plugins_loaded", False)
+    """Puts the registry back as it was, whatever a test registered; the
+    catalog loads the plugins again, once."""
+    before = set(activations.names())
+    monkeypatch.setattr(catalog, "_plugins_loaded", False)
     yield
-    activations._REGISTRY.clear()
-    activations._REGISTRY.update(saved)
-    activations._build.cache_clear()
-    expr._parse.cache_clear()
+    for name in set(activations.names()) - before:
+        activations.unregister(name)
 
 
 @pytest.fixture
@@ -122,31 +144,39 @@ def test_good_entry_points_register_with_their_source(fake_plugin, capsys):
 
 
 def test_broken_entry_points_are_reported_once_and_skipped(fake_plugin, capsys):
-    before = set(activations._REGISTRY)
-    activations.names()
-    activations.names()  # loads once: a second call reports nothing again
-    activations.get("halfsq")
-    err = capsys.readouterr().err.strip().splitlines()
+    before = set(activations.names())
+    catalog.activation_names()
+    catalog.activation_names()  # loads once: a second call reports nothing again
+    catalog.activation("halfsq")
+    captured = capsys.readouterr()
+    assert captured.out == ""  # what a plugin prints at import goes to stderr: stdout holds results
+    err = [line for line in captured.err.strip().splitlines() if line != "a plugin that talks at import"]
     assert len(err) == len(BROKEN)
     for name in BROKEN:
         (line,) = [line for line in err if f"'{name}'" in line]
         assert "fake-actlab-plugin" in line and line.startswith("actlab: skipped plugin activation")
-    assert set(activations._REGISTRY) - before == GOOD
+    assert set(activations.names()) - before == GOOD
     assert activations.get("relu").source == "built-in"  # a plugin cannot replace a built-in
     for text, words in [("missing_module", "ModuleNotFoundError"), ("missing_attr", "AttributeError"),
                         ("number", "expected a function"), ("no_formula", "needs 'formula'"),
                         ("relu_again", "already registered"), ("one_output", "pair"),
-                        ("raises", "boom"), ("exits", "SystemExit")]:
+                        ("raises", "boom"), ("exits", "SystemExit"), ("range_raises", "no range"),
+                        ("slope_not_text", "max_slope must be a string"),
+                        ("nan_everywhere", "is not finite"), ("scalar", "elementwise"),
+                        ("exp", "reserved"), ("x", "reserved")]:
         assert any(f"'{text}'" in line and words in line for line in err), text
 
 
 def test_plugin_activations_work_in_expressions_and_the_cli(fake_plugin, runner):
     from actlab.cli import cli
 
-    act = expr.parse("cube(x, k=3) + halfsq(x)")
+    act = catalog.activation("cube(x, k=3) + halfsq(x)")
     np.testing.assert_allclose(np.asarray(act(jnp.asarray([2.0]))), [3 * 8 + 2.0])
+    # a plugin may not take the names formulas use: exp(x) is still e^x
+    np.testing.assert_allclose(np.asarray(catalog.activation("exp(x)")(jnp.asarray([1.0]))), [np.e])
     result = runner.invoke(cli, ["list", "--json"])
     assert result.exit_code == 0
+    json.loads(result.stdout)
     sources = {a["name"]: a["source"] for a in json.loads(result.stdout)["activations"]}
     assert {name: sources[name] for name in GOOD} == dict.fromkeys(GOOD, SOURCE)
     assert sources["relu"] == "built-in"
@@ -159,7 +189,7 @@ def test_plugin_activations_work_in_expressions_and_the_cli(fake_plugin, runner)
 
 def test_plugins_can_be_turned_off(fake_plugin, monkeypatch):
     monkeypatch.setenv("ACTLAB_NO_PLUGINS", "1")
-    assert "halfsq" not in activations.names()
+    assert "halfsq" not in catalog.activation_names()
 
 
 # --- the example plugin ------------------------------------------------------------

@@ -140,6 +140,7 @@ def run_actlab(args, devices):
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+@pytest.mark.multiprocess
 def test_four_devices_give_the_single_device_answer():
     # Four devices and chunks of 4 runs (one per device, 3 calls for 12 runs)
     # against one device taking all 12 runs in one call.
@@ -253,6 +254,7 @@ def test_help_does_not_import_jax():
     assert "actlab sweep xor" in proc.stdout
 
 
+@pytest.mark.multiprocess
 def test_two_processes_one_answer_and_only_process_0_prints():
     """`--distributed` on one machine: two processes of two CPU devices each."""
     import socket

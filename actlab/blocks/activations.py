@@ -12,27 +12,48 @@ tests all read this one table.
 
 The function is a ``jax.custom_jvp`` whose tangent is the declared derivative,
 so ``jax.grad`` through a network uses the accurate formula too.
+
+The registry is passive: it holds what is registered and nothing else. Plugins
+and formulas are resolved by ``actlab.catalog``, which registers plugins here.
+Reading the table (``actlab list``) does not import jax; the formulas reach it
+on their first call.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
 
-import jax
-import jax.numpy as jnp
-from jax import lax
-
+from actlab.blocks.data import TASKS
 from actlab.errors import ActlabError, unknown
 
-__all__ = ["Activation", "names", "known", "get", "register", "ROLES"]
+__all__ = ["Activation", "names", "known", "get", "register", "unregister", "ROLES", "INITS",
+           "SATURATES"]
 
-# Typical uses, by the usual rules: hidden ReLU; output sigmoid for binary and
-# multi-label, linear for regression, ReLU for non-negative regression.
-ROLES = ("hidden", "binary", "multi-label", "multi-class", "regression", "non-negative regression")
+# Typical uses: a hidden layer, or the output layer of a task (by the usual
+# rules: sigmoid for binary and multi-label, linear for regression, ReLU for
+# non-negative regression).
+ROLES = ("hidden", *TASKS)
+# Weight inits by the activation's family (actlab.blocks.model): He et al. 2015
+# for ReLU-like units, Glorot & Bengio 2010 for the rest, LeCun for SELU.
+INITS = ("he", "glorot", "lecun")
+SATURATES = ("both", "negative", "positive", "none")
+
+
+class _Deferred:
+    """A module imported on first use, so the registry is read without jax."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+jax, jnp, lax = _Deferred("jax"), _Deferred("jax.numpy"), _Deferred("jax.lax")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -42,31 +63,43 @@ class Activation:
     Attributes:
       name: registry name.
       formula: the formula as text, in x and the parameter names.
+      value_and_derivative_fn: ``(x, **params) -> (f(x), f'(x))``, elementwise.
+      params: parameter values, e.g. {"alpha": 0.01}.
+      source: "built-in", "plugin:PACKAGE" or "expression".
       output_range: (lo, hi) of f over the reals (inf where unbounded).
       open_ends: whether lo and hi are only approached, never attained.
-      params: parameter values, e.g. {"alpha": 0.01}.
       zero_centred: whether f is odd (outputs symmetric about 0).
       monotonic: whether f is non-decreasing.
-      saturates: where f' goes to 0: "both", "negative", "positive" or "none".
+      saturates: where f' goes to 0, one of ``SATURATES``.
       max_slope: the largest |f'| and where, as text.
       uses: typical roles, from ``ROLES``.
       note: one line on why one would pick it.
-      source: "built-in", "plugin:PACKAGE" or "expression".
+      init: the weight init of its family, one of ``INITS``; None until known.
+      sampled: whether the facts were estimated by sampling (formulas, function
+        plugins) rather than declared.
     """
 
     name: str
     formula: str
     value_and_derivative_fn: Callable = dataclasses.field(repr=False)
+    params: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    source: str = "built-in"
+    # The facts: every view and the JSON read them from these fields.
     output_range: tuple[float, float] = (-math.inf, math.inf)
     open_ends: tuple[bool, bool] = (True, True)
-    params: Mapping[str, float] = dataclasses.field(default_factory=dict)
     zero_centred: bool = False
     monotonic: bool = True
     saturates: str = "none"
     max_slope: str = ""
     uses: tuple[str, ...] = ("hidden",)
     note: str = ""
-    source: str = "built-in"
+    init: str | None = None
+    sampled: bool = False
+
+    def __post_init__(self):
+        problem = _fact_problem(self)
+        if problem:
+            raise ActlabError(f"activation {self.name!r}: {problem}")
 
     @functools.cached_property
     def fn(self) -> Callable:
@@ -135,6 +168,49 @@ class Activation:
         """(f(x), f'(x)) in one fused pass."""
         return self._jit_value_and_derivative(x)
 
+    def facts(self) -> dict:
+        """The facts by name (``output_range`` ... ``sampled``), as declared or estimated."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name in FACTS}
+
+
+_FIELDS = [f.name for f in dataclasses.fields(Activation)]
+FACTS = tuple(_FIELDS[_FIELDS.index("output_range"):])  # the fields after the source
+
+
+def _fact_problem(act: Activation) -> str | None:
+    """What is wrong with a declaration's facts, or None: a bad one is refused
+    when it is registered, not when a view reads it."""
+    def pair(v, kind):
+        return isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, kind) for e in v)
+
+    if not (isinstance(act.name, str) and act.name):
+        return "the name must be a non-empty string"
+    if not isinstance(act.formula, str):
+        return "formula must be a string"
+    if not callable(act.value_and_derivative_fn):
+        return "value_and_derivative_fn must be a function"
+    if not pair(act.output_range, (int, float)) or any(isinstance(v, bool) for v in act.output_range):
+        return f"output_range must be a pair of numbers, got {act.output_range!r}"
+    if not pair(act.open_ends, bool):
+        return f"open_ends must be a pair of booleans, got {act.open_ends!r}"
+    for key in ("zero_centred", "monotonic", "sampled"):
+        if not isinstance(getattr(act, key), bool):
+            return f"{key} must be True or False, got {getattr(act, key)!r}"
+    if act.saturates not in SATURATES:
+        return f"saturates must be one of {', '.join(SATURATES)}, got {act.saturates!r}"
+    for key in ("max_slope", "note", "source"):
+        if not isinstance(getattr(act, key), str):
+            return f"{key} must be a string, got {type(getattr(act, key)).__name__}"
+    if not (isinstance(act.uses, tuple) and all(u in ROLES for u in act.uses)):
+        return f"uses must be a tuple of {', '.join(ROLES)}, got {act.uses!r}"
+    if act.init is not None and act.init not in INITS:
+        return f"init must be one of {', '.join(INITS)}, got {act.init!r}"
+    if not (isinstance(act.params, Mapping) and all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in act.params.items())):
+        return f"params must map names to numbers, got {act.params!r}"
+    return None
 
 # --- the formulas ------------------------------------------------------------------
 # Each takes x (float32 or wider) and the parameters, returns (f, f').
@@ -298,36 +374,28 @@ def _hard_sigmoid(x):
 def _hard_tanh(x):
     return jnp.clip(x, -1, 1), _defined(x, jnp.where((x > -1) & (x < 1), 1, 0).astype(x.dtype))
 
-
 # --- the registry ---------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
-class _Spec:
-    name: str
-    formula: str
-    value_and_derivative_fn: Callable
-    output_range: Any  # (lo, hi), or a function of the parameters giving it
-    defaults: Mapping[str, float] = dataclasses.field(default_factory=dict)
-    open_ends: tuple[bool, bool] = (False, False)  # for finite ends; infinite ones are open
-    zero_centred: bool = False
-    monotonic: bool = True
-    saturates: str = "none"
-    max_slope: str = ""
-    uses: tuple[str, ...] = ("hidden",)
-    note: str = ""
-    source: str = "built-in"
-    check: Callable | None = None  # params -> error text or None
+class _Entry:
+    """A registered activation at its default parameters, and how to vary them."""
+
+    default: Activation
+    output_range: Callable | None  # params -> (lo, hi), when the range depends on them
+    open_ends: tuple[bool, bool]  # as declared, for the finite ends
+    check: Callable | None  # params -> error text or None
 
 
-_REGISTRY: dict[str, _Spec] = {}
+_REGISTRY: dict[str, _Entry] = {}
+_BUILT: dict[tuple, Activation] = {}  # one object per (name, params): it compiles once
 inf = math.inf
 
 
 def register(
-    name: str,
-    formula: str,
-    value_and_derivative_fn: Callable,
+    name: str | Activation,
+    formula: str | None = None,
+    value_and_derivative_fn: Callable | None = None,
     output_range=(-inf, inf),
     *,
     defaults: Mapping[str, float] | None = None,
@@ -335,11 +403,11 @@ def register(
     source: str = "built-in",
     check: Callable | None = None,
     **facts,
-) -> None:
-    """Adds an activation to the registry (plugins call this too).
+) -> Activation:
+    """Adds an activation to the registry (plugins are registered through this too).
 
     Args:
-      name: the registry name; must be new.
+      name: the registry name; must be new. Or an ``Activation``, registered as it is.
       formula: the formula as text.
       value_and_derivative_fn: ``(x, **params) -> (f(x), f'(x))``, elementwise.
       output_range: (lo, hi), or a function of the parameters returning it.
@@ -347,39 +415,57 @@ def register(
       open_ends: whether finite ends of the range are only approached (sigmoid's 0 and 1).
       source: where the declaration came from.
       check: optional ``params -> message or None`` to refuse bad values.
-      **facts: zero_centred, monotonic, saturates, max_slope, uses, note.
+      **facts: the other facts of ``Activation`` (zero_centred, monotonic,
+        saturates, max_slope, uses, note, init, sampled).
+
+    Returns:
+      The activation at its default parameters.
+
+    Raises:
+      ActlabError: a taken name, or a declaration whose facts are invalid (the
+        range function is called with the defaults here, so it fails now, not later).
     """
-    if name in _REGISTRY:
-        raise ActlabError(f"activation {name!r} is already registered")
-    _REGISTRY[name] = _Spec(name, formula, value_and_derivative_fn, output_range,
-                            dict(defaults or {}), open_ends=tuple(open_ends), source=source, check=check, **facts)
+    if isinstance(name, Activation):
+        act, range_fn, check = name, None, None
+        defaults, open_ends = act.params, act.open_ends
+    else:
+        range_fn = output_range if callable(output_range) else None
+        defaults = {k: float(v) for k, v in (defaults or {}).items()}
+        if "uses" in facts:
+            facts["uses"] = tuple(facts["uses"])
+        act = Activation(name=name, formula=formula, value_and_derivative_fn=value_and_derivative_fn,
+                         params=defaults, source=source, **facts)
+        act = _with_range(act, range_fn(**defaults) if range_fn else output_range, tuple(open_ends))
+    if act.name in _REGISTRY:
+        raise ActlabError(f"activation {act.name!r} is already registered")
+    _REGISTRY[act.name] = _Entry(act, range_fn, tuple(open_ends), check)
+    return act
+
+
+def _with_range(act: Activation, output_range, open_ends) -> Activation:
+    """``act`` with this range (checked as every fact is); infinite ends are
+    open whatever was declared."""
+    act = dataclasses.replace(act, output_range=tuple(output_range), open_ends=tuple(open_ends))
+    lo, hi = act.output_range
+    return dataclasses.replace(act, output_range=(float(lo), float(hi)),
+                               open_ends=(act.open_ends[0] or math.isinf(lo), act.open_ends[1] or math.isinf(hi)))
+
+
+def unregister(name: str) -> None:
+    """Removes ``name`` (a plugin's tests use this to leave the registry as it was)."""
+    _REGISTRY.pop(name, None)
+    for key in [k for k in _BUILT if k[0] == name]:
+        del _BUILT[key]
 
 
 def names() -> list[str]:
-    """Every registered activation name, sorted (installed plugins included)."""
-    _load_plugins()
+    """Every registered activation name, sorted."""
     return sorted(_REGISTRY)
 
 
 def known(name: str) -> bool:
-    """Whether ``name`` is registered; plugins are looked for only when it is
-    no built-in (finding entry points costs about 0.1 s)."""
-    if name not in _REGISTRY:
-        _load_plugins()
+    """Whether ``name`` is registered."""
     return name in _REGISTRY
-
-
-_plugins_loaded = False
-
-
-def _load_plugins() -> None:
-    """Registers the activations of installed plugin packages, once per process."""
-    global _plugins_loaded
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        from actlab.catalog import plugins  # lazy: scanning installed packages costs time
-
-        plugins.load()
 
 
 def get(name: str, **params: float) -> Activation:
@@ -388,36 +474,27 @@ def get(name: str, **params: float) -> Activation:
     Raises:
       ActlabError (a ValueError): unknown name, unknown parameter or bad value.
     """
-    if not known(name):
+    entry = _REGISTRY.get(name)
+    if entry is None:
         raise unknown("activation", name, _REGISTRY)
-    spec = _REGISTRY[name]
+    defaults = entry.default.params
     for key, value in params.items():
-        if key not in spec.defaults:
-            allowed = ", ".join(spec.defaults) or "none"
+        if key not in defaults:
+            allowed = ", ".join(defaults) or "none"
             raise ActlabError(f"{name} has no parameter {key!r}; its parameters: {allowed}")
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ActlabError(f"{name}: parameter {key}={value!r} must be a finite number")
-    merged = {**spec.defaults, **{k: float(v) for k, v in params.items()}}
-    problem = spec.check(merged) if spec.check else None
-    if problem:
-        raise ActlabError(f"{name}: {problem}")
-    return _build(name, tuple(sorted(merged.items())))
-
-
-@functools.lru_cache(maxsize=None)
-def _build(name: str, items: tuple) -> Activation:
-    # Cached so one (name, params) is one object and compiles once.
-    spec = _REGISTRY[name]
-    params = dict(items)
-    lo, hi = spec.output_range(**params) if callable(spec.output_range) else spec.output_range
-    return Activation(
-        name=name, formula=spec.formula, value_and_derivative_fn=spec.value_and_derivative_fn,
-        output_range=(float(lo), float(hi)),
-        open_ends=(spec.open_ends[0] or math.isinf(lo), spec.open_ends[1] or math.isinf(hi)),
-        params=params, zero_centred=spec.zero_centred,
-        monotonic=spec.monotonic, saturates=spec.saturates, max_slope=spec.max_slope,
-        uses=spec.uses, note=spec.note, source=spec.source,
-    )
+    merged = {**defaults, **{k: float(v) for k, v in params.items()}}
+    key = (name, tuple(sorted(merged.items())))
+    if key not in _BUILT:
+        problem = entry.check(merged) if entry.check else None
+        if problem:
+            raise ActlabError(f"{name}: {problem}")
+        act = dataclasses.replace(entry.default, params=merged)
+        if entry.output_range is not None:
+            act = _with_range(act, entry.output_range(**merged), entry.open_ends)
+        _BUILT[key] = act
+    return _BUILT[key]
 
 
 _TINY = float(jnp.finfo(jnp.float32).tiny)  # parameters are used in float32 or wider
@@ -439,55 +516,56 @@ def _within(key, lo, hi, why, lo_open=False):
 # Minimum values of the smooth non-monotonic ones: gelu(-0.7518), silu(-1.2785),
 # mish(-1.1924), found by solving f'(x) = 0.
 register("linear", "x", _linear, zero_centred=True, max_slope="1 everywhere",
-         uses=("regression",), note='"no activation": any depth of it is one affine map')
+         uses=("regression",), note='"no activation": any depth of it is one affine map', init="glorot")
 register("sigmoid", "1 / (1 + exp(-x))", _sigmoid, (0, 1), open_ends=(True, True), saturates="both",
          max_slope="0.25 at x = 0", uses=("binary", "multi-label"),
-         note="a probability; not zero-centred; vanishing gradients when stacked")
+         note="a probability; not zero-centred; vanishing gradients when stacked", init="glorot")
 register("tanh", "(e^x - e^-x) / (e^x + e^-x)", _tanh, (-1, 1), open_ends=(True, True), zero_centred=True,
          saturates="both", max_slope="1 at x = 0", uses=("hidden",),
-         note="zero-centred sigmoid: 2 sigmoid(2x) - 1; still saturates")
+         note="zero-centred sigmoid: 2 sigmoid(2x) - 1; still saturates", init="glorot")
 register("relu", "max(0, x)", _relu, (0, inf), saturates="negative",
-         max_slope="1 for x > 0", uses=("hidden", "non-negative regression"),
-         note="the default hidden activation; units can die (f' = 0 for x < 0)")
+         max_slope="1 for x > 0", uses=("hidden", "non-negative-regression"),
+         note="the default hidden activation; units can die (f' = 0 for x < 0)", init="he")
 register("leaky_relu", "x if x > 0 else alpha * x", _leaky_relu,
          lambda alpha: (-inf if alpha > 0 else (0 if alpha == 0 else inf), inf),
-         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units",
+         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units", init="he",
          check=_within("alpha", 0, 1, "the slope of the negative side; steeper overflows float16"))
 register("elu", "x if x > 0 else alpha * (exp(x) - 1)", _elu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="max(1, alpha) (x -> 0)",
          note="smooth negative side pushes mean activations toward 0 (Clevert et al. 2015)",
-         check=_within("alpha", 0, _HALF_MAX, "f reaches -alpha, which must fit float16", lo_open=True))
+         check=_within("alpha", 0, _HALF_MAX, "f reaches -alpha, which must fit float16", lo_open=True), init="he")
 register("selu", "scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326, scale = 1.05070",
          _selu, (-_SELU_SCALE * _SELU_ALPHA, inf), open_ends=(True, True), saturates="negative",
-         max_slope="1.7581 (x -> 0-)", note="self-normalising with LeCun init (Klambauer et al. 2017)")
+         max_slope="1.7581 (x -> 0-)", note="self-normalising with LeCun init (Klambauer et al. 2017)", init="lecun")
 register("celu", "x if x > 0 else alpha * (exp(x / alpha) - 1)", _celu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="1 (x >= 0)",
          note="ELU made continuously differentiable for any alpha (Barron 2017)",
-         check=_within("alpha", _TINY, _HALF_MAX, "x / alpha needs a normal float32 alpha; f reaches -alpha"))
+         check=_within("alpha", _TINY, _HALF_MAX, "x / alpha needs a normal float32 alpha; f reaches -alpha"),
+         init="he")
 register("gelu", "x * Phi(x), Phi the standard normal CDF", _gelu, (-0.16997120, inf),
          monotonic=False, saturates="negative", max_slope="1.1289 at x = 1.4142",
-         note="smooth ReLU used by Transformers (Hendrycks & Gimpel 2016)")
+         note="smooth ReLU used by Transformers (Hendrycks & Gimpel 2016)", init="he")
 register("gelu_tanh", "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))", _gelu_tanh,
          (-0.17004076, inf), monotonic=False, saturates="negative",
-         max_slope="1.1290 at x = 1.4185", note="the tanh approximation of GELU (GPT-2, BERT)")
+         max_slope="1.1290 at x = 1.4185", note="the tanh approximation of GELU (GPT-2, BERT)", init="he")
 register("silu", "x * sigmoid(x)", _silu, (-0.27846454, inf), monotonic=False,
          saturates="negative", max_slope="1.0998 at x = 2.3994",
-         note="swish with beta = 1 (Elfwing et al. 2017)")
+         note="swish with beta = 1 (Elfwing et al. 2017)", init="he")
 register("swish", "x * sigmoid(beta * x)", _swish,
          lambda beta: ((-0.27846454 / beta, inf) if beta > 0 else (-inf, inf)),
          defaults={"beta": 1.0}, monotonic=False, saturates="negative",
          max_slope="1.0998 at x = 2.3994 / beta", note="self-gated (Ramachandran et al. 2017)",
-         check=_within("beta", _TINY, float(jnp.finfo(jnp.float32).max), "a normal float32 number > 0"))
+         check=_within("beta", _TINY, float(jnp.finfo(jnp.float32).max), "a normal float32 number > 0"), init="he")
 register("softplus", "log(1 + exp(x))", _softplus, (0, inf), open_ends=(True, True), saturates="negative",
-         max_slope="1 (x -> inf)", uses=("hidden", "non-negative regression"),
-         note="smooth ReLU; its derivative is sigmoid")
+         max_slope="1 (x -> inf)", uses=("hidden", "non-negative-regression"),
+         note="smooth ReLU; its derivative is sigmoid", init="he")
 register("softsign", "x / (1 + |x|)", _softsign, (-1, 1), open_ends=(True, True), zero_centred=True, saturates="both",
-         max_slope="1 at x = 0", note="like tanh with polynomial, slower saturation")
+         max_slope="1 at x = 0", note="like tanh with polynomial, slower saturation", init="glorot")
 register("mish", "x * tanh(softplus(x))", _mish, (-0.30884342, inf), monotonic=False,
-         saturates="negative", max_slope="1.0885 at x = 1.4906", note="smooth self-gated (Misra 2019)")
+         saturates="negative", max_slope="1.0885 at x = 1.4906", note="smooth self-gated (Misra 2019)", init="he")
 register("relu6", "min(max(0, x), 6)", _relu6, (0, 6), saturates="both",
-         max_slope="1 on (0, 6)", note="bounded ReLU for low-precision inference (MobileNet)")
+         max_slope="1 on (0, 6)", note="bounded ReLU for low-precision inference (MobileNet)", init="he")
 register("hard_sigmoid", "relu6(x + 3) / 6", _hard_sigmoid, (0, 1), saturates="both",
-         max_slope="1/6 on (-3, 3)", note="piecewise-linear sigmoid, cheap on mobile")
+         max_slope="1/6 on (-3, 3)", note="piecewise-linear sigmoid, cheap on mobile", init="glorot")
 register("hard_tanh", "max(-1, min(1, x))", _hard_tanh, (-1, 1), zero_centred=True,
-         saturates="both", max_slope="1 on (-1, 1)", note="piecewise-linear tanh")
+         saturates="both", max_slope="1 on (-1, 1)", note="piecewise-linear tanh", init="glorot")

@@ -5,32 +5,32 @@
 ``lr`` may be a traced jax scalar: the optimizer can be built inside a jitted
 or vmapped function, so one compiled program trains with many learning rates.
 Its state's structure does not depend on the value of ``lr``.
+
+The table imports nothing heavy (optax is imported when an optimizer is made),
+so the command line lists the names without jax.
 """
 
 from __future__ import annotations
 
 import math
 
-import jax
-import optax
-
 from actlab.errors import ActlabError, unknown
 
-# name -> (builder, default learning rate, one line on what it does)
+# name -> (builder of optax and lr, default learning rate, one line on what it does)
 OPTIMIZERS = {
-    "sgd": (lambda lr: optax.sgd(lr), 0.1, "plain gradient descent: w -= lr * g"),
-    "momentum": (lambda lr: optax.sgd(lr, momentum=0.9), 0.05, "heavy-ball momentum 0.9"),
-    "nesterov": (lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True), 0.05, "Nesterov momentum 0.9"),
-    "rmsprop": (lambda lr: optax.rmsprop(lr), 0.01, "divides by a running RMS of the gradient"),
-    "adagrad": (lambda lr: optax.adagrad(lr), 0.1, "divides by the root of all past squared gradients"),
-    "adam": (lambda lr: optax.adam(lr), 0.01, "momentum + per-parameter RMS scaling (Kingma & Ba 2015)"),
-    "adamw": (lambda lr: optax.adamw(lr, weight_decay=1e-4), 0.01, "Adam with decoupled weight decay 1e-4"),
-    "nadam": (lambda lr: optax.nadam(lr), 0.01, "Adam with Nesterov momentum"),
-    "amsgrad": (lambda lr: optax.amsgrad(lr), 0.01, "Adam with a non-decreasing second moment"),
-    "adamax": (lambda lr: optax.adamax(lr), 0.01, "Adam with an infinity-norm second moment"),
-    "adabelief": (lambda lr: optax.adabelief(lr), 0.01, "Adam scaled by the belief in the gradient"),
-    "radam": (lambda lr: optax.radam(lr), 0.01, "Adam with a rectified warm-up of the variance"),
-    "lion": (lambda lr: optax.lion(lr), 0.001, "sign of an interpolated momentum (Chen et al. 2023)"),
+    "sgd": (lambda optax, lr: optax.sgd(lr), 0.1, "plain gradient descent: w -= lr * g"),
+    "momentum": (lambda optax, lr: optax.sgd(lr, momentum=0.9), 0.05, "heavy-ball momentum 0.9"),
+    "nesterov": (lambda optax, lr: optax.sgd(lr, momentum=0.9, nesterov=True), 0.05, "Nesterov momentum 0.9"),
+    "rmsprop": (lambda optax, lr: optax.rmsprop(lr), 0.01, "divides by a running RMS of the gradient"),
+    "adagrad": (lambda optax, lr: optax.adagrad(lr), 0.1, "divides by the root of all past squared gradients"),
+    "adam": (lambda optax, lr: optax.adam(lr), 0.01, "momentum + per-parameter RMS scaling (Kingma & Ba 2015)"),
+    "adamw": (lambda optax, lr: optax.adamw(lr, weight_decay=1e-4), 0.01, "Adam with decoupled weight decay 1e-4"),
+    "nadam": (lambda optax, lr: optax.nadam(lr), 0.01, "Adam with Nesterov momentum"),
+    "amsgrad": (lambda optax, lr: optax.amsgrad(lr), 0.01, "Adam with a non-decreasing second moment"),
+    "adamax": (lambda optax, lr: optax.adamax(lr), 0.01, "Adam with an infinity-norm second moment"),
+    "adabelief": (lambda optax, lr: optax.adabelief(lr), 0.01, "Adam scaled by the belief in the gradient"),
+    "radam": (lambda optax, lr: optax.radam(lr), 0.01, "Adam with a rectified warm-up of the variance"),
+    "lion": (lambda optax, lr: optax.lion(lr), 0.001, "sign of an interpolated momentum (Chen et al. 2023)"),
 }
 
 
@@ -55,7 +55,7 @@ def check_lr(lr: float) -> float:
     return float(lr)
 
 
-def make_optimizer(name: str, lr, *, l2: float = 0.0) -> optax.GradientTransformation:
+def make_optimizer(name: str, lr, *, l2: float = 0.0):
     """The optax optimizer ``name`` with learning rate ``lr``.
 
     Args:
@@ -64,9 +64,15 @@ def make_optimizer(name: str, lr, *, l2: float = 0.0) -> optax.GradientTransform
       l2: coefficient of an L2 penalty (l2 / 2) * ||W||^2 on the weight
         matrices (not the biases), added as l2 * W to the gradient before the
         optimizer sees it (coupled, as if it were part of the loss).
+
+    Returns:
+      an ``optax.GradientTransformation``.
     """
+    import jax
+    import optax
+
     build = OPTIMIZERS[check_name(name)][0]
-    opt = build(lr)
+    opt = build(optax, lr)
     if l2:
         weights_only = lambda params: jax.tree.map(lambda a: a.ndim > 1, params)  # noqa: E731
         opt = optax.chain(optax.add_decayed_weights(l2, mask=weights_only), opt)

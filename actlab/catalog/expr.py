@@ -17,7 +17,9 @@ Grammar:
 The derivative is JAX autodiff of the built function (one ``jax.jvp``), so
 ``plot --derivative``, ``grad`` and training work as for built-ins. The facts
 of an expression (output range, monotonicity, saturation, oddness, largest
-slope) are estimated by sampling on [-1e6, 1e6], not proved; its ``note`` says so.
+slope) are estimated by sampling on [-1e6, 1e6], not proved (``sampled``, and
+its ``note`` says so). Activation names in a formula are the registry's at
+parse time: ``actlab.catalog`` loads the plugins before it parses.
 
     >>> act = parse("x * sigmoid(1.702 * x)")
     >>> y, dy = act.value_and_derivative(jnp.linspace(-3, 3, 7))
@@ -33,14 +35,14 @@ import warnings
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from jax.scipy import special
 
 from actlab.blocks import activations
+from actlab.blocks.facts import estimate_facts
 from actlab.errors import ActlabError, did_you_mean
 
-__all__ = ["parse", "looks_like_expression", "estimate_facts", "FUNCTIONS", "CONSTANTS",
+__all__ = ["parse", "looks_like_expression", "FUNCTIONS", "CONSTANTS", "RESERVED",
            "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
 
 MAX_LENGTH = 500  # characters
@@ -81,6 +83,9 @@ FUNCTIONS = {
     "where": (lambda c, a, b: jnp.where(_truth(c), a, b), 3),
     "clip": (lambda v, lo, hi: jnp.minimum(jnp.maximum(v, lo), hi), 3),
 }
+
+# Names a formula reads as its own: no activation (a plugin) may take them.
+RESERVED = frozenset({"x", *CONSTANTS, *FUNCTIONS})
 
 _BINARY = {
     ast.Add: jnp.add, ast.Sub: jnp.subtract, ast.Mult: jnp.multiply, ast.Div: jnp.divide,
@@ -212,8 +217,9 @@ def _compile(text: str):
     except (RecursionError, MemoryError, ValueError):
         raise fail(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
     try:
-        _check(tree.body, 1, [0])
-        f = _build(tree.body)
+        calls: dict[int, activations.Activation] = {}  # id(call node) -> the activation it names
+        _check(tree.body, 1, [0], calls)
+        f = _build(tree.body, calls)
     except _Refused as e:
         pos = e.pos
         if e.node is not None and hasattr(e.node, "lineno"):
@@ -246,8 +252,9 @@ def _number(node: ast.AST) -> float | None:
     return None
 
 
-def _check(node: ast.AST, depth: int, count: list[int]) -> None:
-    """Refuses anything outside the grammar, before anything is built."""
+def _check(node: ast.AST, depth: int, count: list[int], calls: dict) -> None:
+    """Refuses anything outside the grammar, before anything is built; the
+    activations that calls name are resolved here, once, into ``calls``."""
     count[0] += 1
     if depth > MAX_DEPTH:
         raise _Refused(f"nested too deeply (at most {MAX_DEPTH} levels)", node)
@@ -281,24 +288,24 @@ def _check(node: ast.AST, depth: int, count: list[int]) -> None:
             p = _number(node.right)
             if p is not None and abs(p) > MAX_EXPONENT:
                 raise _Refused(f"exponent {p:g} is too large (|p| <= {MAX_EXPONENT})", node.right)
-        _check(node.left, depth + 1, count)
-        _check(node.right, depth + 1, count)
+        _check(node.left, depth + 1, count, calls)
+        _check(node.right, depth + 1, count, calls)
     elif kind is ast.UnaryOp:
-        _check(node.operand, depth + 1, count)
+        _check(node.operand, depth + 1, count, calls)
     elif kind is ast.Compare:
         for op in node.ops:
             if type(op) not in _COMPARE:
                 raise _Refused(f"the operator {_op_text(op)} is not allowed", node)
         for sub in (node.left, *node.comparators):
-            _check(sub, depth + 1, count)
+            _check(sub, depth + 1, count, calls)
     elif kind is ast.BoolOp:
         for sub in node.values:
-            _check(sub, depth + 1, count)
+            _check(sub, depth + 1, count, calls)
     elif kind is ast.IfExp:
         for sub in (node.test, node.body, node.orelse):
-            _check(sub, depth + 1, count)
+            _check(sub, depth + 1, count, calls)
     elif kind is ast.Call:
-        _check_call(node, depth, count)
+        _check_call(node, depth, count, calls)
     else:
         raise _Refused(f"{type(node).__name__} is not allowed", node)
 
@@ -322,7 +329,7 @@ def _callables() -> list[str]:
     return sorted(set(FUNCTIONS) | set(activations.names()))
 
 
-def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
+def _check_call(node: ast.Call, depth: int, count: list[int], calls: dict) -> None:
     if not isinstance(node.func, ast.Name):
         if type(node.func) in _REFUSED:
             raise _Refused(f"{_REFUSED[type(node.func)]} not allowed", _pointer(node.func))
@@ -331,7 +338,7 @@ def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             raise _Refused("starred arguments are not allowed", arg)
-    if name in activations.names():
+    if activations.known(name):
         if len(node.args) != 1:
             raise _Refused(f"{name} takes one argument; give parameters by name, "
                            f"e.g. {_example_call(name)}", node)
@@ -343,7 +350,7 @@ def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
                                kw.value)
             params[kw.arg] = value
         try:
-            activations.get(name, **params)
+            calls[id(node)] = activations.get(name, **params)
         except ActlabError as e:
             raise _Refused(str(e), node) from None
     elif name in FUNCTIONS:
@@ -358,7 +365,7 @@ def _check_call(node: ast.Call, depth: int, count: list[int]) -> None:
         raise _Refused(f"unknown function {name!r}{hint}; functions: {', '.join(_callables())}",
                        node.func)
     for arg in node.args:
-        _check(arg, depth + 1, count)
+        _check(arg, depth + 1, count, calls)
 
 
 def _example_call(name: str) -> str:
@@ -370,7 +377,7 @@ def _example_call(name: str) -> str:
 # --- building the function ---------------------------------------------------------
 
 
-def _build(node: ast.AST):
+def _build(node: ast.AST, calls: dict):
     """A function ``x -> array`` for a checked node; constants take x's dtype."""
     kind = type(node)
     if kind is ast.Constant:
@@ -382,19 +389,19 @@ def _build(node: ast.AST):
         value = CONSTANTS[node.id]
         return lambda x: jnp.asarray(value, x.dtype)
     if kind is ast.UnaryOp:
-        op, operand = _UNARY[type(node.op)], _build(node.operand)
+        op, operand = _UNARY[type(node.op)], _build(node.operand, calls)
         return lambda x: op(operand(x))
     if kind is ast.BinOp:
-        left = _build(node.left)
+        left = _build(node.left, calls)
         p = _number(node.right)
         if isinstance(node.op, ast.Pow) and p is not None and p == int(p):
             # x ** 3 as integer_pow: exact for negative x, derivative 3x^2 also at 0.
             n = int(p)
             return lambda x: lax.integer_pow(left(x), n)
-        op, right = _BINARY[type(node.op)], _build(node.right)
+        op, right = _BINARY[type(node.op)], _build(node.right, calls)
         return lambda x: op(left(x), right(x))
     if kind is ast.Compare:
-        parts = [_build(sub) for sub in (node.left, *node.comparators)]
+        parts = [_build(sub, calls) for sub in (node.left, *node.comparators)]
         ops = [_COMPARE[type(op)] for op in node.ops]
 
         def compare(x):
@@ -406,7 +413,7 @@ def _build(node: ast.AST):
 
         return compare
     if kind is ast.BoolOp:
-        parts = [_build(sub) for sub in node.values]
+        parts = [_build(sub, calls) for sub in node.values]
         combine = jnp.logical_and if isinstance(node.op, ast.And) else jnp.logical_or
 
         def boolop(x):
@@ -418,80 +425,15 @@ def _build(node: ast.AST):
 
         return boolop
     if kind is ast.IfExp:
-        test, body, orelse = _build(node.test), _build(node.body), _build(node.orelse)
+        test, body, orelse = _build(node.test, calls), _build(node.body, calls), _build(node.orelse, calls)
         return lambda x: jnp.where(_truth(test(x)), body(x), orelse(x))
     if kind is ast.Call:
         name = node.func.id
-        args = [_build(arg) for arg in node.args]
-        if name in activations.names():
-            fn = activations.get(name, **{kw.arg: _number(kw.value) for kw in node.keywords}).fn
+        args = [_build(arg, calls) for arg in node.args]
+        if id(node) in calls:
+            fn = calls[id(node)].fn
             (arg,) = args
             return lambda x: fn(arg(x))
         fn = FUNCTIONS[name][0]
         return lambda x: fn(*(arg(x) for arg in args))
     raise _Refused(f"{kind.__name__} is not allowed", node)  # _check lets none through
-
-
-# --- facts, estimated --------------------------------------------------------------
-
-_EDGE = 1e6
-
-
-def _grid() -> np.ndarray:
-    inner = np.linspace(-10.0, 10.0, 2001)
-    outer = np.logspace(1, 6, 101)[1:]
-    return np.concatenate([-outer[::-1], inner, outer])
-
-
-def estimate_facts(value_and_derivative) -> dict:
-    """Output range, monotonicity, oddness, saturation and largest slope of f,
-    estimated by sampling f and f' on [-1e6, 1e6] (dense on [-10, 10]).
-
-    Args:
-      value_and_derivative: ``x -> (f(x), f'(x))`` on float arrays.
-
-    Returns:
-      keyword arguments for ``Activation``: ``output_range``, ``open_ends``, ``monotonic``,
-      ``zero_centred``, ``saturates``, ``max_slope`` and a ``note`` saying that
-      they are estimates. A side that still grows at |x| = 1e6 counts as
-      unbounded.
-    """
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    xs = _grid()
-    y, dy = jax.jit(value_and_derivative)(jnp.asarray(xs, dtype))
-    y = np.broadcast_to(np.asarray(y, np.float64), xs.shape)
-    dy = np.broadcast_to(np.asarray(dy, np.float64), xs.shape)
-    finite = np.isfinite(y)
-    notes = ["facts estimated by sampling x in [-1e6, 1e6], not proved"]
-    for values, what in ((y, "f"), (dy, "f'")):
-        bad = xs[~np.isfinite(values)]
-        if bad.size:
-            notes.append(f"{what} is not finite at some x (e.g. x = {bad[np.argmin(np.abs(bad))]:g})")
-    if not finite.any():
-        return dict(output_range=(math.nan, math.nan), open_ends=(True, True), monotonic=False, zero_centred=False,
-                    saturates="none", max_slope="unknown", note="; ".join(notes))
-    yf = y[finite]
-    tol = 1e-6 * (1 + np.abs(yf))
-    lo, hi = float(yf.min()), float(yf.max())
-    # Still moving at the ends of the grid: count that side as unbounded.
-    for end, nxt in ((0, 1), (-1, -2)):
-        if finite[end] and finite[nxt]:
-            step = y[end] - y[nxt]
-            if y[end] == lo and step < -1e-6 * (1 + abs(y[end])):
-                lo = -math.inf
-            if y[end] == hi and step > 1e-6 * (1 + abs(y[end])):
-                hi = math.inf
-    # An end is closed when f reaches it on [-10, 10] (relu's 0), open when it is
-    # infinite or only reached far out, where rounding hits it (sigmoid's 0 at x < -745).
-    near = finite & (np.abs(xs) <= 10)
-    open_ends = (not (near & (y == lo)).any(), not (near & (y == hi)).any())
-    monotonic = bool(finite.all() and np.all(np.diff(yf) >= -tol[1:]))
-    zero_centred = bool(finite.all() and np.allclose(y[::-1], -y, rtol=1e-9, atol=1e-12))
-    flat = [finite[i] and abs(dy[i]) < 1e-6 for i in (0, -1)]
-    saturates = {(True, True): "both", (True, False): "negative",
-                 (False, True): "positive", (False, False): "none"}[tuple(flat)]
-    slopes = np.where(np.isfinite(dy), np.abs(dy), -1.0)
-    i = int(np.argmax(slopes))
-    max_slope = (f"~{slopes[i]:.4g} at x = {xs[i]:.4g} (sampled)" if slopes[i] >= 0 else "unknown")
-    return dict(output_range=(lo, hi), open_ends=open_ends, monotonic=monotonic, zero_centred=zero_centred,
-                saturates=saturates, max_slope=max_slope, note="; ".join(notes))

@@ -14,31 +14,33 @@ An entry point names either
 - a function ``f(x) -> array``, elementwise in ``jax.numpy``: its derivative is
   JAX autodiff and its facts (range, monotonicity ...) are estimated by sampling.
 
-Everything registered carries ``source="plugin:<distribution name>"``. A plugin
-that fails to import, declares something invalid, reuses a taken name or fails
-a smoke test on ``[-1, 0, 1]`` is reported once on stderr and skipped; it never
-breaks the CLI. ``ACTLAB_NO_PLUGINS=1`` turns plugin loading off.
-
-The registry loads plugins itself, once, the first time ``activations.names()``
-is called or an unknown name is asked for; nothing else needs to call ``load``.
+Everything registered carries ``source="plugin:<distribution name>"``. A
+declaration is checked whole before it is registered: its facts (types and
+values), a name that formulas reserve (``x``, ``pi``, ``exp`` ...) or that is
+taken, and a smoke test of (f, f') on a few points (float arrays of the
+input's shape, or a scalar slope, finite there). A plugin that fails any of this,
+or fails to import, is reported once on stderr and skipped; it never breaks the
+CLI, and nothing it prints reaches stdout. ``ACTLAB_NO_PLUGINS=1`` turns plugin
+loading off. ``actlab.catalog`` calls ``load`` once per process; jax is
+imported only when there is a plugin to check.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
-
 from actlab.blocks import activations
 
 __all__ = ["GROUP", "Loaded", "load"]
 
 GROUP = "actlab.activations"
+SMOKE_POINTS = (-3.0, -1.0, 0.0, 0.5, 2.0)
 
 
 class Loaded(NamedTuple):
@@ -72,7 +74,9 @@ def load(entry_points: Iterable | None = None) -> list[Loaded]:
         dist = getattr(getattr(ep, "dist", None), "name", None) or "unknown"
         source = f"plugin:{dist}"
         try:
-            name = _register(ep, source)
+            # stdout holds the result alone (--json): a plugin's prints go to stderr
+            with contextlib.redirect_stdout(sys.stderr):
+                name = _register(ep, source)
             results.append(Loaded(name, source, None))
         except (Exception, SystemExit) as e:  # anything a plugin does wrong: report, skip
             reason = _one_line(e)
@@ -82,15 +86,19 @@ def load(entry_points: Iterable | None = None) -> list[Loaded]:
 
 
 def _register(ep, source: str) -> str:
+    from actlab.blocks.facts import estimate_init
+
     obj = ep.load()
     if isinstance(obj, activations.Activation):
-        decl = dict(
-            name=obj.name, formula=obj.formula, value_and_derivative_fn=obj.value_and_derivative_fn,
-            output_range=obj.output_range, defaults=dict(obj.params), open_ends=obj.open_ends,
-            zero_centred=obj.zero_centred, monotonic=obj.monotonic, saturates=obj.saturates,
-            max_slope=obj.max_slope, uses=obj.uses, note=obj.note,
-        )
-    elif isinstance(obj, Mapping):
+        decl = None
+        act = dataclasses.replace(obj, source=source)
+        _check_name(act.name)
+        _smoke_test(act.value_and_derivative_fn, act.params)
+        if act.init is None:
+            act = dataclasses.replace(act, init=estimate_init(_bound(act.value_and_derivative_fn, act.params)))
+        activations.register(act)
+        return act.name
+    if isinstance(obj, Mapping):
         decl = {"name": ep.name, **obj}
         if "value_and_derivative_fn" not in decl or "formula" not in decl:
             raise TypeError("a declaration needs 'formula' and 'value_and_derivative_fn'")
@@ -99,15 +107,32 @@ def _register(ep, source: str) -> str:
     else:
         raise TypeError(f"{ep.value} is a {type(obj).__name__}; expected a function, "
                         "a dict of register() arguments or an Activation")
-    decl["source"] = source
-    _smoke_test(decl["value_and_derivative_fn"], decl.get("defaults") or {})
-    activations.register(**decl)
+    _check_name(decl["name"])
+    defaults = decl.get("defaults") or {}
+    _smoke_test(decl["value_and_derivative_fn"], defaults)
+    if decl.get("init") is None:
+        decl["init"] = estimate_init(_bound(decl["value_and_derivative_fn"], defaults))
+    activations.register(**{**decl, "source": source})
     return decl["name"]
+
+
+def _check_name(name) -> None:
+    from actlab.catalog.expr import RESERVED
+
+    if name in RESERVED:
+        raise ValueError(f"the name {name!r} is reserved: formulas read it as their own")
+
+
+def _bound(fn: Callable, params: Mapping) -> Callable:
+    return lambda x: fn(x, **params)
 
 
 def _from_function(name: str, fn: Callable, where: str) -> dict:
     """A declaration for ``f(x)``: autodiff derivative, sampled facts."""
-    from actlab.catalog import expr
+    import jax
+    import jax.numpy as jnp
+
+    from actlab.blocks.facts import estimate_facts
 
     def value_and_derivative(x):
         return jax.jvp(fn, (x,), (jnp.ones_like(x),))
@@ -116,20 +141,29 @@ def _from_function(name: str, fn: Callable, where: str) -> dict:
     _smoke_test(value_and_derivative, {})
     return dict(name=name, formula=doc[0] if doc else where,
                 value_and_derivative_fn=value_and_derivative,
-                **expr.estimate_facts(value_and_derivative))
+                **estimate_facts(value_and_derivative))
 
 
 def _smoke_test(value_and_derivative: Callable, defaults: Mapping) -> None:
-    """Calls (f, f') on [-1, 0, 1] in float32: a plugin that cannot do that is broken."""
-    x = jnp.asarray([-1.0, 0.0, 1.0], jnp.float32)
+    """Calls (f, f') on a few points in float32: each must be a float array of
+    the input's shape (or broadcast to it) and finite there."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    x = jnp.asarray(SMOKE_POINTS, jnp.float32)
     out = value_and_derivative(x, **defaults)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise TypeError("value_and_derivative_fn must return a pair (f(x), f'(x))")
-    for part in out:
+    for what, part in zip(("f", "f'"), out):
         part = jnp.asarray(part)
         if not jnp.issubdtype(part.dtype, jnp.floating):
-            raise TypeError(f"value_and_derivative_fn returned dtype {part.dtype}, expected a float")
-        jnp.broadcast_to(part, x.shape)  # raises if the shape is wrong
+            raise TypeError(f"{what} has dtype {part.dtype}, expected a float")
+        if part.shape != x.shape and not (what == "f'" and part.ndim == 0):  # a constant slope may be a scalar
+            raise TypeError(f"{what} has shape {part.shape} for an input of shape {x.shape}; "
+                            "it must be elementwise")
+        bad = ~np.isfinite(np.asarray(part, np.float64))
+        if bad.any():
+            raise ValueError(f"{what}({SMOKE_POINTS[int(np.argmax(bad))]:g}) is not finite")
 
 
 def _report(line: str) -> None:

@@ -6,15 +6,8 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    dtype_option,
-    init_jax,
-    json_option,
-    overwrite_option,
-    param_option,
-    parse_floats,
-    parse_params,
-    resolve_activations,
-    seed_option,
+    dtype_option, json_option, number, overwrite_option, param_option, parse_floats, parse_params,
+    seed_option, whole,
 )
 from actlab.errors import ActlabError
 
@@ -26,27 +19,27 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--at", "at", default=None, metavar="X,X,...",
               help=f"Points for the derivative table (default {DEFAULT_AT}).")
-@click.option("--step", "step", type=float, default=None, metavar="H",
+@click.option("--step", "step", type=number(0, lo_open=True), default=None, metavar="H",
               help="A fixed finite-difference step for --at, instead of eps^(1/3) max(1, |x|): "
                    "too large and truncation shows, too small and rounding does.")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="L",
+@click.option("--depth", type=whole(1), default=None, metavar="L",
               help="Gradient flow through a random MLP of L hidden layers (with --cost: "
                    "hidden layers of the timed networks, default 2).")
-@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True, metavar="W",
+@click.option("--width", type=whole(1), default=64, show_default=True, metavar="W",
               help="Units per hidden layer (and input features) for --depth.")
 @click.option("--init", "init", default="auto", show_default=True, metavar="INIT",
               help="Weight init for --depth: auto (He for the ReLU family, Glorot otherwise), "
                    "he, glorot, lecun, or normal:STD.")
-@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--batch", type=whole(1), default=None, metavar="N",
               help="Examples in the loss (default 128 for --depth, 16 for --cost).")
-@click.option("--bias-std", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="STD",
+@click.option("--bias-std", type=number(0), default=0.0, show_default=True, metavar="STD",
               help="Draw biases from N(0, STD^2) for --depth; 0 starts them at 0.")
 @click.option("--cost", is_flag=True,
-              help="Time reverse mode (jax.grad), forward mode (jax.jacfwd) and finite "
+              help="Time reverse mode (jax.grad), forward mode (one jax.jvp per parameter) and finite "
                    "differences as the parameter count grows.")
 @click.option("--widths", default=DEFAULT_WIDTHS, show_default=True, metavar="W,W,...",
               help="Hidden widths of the networks timed by --cost.")
-@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+@click.option("--repeats", type=whole(1), default=3, show_default=True, metavar="N",
               help="Timed measurements per method and size for --cost (the fastest is shown).")
 @click.option("--all-layers", is_flag=True,
               help="Show every layer in the --depth tables (deep networks show 12, evenly spaced).")
@@ -104,12 +97,16 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
     save_path = None
     if save:
-        from actlab.render import check_save_path
+        from actlab.render.files import check_save_path
 
         save_path = check_save_path(save, overwrite=overwrite)
 
-    jax = init_jax()
-    acts = resolve_activations(names or ("tanh",), parse_params(params))
+    from actlab import runtime
+
+    jax = runtime.configure()
+    from actlab import catalog
+
+    acts = catalog.activations(names or ("tanh",), parse_params(params))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
     from actlab.lab import gradflow
@@ -125,10 +122,10 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         render.depth(flows, backend=backend, as_json=as_json, chart=chart, save=save_path,
                      all_layers=all_layers)
     else:
-        progress = None if as_json else render.progress
-        result = gradflow.backprop_cost(acts[0], widths=width_list, depth=depth or 2,
-                                        batch=batch or 16, repeats=repeats, seed=seed, dtype=dtype,
-                                        progress=progress)
+        with render.cost_progress() as progress:
+            result = gradflow.backprop_cost(acts[0], widths=width_list, depth=depth or 2,
+                                            batch=batch or 16, repeats=repeats, seed=seed, dtype=dtype,
+                                            progress=progress)
         render.cost(result, backend=backend, as_json=as_json, chart=chart, save=save_path)
 
 

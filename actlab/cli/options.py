@@ -1,25 +1,75 @@
-"""Options shared by several commands, defined once, and the start-up of jax.
+"""Options shared by several commands, defined once, and the small parsers of
+their text.
 
-Nothing here imports jax at module level: ``--help`` must stay fast.
+Nothing here imports jax, numpy or optax: ``--help`` must stay fast. The name
+lists in the help come from the core's own tables (``actlab.blocks.data``,
+``actlab.blocks.optim``), which are plain Python.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import functools
+import math
 
 import click
 
+from actlab.blocks.data import DATASETS, TASKS
+from actlab.blocks.optim import OPTIMIZERS
 from actlab.errors import ActlabError
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
+MAX_SEED = 2**32 - 1
+
+
+class _Range(click.ParamType):
+    """A finite number in [lo, hi] (ends open where asked); a bad value is an
+    ActlabError naming the option and the value: "bad --seeds 0: must be >= 1"."""
+
+    def __init__(self, kind, lo=None, hi=None, *, lo_open=False):
+        self.kind, self.lo, self.hi, self.lo_open = kind, lo, hi, lo_open
+        self.name = kind.__name__
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, self.kind) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = self.kind(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a {'whole ' if self.kind is int else ''}number", param, ctx)
+        below = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
+        above = self.hi is not None and number > self.hi
+        if below or above or (self.kind is float and not math.isfinite(number)):
+            name = param.opts[0] if param is not None else "value"
+            raise ActlabError(f"bad {name} {value}: must be {self._allowed()}")
+        return number
+
+    def _allowed(self) -> str:
+        lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {self.lo:g}"
+        if self.hi is None:
+            return f"a finite number {lo}" if self.kind is float else lo
+        return f"{lo} and <= {self.hi:g}" if lo else f"<= {self.hi:g}"
+
+
+def whole(lo=None, hi=None) -> _Range:
+    """A whole number in [lo, hi]."""
+    return _Range(int, lo, hi)
+
+
+def number(lo=None, hi=None, *, lo_open=False) -> _Range:
+    """A finite number in [lo, hi] ((lo, hi] with ``lo_open``)."""
+    return _Range(float, lo, hi, lo_open=lo_open)
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout, nothing else."
 )
 seed_option = click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed; the same seed gives the same numbers."
-)
+    "--seed", type=whole(0, MAX_SEED), default=0, show_default=True,
+    help="Random seed; the same seed gives the same numbers.")
+
+
+MIXED_HELP = ("float16 trains in mixed precision: float32 master weights and optimizer state, float16 "
+              "forward and backward passes, a dynamic loss scale.")
 
 
 def dtype_option(default="float32", help="Floating-point type of the computation."):
@@ -39,14 +89,6 @@ overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Allow the output file or folder to replace an existing one."
 )
 
-# Names the options accept, kept here so --help needs neither numpy nor optax;
-# tests check them against the core's own tables.
-DATASET_NAMES = ("xor", "and", "or", "xor-noisy", "moons", "circles", "spiral", "blobs",
-                 "multilabel", "sine", "parabola")
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw", "nadam",
-                   "amsgrad", "adamax", "adabelief", "radam", "lion")
-TASK_NAMES = ("binary", "multi-class", "multi-label", "regression", "non-negative-regression")
-
 
 def _compose(*decorators):
     """One decorator that applies several, in the order written."""
@@ -59,61 +101,79 @@ def _compose(*decorators):
     return apply
 
 
+def _as_request(f):
+    """Hands the command one ``data`` (an ``actlab.blocks.data.Request``) for the
+    options of ``dataset_options``; its seed is --data-seed where the command
+    has it and it is given, else --seed."""
+
+    @functools.wraps(f)
+    def command(*, dataset, data_path, target, task, no_standardize, samples, noise, classes,
+                test_frac, train_frac, digits, **rest):
+        from actlab.blocks.data import Request
+
+        data_seed = rest.pop("data_seed", None)
+        data = Request(name=dataset, path=data_path,
+                       target=tuple(split_words(target, "--target")) if target else (),
+                       task=task, standardize=not no_standardize, samples=samples, noise=noise,
+                       classes=classes, test_frac=test_frac, train_frac=train_frac,
+                       digits=parse_ints(digits, "--digits", example="0,1") if digits is not None else None,
+                       seed=rest["seed"] if data_seed is None else data_seed)
+        return f(data=data, **rest)
+
+    return command
+
+
 # The data of `train` and `sweep`: a generated set by name, or the user's CSV.
 dataset_options = _compose(
     click.argument("dataset", required=False, metavar="[DATASET]"),
     click.option("--data", "data_path", type=click.Path(dir_okay=False),
                  help="Use a CSV file (a header row, numeric columns) instead of a generated set."),
     click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2."),
-    click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASK_NAMES) + "."),
+    click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASKS) + "."),
     click.option("--no-standardize", is_flag=True,
                  help="With --data: keep the inputs as they are (default: mean 0, std 1 by the training rows)."),
-    click.option("--samples", type=int, help="Points to generate (train + test); default per dataset."),
-    click.option("--noise", type=float,
+    click.option("--samples", type=whole(1),
+                 help="Points to generate (train + test); default per dataset."),
+    click.option("--noise", type=number(0),
                  help="Noise level of the generated set (a standard deviation); default per dataset."),
-    click.option("--classes", type=int, default=3, show_default=True, help="Classes of spiral and blobs."),
-    click.option("--test-frac", type=float, default=0.25, show_default=True,
-                 help="Fraction held out for testing (the four-point gates have no split)."),
+    click.option("--classes", type=whole(2, 10), default=3, show_default=True,
+                 help="Classes of spiral and blobs."),
+    click.option("--test-frac", type=number(0, 1), default=0.25, show_default=True,
+                 help="Fraction held out for testing (the four-point gates have no split; the real "
+                      "sets keep each class's share in both parts)."),
+    click.option("--train-frac", type=number(0, 1, lo_open=True), default=1.0, show_default=True,
+                 help="Train on this fraction of the training rows (the test rows stay the same), "
+                      "e.g. 0.1 to see overfitting."),
+    click.option("--digits", metavar="D,D[,...]",
+                 help="digits only: the digits to tell apart, e.g. 0,1 (binary, as in the course) or "
+                      "3,5,8; default all ten."),
+    _as_request,
 )
 
 # The network and the optimizer's loop, shared by `train` and `sweep`.
 training_options = _compose(
     click.option("--hidden", help="Hidden widths, e.g. 8 or 16,16 (0: none); default per dataset."),
     click.option("--init", "init_name", default="auto", show_default=True,
-                 help="Weight init: auto, he, glorot, lecun or normal:STD."),
-    click.option("--steps", type=int, help="Optimizer steps; default per dataset."),
-    click.option("--batch", type=int, help="Mini-batch size (default: the full batch)."),
-    click.option("--l2", type=float, default=0.0, show_default=True,
+                 help="Weight init: auto (the activation's family: He for ReLU-like units, LeCun "
+                      "for selu, Glorot otherwise), he, glorot, lecun or normal:STD."),
+    click.option("--steps", type=whole(1), help="Optimizer steps; default per dataset."),
+    click.option("--epochs", type=whole(1),
+                 help="Passes over the training rows, instead of --steps (Keras' epochs): "
+                      "n_train // batch steps each."),
+    click.option("--batch", type=whole(1),
+                 help="Mini-batch size (Keras' batch_size); default per dataset (digits 32), else the "
+                      "full batch. Each epoch is one shuffle of the training rows, cut into batches "
+                      "(sampling without replacement; the n mod batch rows the shuffle puts last sit "
+                      "that epoch out)."),
+    click.option("--conv", is_flag=False, flag_value="", default=None, metavar="[C,C...]",
+                 help="Image data (digits): 3x3 convolutional layers with these channels (stride 2) "
+                      "before the dense layers; --conv alone: 8,16. Dense --hidden then defaults to none."),
+    click.option("--l2", type=number(0), default=0.0, show_default=True,
                  help="L2 penalty (l2/2)*||W||^2 on the weights."),
 )
 
-
-def init_jax():
-    """Turns on float64 and the persistent compilation cache; returns jax.
-
-    The cache lives in ``$ACTLAB_CACHE_DIR`` (default: the user's cache folder,
-    ``$XDG_CACHE_HOME/actlab/jax``); ``ACTLAB_NO_CACHE=1`` turns it off. A
-    second run of a command then compiles nothing.
-    """
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    if not os.environ.get("ACTLAB_NO_CACHE") and not getattr(init_jax, "_cache_done", False):
-        try:
-            jax.config.update("jax_compilation_cache_dir", str(cache_dir()))
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-        except Exception:  # an old jax without these options: run uncached
-            pass
-        init_jax._cache_done = True
-    return jax
-
-
-def cache_dir() -> Path:
-    if os.environ.get("ACTLAB_CACHE_DIR"):
-        return Path(os.environ["ACTLAB_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "actlab" / "jax"
+DATASETS_HELP = "Datasets: " + ", ".join(DATASETS) + "."
+OPTIMIZERS_HELP = ", ".join(OPTIMIZERS)
 
 
 def parse_params(items) -> dict[str, float]:
@@ -137,29 +197,34 @@ def parse_float(text: str, what: str) -> float:
 
 def parse_floats(text: str, what: str) -> list[float]:
     """``"1000,0,-5"`` -> ``[1000.0, 0.0, -5.0]``; empty items or non-numbers are refused."""
+    return [parse_float(item, what) for item in split_words(text, what, example="0,2,5")]
+
+
+def split_words(text: str, what: str, example: str = "a,b") -> list[str]:
+    """``"a, b"`` -> ``["a", "b"]``; an empty list or item is refused."""
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise ActlabError(f"bad {what} {text!r}: expected comma-separated numbers, e.g. 0,2,5")
-    return [parse_float(item, what) for item in items]
-
-
-def parse_names(text: str, what: str) -> list[str]:
-    """``"relu,tanh"`` -> ``["relu", "tanh"]``; an empty list or item is refused.
-
-    Commas inside parentheses do not split, so a formula such as
-    ``leaky_relu(x, alpha=0.2)`` stays one item.
-    """
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == "," and depth <= 0:
-            items.append(text[start:i].strip())
-            start = i + 1
-    items.append(text[start:].strip())
-    if not text.strip() or any(not item for item in items):
-        raise ActlabError(f"bad {what} {text!r}: expected a comma-separated list, e.g. relu,tanh")
+        raise ActlabError(f"bad {what} {text!r}: expected a comma-separated list, e.g. {example}")
     return items
+
+
+def parse_ints(text: str, what: str, example: str = "1,2") -> tuple[int, ...]:
+    """``"3,5,8"`` -> ``(3, 5, 8)``; a non-integer item is refused."""
+    items = split_words(text, what, example=example)
+    try:
+        return tuple(int(item) for item in items)
+    except ValueError:
+        raise ActlabError(f"bad {what} {text!r}: expected whole numbers, e.g. {example}") from None
+
+
+def parse_conv(text: str | None) -> tuple[int, ...] | None:
+    """``--conv`` -> channels: None without it, () for the default, else positive whole numbers."""
+    if text is None:
+        return None
+    channels = parse_ints(text, "--conv", example="8,16") if text.strip() else ()
+    if any(c < 1 for c in channels):
+        raise ActlabError(f"bad --conv {text!r}: channels must be >= 1, e.g. 8,16")
+    return channels
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -178,39 +243,3 @@ def parse_hidden(text: str) -> tuple[int, ...]:
                               "(0 for no hidden layer)")
         widths.append(w)
     return tuple(widths)
-
-
-def resolve_activation(name: str, params: dict | None = None):
-    """The activation for a name typed on the command line: a registered name
-    (built-in or plugin), else a formula in x such as ``"x*tanh(softplus(x))"``.
-    A plain word that is no name keeps the registry's "did you mean"."""
-    from actlab.blocks import activations
-    from actlab.catalog import expr
-
-    if activations.known(name) or not expr.looks_like_expression(name):
-        return activations.get(name, **(params or {}))
-    if params:
-        raise ActlabError(f"--param applies to named activations, not to the expression {name!r}; "
-                          "write the value into it, e.g. 'leaky_relu(x, alpha=0.2)'")
-    return expr.parse(name)
-
-
-def resolve_activations(names, params: dict | None = None):
-    """Activations for NAME arguments (each may be a comma list or a formula),
-    each with the --param values it has.
-
-    With one activation every --param must fit it (a typo is an error); with
-    several, each takes the parameters it has, and one that none has is an error.
-    """
-    flat = [n for name in names for n in parse_names(name, "activation list")]
-    params = params or {}
-    if len(flat) == 1:
-        return [resolve_activation(flat[0], params)]
-    bare = [resolve_activation(name) for name in flat]
-    for key in params:
-        if not any(key in act.params for act in bare):
-            have = sorted({k for act in bare for k in act.params})
-            raise ActlabError(f"bad --param {key!r}: none of {', '.join(flat)} has it; "
-                              f"their parameters: {', '.join(have) or 'none'}")
-    return [resolve_activation(name, {k: v for k, v in params.items() if k in act.params})
-            if params else act for name, act in zip(flat, bare)]

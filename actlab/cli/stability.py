@@ -6,7 +6,7 @@ import math
 
 import click
 
-from actlab.cli.options import DTYPES, init_jax, json_option, parse_float, parse_floats, parse_names
+from actlab.cli.options import DTYPES, json_option, number, parse_float, parse_floats, split_words, whole
 from actlab.errors import ActlabError, unknown
 
 DEFAULT_SCALE = 100.0
@@ -17,22 +17,23 @@ DEFAULT_SCALE = 100.0
               help=f"Use the logits [S, 0, -S] (default S = {DEFAULT_SCALE:g}).")
 @click.option("--values", default=None, metavar="X,X,...",
               help="Explicit logits, e.g. 1000,0,-5 (-inf masks a class).")
-@click.option("--label", type=int, default=None, metavar="K",
+@click.option("--label", type=whole(0), default=None, metavar="K",
               help="The true class (default 1: in [S, 0, -S] the class with logit 0, whose loss "
                    "~ S is representable in every dtype, so what breaks is the method, not the "
                    "dtype's range; label 0 has a loss ~ e^-S below every dtype's reach).")
 @click.option("--binary", is_flag=True,
               help="Sigmoid + binary cross-entropy instead: each logit is one example, "
                    "probabilities first (naive) vs from the logits (fused).")
-@click.option("--target", type=float, default=1.0, show_default=True, metavar="Y",
+@click.option("--target", type=number(0, 1), default=1.0, show_default=True, metavar="Y",
               help="The binary target in [0, 1], for --binary.")
-@click.option("--temperature", type=float, default=1.0, show_default=True, metavar="T",
+@click.option("--temperature", "temperature_text", default="1", show_default=True, metavar="T[,T...]",
               help="Softmax temperature: the logits become x / T (in each dtype). T < 1 sharpens "
-                   "the distribution and makes the logits larger, so the naive form breaks sooner.")
+                   "the distribution and makes the logits larger, so the naive form breaks sooner. "
+                   "Several (0.5,1,2,5): one row per T, probabilities and entropy, and a chart.")
 @click.option("--scan", is_flag=True,
               help="Sweep S over 1..1e5 (log-spaced) and show, per dtype and method, the first S "
                    "that breaks beside log(max float), with a chart of relative error vs S.")
-@click.option("--points", type=click.IntRange(min=2, max=2000), default=101, show_default=True,
+@click.option("--points", type=whole(2, 2000), default=101, show_default=True,
               help="Scales in the --scan sweep.")
 @click.option("--roundoff", is_flag=True,
               help="Round-off as in the course notes: 2/10000 against (1 + 1/10000) - (1 - 1/10000) "
@@ -41,7 +42,7 @@ DEFAULT_SCALE = 100.0
               help="Floating-point types to compare.")
 @click.option("--chart/--no-chart", default=True, show_default=True, help="Draw the --scan chart.")
 @json_option
-def stability_cmd(scale, values, label, binary, target, temperature, scan, points, roundoff, dtypes,
+def stability_cmd(scale, values, label, binary, target, temperature_text, scan, points, roundoff, dtypes,
                   chart, as_json):
     """Why losses take logits: naive vs fused cross-entropy in every dtype.
 
@@ -54,7 +55,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
     the smallest normal number shows as 0, and the table says so.
 
     --scan sweeps S in [S, 0, -S]; --roundoff shows the round-off example;
-    --temperature divides the logits by T.
+    --temperature divides the logits by T (several: softmax at each T).
 
     \b
     Examples:
@@ -63,6 +64,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
       actlab stability --binary --values 40,-40 --target 1
       actlab stability --scan
       actlab stability --roundoff
+      actlab stability --values 2,1,0.1 --temperature 0.5,1,2,5
     """
     if scale is not None and values is not None:
         raise ActlabError("give either --logits S or --values X,X,..., not both")
@@ -75,18 +77,25 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
         logits = [s, 0.0, -s]
     if label is None:
         label = 1 if len(logits) > 1 else 0
-    dtype_list = parse_names(dtypes, "--dtypes")
+    dtype_list = split_words(dtypes, "--dtypes", example="float32,float64")
     for name in dtype_list:
         if name not in DTYPES:
             raise unknown("dtype", name, DTYPES)
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise ActlabError(f"bad --temperature {temperature!r}: expected a finite number > 0")
+    temperature_list = list(dict.fromkeys(parse_floats(temperature_text, "--temperature")))
+    for t in temperature_list:
+        if not (math.isfinite(t) and t > 0):
+            raise ActlabError(f"bad --temperature {t:g}: expected finite numbers > 0")
+    if len(temperature_list) > 1 and (binary or scan or roundoff):
+        raise ActlabError("several --temperature values compare softmax distributions; "
+                          "they do not go with --binary, --scan or --roundoff")
     if scan and values is not None:
         raise ActlabError("--scan sweeps the logits [S, 0, -S] itself; it does not take --values")
     if scan and scale is not None:
         raise ActlabError("--scan sweeps S from 1 to 1e5 itself; it does not take --logits")
 
-    jax = init_jax()
+    from actlab import runtime
+
+    jax = runtime.configure()
     from actlab.lab import stability
     from actlab.render import stability as render
 
@@ -97,9 +106,22 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
         roundoff_rows = stability.roundoff(dtype_list) if roundoff else None
         render.sections(scan_result, roundoff_rows, backend=backend, as_json=as_json, chart=chart)
         return
+    if len(temperature_list) > 1:
+        rows = stability.temperatures(logits, temperature_list)
+        render.temperature_view(rows, curve=_temperature_curve(stability, logits, temperature_list),
+                                logits=logits, label=label, backend=backend, as_json=as_json)
+        return
+    temperature = temperature_list[0]
     result = stability.compare(logits, label, binary=binary, target=target, temperature=temperature,
                                dtypes=dtype_list)
-    temps = None
+    temps, curve = None, ()
     if temperature != 1 and not binary:
         temps = stability.temperatures(logits, sorted({1.0, temperature}))
-    render.table(result, temperatures=temps, as_json=as_json)
+        curve = _temperature_curve(stability, logits, [1.0, temperature])
+    render.table(result, temperatures=temps, curve=curve, as_json=as_json)
+
+
+def _temperature_curve(stability, logits, temps):
+    """softmax(x / T) on a fine grid of T over the range asked, for the chart."""
+    lo, hi = math.log10(min(temps)), math.log10(max(temps))
+    return stability.temperatures(logits, [10 ** (lo + (hi - lo) * i / 48) for i in range(49)])

@@ -124,6 +124,7 @@ class ScanSeries:
     first_broken: float | None  # the smallest S that breaks (refined), None if none up to the end
     overflow_threshold: float  # log(max float): exp(S) overflows above it
     underflow_threshold: float  # -log(smallest normal): exp(-S) is subnormal above it
+    tolerance: float  # the relative error above which the scan calls the loss broken
     note: str = ""
 
 
@@ -477,8 +478,9 @@ def _verdict(cases) -> str:
 # --- the scan --------------------------------------------------------------------------------------
 
 
-def _scan_rows(scale: float, binary: bool):
-    return [scale, 0.0, -scale] if not binary else [scale, 0.0, -scale]
+def _scan_logits(scale: float) -> list[float]:
+    """[S, 0, -S]: one softmax example, or three binary ones."""
+    return [scale, 0.0, -scale]
 
 
 def scan(label: int | None = 1, *, binary: bool = False, target: float = 1.0, start: float = 1.0,
@@ -512,7 +514,8 @@ def scan(label: int | None = 1, *, binary: bool = False, target: float = 1.0, st
                 lo = scales[first - 1] if first > 0 else None
                 where = _refine(lo, scales[first], name, method, binary, label, target) if lo else scales[first]
             series.append(ScanSeries(name, method, tuple(errors), where, facts["overflow_threshold"],
-                                     facts["underflow_threshold"], _scan_note(where, facts, method, binary)))
+                                     facts["underflow_threshold"], limit,
+                                     _scan_note(where, facts, method, binary)))
     series = tuple(series)
     fused_broken = [s.dtype for s in series if s.method == "fused" and s.first_broken is not None]
     if fused_broken:
@@ -534,17 +537,17 @@ def _scan_errors(scales, name, method, binary, label, target):
     usable = [s if ok else 0.0 for s, ok in zip(scales, fits)]
     if binary:
         y = _stored([target], name)[0]
-        flat = [v for s in usable for v in _scan_rows(s, True)]
+        flat = [v for s in usable for v in _scan_logits(s)]
         loss, _ = _evaluate(flat, name, method, binary=True, label=None, target=y)
         loss = loss.reshape(len(usable), 3)
     else:
-        loss, _ = _evaluate([_scan_rows(s, False) for s in usable], name, method, binary=False, label=label, target=None)
+        loss, _ = _evaluate([_scan_logits(s) for s in usable], name, method, binary=False, label=label, target=None)
     out = []
     for i, s in enumerate(usable):
         if not fits[i]:
             out.append(math.nan)
             continue
-        stored = _stored(_scan_rows(s, binary), name)
+        stored = _stored(_scan_logits(s), name)
         if binary:
             errs = [_tolerant_error(float(loss[i][j]), exact_sigmoid_binary_cross_entropy(stored[j], y)[0], facts)
                     for j in range(3)]

@@ -47,9 +47,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from actlab.blocks import model, optim
+from actlab.blocks import optim
+from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
+from actlab.lab import setup
 from actlab.lab import train as core
-from actlab.blocks.data import CLASSIFICATION, DATASETS, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
@@ -92,9 +93,8 @@ def quantiles(values, qs) -> list[float]:
     return [math.inf if v > 1e300 else float(v) for v in np.quantile(x, qs)]
 
 
-def default_threshold(dataset: str, task: str) -> float:
+def default_threshold(dataset: str) -> float:
     """1.0 on the four points of a logic gate (all of them right), else 0.95."""
-    del task
     return 1.0 if dataset in LOGIC_GATES else 0.95
 
 
@@ -128,6 +128,7 @@ class SweepResult(NamedTuple):
     threshold: float
     steps: int
     hidden: tuple[int, ...]
+    conv: tuple[int, ...]  # channels of the convolutional layers
     batch: int | None
     dtype: str
     seed: int  # run s uses seed + s
@@ -169,7 +170,8 @@ def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
 
 def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
-          hidden: Sequence[int] | None = None, threshold: float | None = None, seed: int = 0,
+          epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
+          threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
           init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
@@ -182,13 +184,15 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       lrs: learning rates for every optimizer, or a dict optimizer -> learning rates.
       seeds: runs per configuration; run s starts from ``jax.random.key(seed + s)``.
       steps: optimizer steps per run (default: the dataset's, as ``actlab train``; 1000 for a CSV).
+      epochs: passes over the training rows instead of ``steps``.
+      conv: channels of convolutional layers in front (image data), () for the default.
       hidden: hidden-layer widths (default: the dataset's; (16, 16) for a CSV).
       threshold: success when the final accuracy (R^2 for regression) >= this;
-        default ``default_threshold``.
+        default ``default_threshold(ds.name)``.
       seed: the first seed.
       max_batch: most runs in one program call (memory bound); the grid of a
         pair is cut into chunks of at most this many runs.
-      batch: mini-batch size (None: full batch).
+      batch: mini-batch size (None: the dataset's default, else the full batch).
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
@@ -199,70 +203,28 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       A ``SweepResult``; its configs are in grid order (activation, optimizer, lr).
     """
     activations, optimizers = list(activations), list(optimizers)
-    if not activations or not optimizers:
-        raise ActlabError("a sweep needs at least one activation and one optimizer")
-    for name in optimizers:
-        optim.check_name(name)
-    lr_table = {o: list(lrs[o] if isinstance(lrs, dict) else lrs) for o in optimizers}
-    for o, values in lr_table.items():
-        if not values:
-            raise ActlabError(f"no learning rate for optimizer {o!r}")
-        for lr in values:
-            optim.check_lr(lr)
-    spec = DATASETS.get(ds.name)
-    steps = (spec.steps if spec else 1000) if steps is None else steps
-    hidden = (spec.hidden if spec else (16, 16)) if hidden is None else tuple(hidden)
+    lr_table = _lr_table(activations, optimizers, lrs)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
-    if steps < 1:
-        raise ActlabError(f"bad --steps {steps}: must be >= 1")
     if max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
-    if dtype == "float16":  # the rule of actlab.lab.train.train, so a seed replays there
-        raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
-                          "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
-    threshold = default_threshold(ds.name, ds.task) if threshold is None else float(threshold)
-    if not (math.isfinite(threshold) and threshold <= 1) or (ds.task in CLASSIFICATION and threshold <= 0):
-        raise ActlabError(f"bad --threshold {threshold}: must be in (0, 1] (an accuracy)"
-                          if ds.task in CLASSIFICATION else
-                          f"bad --threshold {threshold}: must be a finite R^2 <= 1")
-    head, _ = core.choose_head(ds.task, ds.n_outputs)
-    sizes = (ds.n_features, *hidden, head.n_outputs)
-    n_train = ds.x_train.shape[0]
-    batch = batch if batch and batch < n_train else None
-
+    threshold = _threshold(ds, threshold)
+    jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
+                                                steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
+                                                conv=conv,
+                                                dtype=dtype)[0])
+            for act in activations for opt in optimizers]
+    config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
-    n_runs = max(len(v) for v in lr_table.values()) * seeds
-    chunks, chunk_runs = runs_plan(n_runs, max_batch, len(devices))
-    C = core.chunk_length(steps)
-    step_chunks = math.ceil(steps / C)
-    total = len(activations) * step_chunks * sum(math.ceil(len(lr_table[o]) * seeds / chunk_runs)
-                                                 for o in optimizers)
-    done = 0
-
-    jobs = []
-    for act in activations:
-        for opt in optimizers:
-            name = getattr(act, "name", str(act))
-            config = core.TrainConfig(
-                task=ds.task, sizes=sizes, activation=act, optimizer=opt, output=head.output,
-                loss=head.loss, steps=steps, batch=batch, l2=l2,
-                init=model.parse_init(init, name), dtype=dtype)
-            jobs.append((name, opt, config))
-
-    # Compiling is most of the cost of a small sweep: the programs of all pairs
-    # compile at once, in threads (XLA compiles without holding the GIL).
-    if progress is not None:
-        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
-    t0 = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
-                      jobs))
-    compile_seconds = time.perf_counter() - t0
+    chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds, max_batch, len(devices))
+    C = core.chunk_length(config.steps)
+    total = len(activations) * math.ceil(config.steps / C) * sum(
+        math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
+    compile_seconds = _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total)
 
     configs: list[ConfigStats] = []
-    train_seconds = 0.0
+    train_seconds, done = 0.0, 0
     for name, opt, config in jobs:
         lr_values = lr_table[opt]
         grid_lr = np.repeat(np.asarray(lr_values, np.float64), seeds)
@@ -280,23 +242,77 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         for i, lr in enumerate(lr_values):
             part = slice(i * seeds, (i + 1) * seeds)
             configs.append(_stats(name, opt, lr, grid_seed[part], RunsOutput(*(a[part] for a in out))))
-
-    notes = []
-    names = [getattr(a, "name", "") for a in activations]
-    if "linear" in names and ds.name == "xor":
-        notes.append("XOR is not linearly separable: a network with linear hidden layers is one "
-                     "affine map, so it never gets all four points right")
-    if "linear" in names and ds.name == "xor-noisy":
-        notes.append("XOR is not linearly separable: a network with linear hidden layers is one "
-                     "affine map, which cannot pass about 75% accuracy on the XOR clouds")
     return SweepResult(
         dataset=ds.name, task=ds.task, metric="accuracy" if ds.task in CLASSIFICATION else "r2",
-        held_out=bool(ds.has_test), threshold=threshold, steps=steps, hidden=tuple(hidden),
-        batch=batch, dtype=dtype, seed=seed, seeds=seeds, runs=len(configs) * seeds,
-        devices=len(devices), processes=jax.process_count(), backend=jax.default_backend(),
-        max_batch=max_batch, chunk_runs=chunk_runs, chunks=chunks,
+        held_out=bool(ds.has_test), threshold=threshold, steps=config.steps,
+        hidden=tuple(config.sizes[1:-1]), conv=tuple(config.conv.channels) if config.conv else (),
+        batch=config.batch, dtype=dtype, seed=seed, seeds=seeds,
+        runs=len(configs) * seeds, devices=len(devices), processes=jax.process_count(),
+        backend=jax.default_backend(), max_batch=max_batch, chunk_runs=chunk_runs, chunks=chunks,
         compile_seconds=compile_seconds, train_seconds=train_seconds, configs=tuple(configs),
-        notes=tuple(notes))
+        notes=_notes(ds, activations))
+
+
+def _name(act) -> str:
+    return getattr(act, "name", str(act))
+
+
+def _lr_table(activations, optimizers, lrs) -> dict[str, list[float]]:
+    """optimizer -> its learning rates, each checked."""
+    if not activations or not optimizers:
+        raise ActlabError("a sweep needs at least one activation and one optimizer")
+    table = {o: list(lrs[o] if isinstance(lrs, dict) else lrs) for o in map(optim.check_name, optimizers)}
+    for o, values in table.items():
+        if not values:
+            raise ActlabError(f"no learning rate for optimizer {o!r}")
+        for lr in values:
+            optim.check_lr(lr)
+    return table
+
+
+def _threshold(ds: Dataset, threshold: float | None) -> float:
+    threshold = default_threshold(ds.name) if threshold is None else float(threshold)
+    if ds.task in CLASSIFICATION and not (0 < threshold <= 1):
+        raise ActlabError(f"bad --threshold {threshold}: must be in (0, 1] (an accuracy)")
+    if not (math.isfinite(threshold) and threshold <= 1):
+        raise ActlabError(f"bad --threshold {threshold}: must be a finite R^2 <= 1")
+    return threshold
+
+
+def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
+    """Compiles every pair's programs at once, in threads (XLA compiles without
+    holding the GIL): compiling is most of the cost of a small sweep. -> seconds."""
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        compiling = {pool.submit(_programs, config, mesh, *_avals(config, ds), chunk_runs, C, threshold):
+                     f"{name} / {opt}" for name, opt, config in jobs}
+        if progress is not None:
+            progress(0, total, _compiling(list(compiling.values())))
+        for future in concurrent.futures.as_completed(compiling):
+            future.result()
+            if progress is not None:
+                progress(0, total, _compiling([what for f, what in compiling.items() if not f.done()]))
+    return time.perf_counter() - t0
+
+
+def _compiling(pairs: list[str]) -> str:
+    """What the progress bar says while the programs compile: the pairs still compiling."""
+    if not pairs:
+        return "compiled"
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return f"compiling {', '.join(pairs[:3])}{more}"
+
+
+def _notes(ds: Dataset, activations) -> tuple[str, ...]:
+    if "linear" not in [_name(a) for a in activations]:
+        return ()
+    if ds.name == "xor":
+        return ("XOR is not linearly separable: a network with linear hidden layers is one "
+                "affine map, so it never gets all four points right",)
+    if ds.name == "xor-noisy":
+        return ("XOR is not linearly separable: a network with linear hidden layers is one "
+                "affine map, which cannot pass about 75% accuracy on the XOR clouds",)
+    return ()
 
 
 def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
@@ -338,7 +354,7 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return _PROGRAMS[sig], 0.0
     t0 = time.perf_counter()
     r = core.make_run(config)
-    dtype = jnp.dtype(config.dtype)
+    dtype = jnp.dtype(config.param_dtype)
     thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
@@ -347,7 +363,7 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return r.init(jax.random.key(seed), data)
 
     def chunk_one(state, first, lr, data, total, offset):
-        state, (_, score) = r.steps(state, lr, data, total, length=C)
+        state, (_, score) = r.steps(state, lr, data, total, length=C, start=offset)
         hit = score >= thr  # score[i]: after offset + i steps
         at = (offset + jnp.argmax(hit)).astype(jnp.int32)
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
@@ -420,7 +436,7 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
     data = tuple(_put(a, replicated) for a in data)
     test = None if test is None else tuple(_put(a, replicated) for a in test)
     total = _put(np.int32(config.steps), replicated)
-    dtype = np.dtype(config.dtype) if config.dtype != "bfloat16" else jnp.bfloat16
+    dtype = jnp.dtype(config.param_dtype)
 
     n = grid_seed.size
     parts = []

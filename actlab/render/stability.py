@@ -1,79 +1,95 @@
-"""Rendering for ``actlab stability``: the naive-vs-fused table, the scan, round-off.
-Depends only on the result types of ``actlab.lab.stability``."""
+"""What ``actlab stability`` shows: the naive-vs-fused table, the scan, round-off.
+Reads only the result types of the stability experiments."""
 
 from __future__ import annotations
 
 import math
-import re
-import sys
 
-from actlab.render import color_enabled, fmt, jsonable, line_chart, print_json, stdout_console
-
-OK, BROKEN, NA = "[green]✓[/green]", "[bold red]✗[/bold red]", "[dim]–[/dim]"
+from actlab.render import terminal
+from actlab.render.terminal import fmt, paint
 
 
-def _mark(ok) -> str:
-    return NA if ok is None else (OK if ok else BROKEN)
+def _mark(ok):
+    if ok is None:
+        return paint("–", "dim")
+    return paint("✓", "good") if ok else paint("✗", "bold bad")
 
 
-def _red_if(text: str, bad: bool) -> str:
-    return f"[bold red]{text}[/bold red]" if bad else text
+def _red_if(text: str, bad: bool):
+    return paint(text, "bold bad") if bad else text
 
 
 def _subscript(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def _logits_text(values) -> str:
+def _vector_text(values) -> str:
     return "[" + ", ".join(fmt(v, 6) for v in values) + "]"
+
+
+def _verdict(screen, verdict: str, style: str) -> None:
+    screen.line(paint("verdict:", f"bold {style}"), f" {verdict}")
 
 
 # --- the table ------------------------------------------------------------------------
 
 
-def table(result, *, temperatures=None, as_json: bool = False) -> None:
-    """The naive vs fused table, its notes, and a one-line verdict."""
-    if as_json:
-        obj = jsonable(result)
-        if temperatures is not None:
-            obj["temperatures"] = jsonable(temperatures)
-        print_json(obj)
-        return
-    from rich import box
-    from rich.table import Table
+class _Notes:
+    """Footnotes of a table: each text once, numbered in order of first use."""
 
-    console = stdout_console()
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def mark(self, cell, text: str):
+        if not text:
+            return cell
+        if text not in self.texts:
+            self.texts.append(text)
+        return terminal.join(cell, paint(f" ({self.texts.index(text) + 1})", "dim"))
+
+    def show(self, screen) -> None:
+        for i, text in enumerate(self.texts, 1):
+            screen.line(paint(f"({i})", "dim"), f" {text}")
+
+
+def table(result, *, temperatures=None, curve=(), as_json: bool = False) -> None:
+    """The naive vs fused table, its notes, and a one-line verdict (and, with
+    ``temperatures``, softmax at those temperatures)."""
+    if as_json:
+        obj = terminal.jsonable(result)
+        if temperatures is not None:
+            obj["temperatures"] = terminal.jsonable(temperatures)
+        terminal.print_json(obj)
+        return
+    screen = terminal.stdout()
     if result.binary:
-        title = (f"binary cross-entropy, logits {_logits_text(result.logits)}, target {fmt(result.target)}: "
+        title = (f"binary cross-entropy, logits {_vector_text(result.logits)}, target {fmt(result.target)}: "
                  "sigmoid then log (naive) vs from logits (fused)")
     else:
-        title = (f"cross-entropy, logits {_logits_text(result.logits)}, label {result.label}"
+        title = (f"cross-entropy, logits {_vector_text(result.logits)}, label {result.label}"
                  + (f", temperature {fmt(result.temperature)}" if result.temperature != 1 else "")
                  + ": softmax then log (naive) vs from logits (fused)")
-    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1), collapse_padding=True)
-    t.add_column("dtype", no_wrap=True, min_width=8)
-    t.add_column("method", no_wrap=True)
+    t = terminal.Table(title)
+    t.column("dtype", key=True)
+    t.column("method", key=True)
     if result.binary:
-        t.add_column("logit", justify="right")
-    t.add_column("loss", justify="right", min_width=12)
-    t.add_column("exact", justify="right", min_width=12)
-    t.add_column("rel. error", justify="right", no_wrap=True)
-    t.add_column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", justify="right",
-                 min_width=11)
-    t.add_column("grad error", justify="right", no_wrap=True)
-    t.add_column("ok", justify="left", no_wrap=True, min_width=6)
-    notes = []
+        t.column("logit", align="right", key=True)
+    t.column("loss", align="right")
+    t.column("exact", align="right")
+    t.column("rel. error", align="right")
+    t.column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", align="right",
+             secondary=True)
+    t.column("grad error", align="right", secondary=True)
+    t.column("ok")
+    notes = _Notes()
     previous = None
     digits = 6 if result.binary else 8
     for c in result.cases:
         bad = c.ok is False
         rel_bad = bad and not (c.relative_error <= c.tolerance)
         grad_bad = bad and not (c.gradient_finite and c.gradient_error <= c.tolerance)
-        marker = ""
-        if c.note:
-            if c.note not in notes:
-                notes.append(c.note)
-            marker = f" [dim]({notes.index(c.note) + 1})[/dim]"
+        if c.dtype != previous:
+            t.section()
         row = [c.dtype if c.dtype != previous else "", c.method]
         if result.binary:
             row.append(fmt(c.logit, 5))
@@ -84,46 +100,57 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
             _red_if(fmt(c.relative_error, 2), rel_bad),
             _red_if(grad, grad_bad),
             _red_if(fmt(c.gradient_error, 2), grad_bad),
-            _mark(c.ok) + marker,
+            notes.mark(_mark(c.ok), c.note),
         ]
-        if c.dtype != previous and previous is not None:
-            t.add_section()
         previous = c.dtype
-        t.add_row(*row)
-    console.print(t)
-    for i, note in enumerate(notes, 1):
-        console.print(f"  [dim]({i})[/dim] {note}")
+        t.row(*row)
+    screen.table(t)
+    notes.show(screen)
     if result.probabilities is not None:
-        console.print(f"softmax (float64): {_logits_text(result.probabilities)}")
+        screen.line(f"softmax (float64): {_vector_text(result.probabilities)}")
     tol = ", ".join(f"{c.dtype} {fmt(c.tolerance, 2)}" for c in result.cases if c.method == "fused"
                     and (not result.binary or c.logit == result.logits[0]))
     if not result.binary:
-        console.print(f"[dim]gradient = softmax - onehot; grad error = its largest absolute error over all "
-                      f"{len(result.logits)} entries[/dim]")
-    console.print(f"[dim]ok = finite, loss and gradient within 8 eps of the exact value ({tol}); "
-                  f"the exact value is for the logits as stored in each dtype. backend: {result.backend}[/dim]")
-    style = "red" if result.verdict.startswith("fused broke") else ("yellow" if "naive broke" in result.verdict else "green")
-    console.print(f"[bold {style}]verdict:[/bold {style}] {result.verdict}")
+        screen.note(f"gradient = softmax - onehot; grad error = its largest absolute error over all "
+                    f"{len(result.logits)} entries")
+    screen.note(f"ok = finite, loss and gradient within 8 eps of the exact value ({tol}); "
+                f"the exact value is for the logits as stored in each dtype. backend: {result.backend}")
+    _verdict(screen, result.verdict, "bad" if result.verdict.startswith("fused broke")
+             else ("warn" if "naive broke" in result.verdict else "good"))
     if temperatures is not None:
-        _temperature_table(console, temperatures)
+        screen.blank()
+        temperature_view(temperatures, curve=curve, screen=screen)
 
 
-def _temperature_table(console, rows) -> None:
-    from rich import box
-    from rich.table import Table
-
+def temperature_view(rows, *, curve=(), logits=None, label=None, backend="", as_json: bool = False,
+                     screen=None) -> None:
+    """softmax(x / T) for each T: a row of probabilities and the entropy, and a
+    chart of each probability against T (``curve``: rows on a finer grid of T)."""
+    if as_json:
+        terminal.print_json({"logits": list(logits), "label": label, "backend": backend,
+                             "temperatures": terminal.jsonable(rows)})
+        return
+    screen = screen or terminal.stdout()
     classes = len(rows[0].probabilities)
-    t = Table(title="softmax(x / T) in float64", box=box.SIMPLE_HEAD, title_justify="left")
-    t.add_column("T", justify="right")
-    t.add_column("x / T")
-    t.add_column("probabilities")
-    t.add_column("entropy (nats)", justify="right")
+    t = terminal.Table("softmax(x / T) in float64: the probability of each class")
+    t.column("T", align="right", key=True)
+    for k in range(classes):
+        t.column(f"p{_subscript(k)}", align="right")
+    t.column("entropy", align="right")
+    t.column("x / T", secondary=True)
     for r in rows:
-        t.add_row(fmt(r.temperature), _logits_text(r.scaled_logits), _logits_text(r.probabilities), fmt(r.entropy, 4))
-    console.print(t)
-    console.print(f"[dim]T < 1 sharpens (entropy towards 0, one-hot at the max); T > 1 flattens (towards "
-                  f"log({classes}) = {math.log(classes):.4g}, uniform). Dividing by a small T multiplies the "
-                  "logits: the naive form then overflows at a T times smaller scale; the fused form does not care.[/dim]")
+        t.row(fmt(r.temperature), *(fmt(p, 4) for p in r.probabilities), fmt(r.entropy, 4),
+              _vector_text(r.scaled_logits))
+    screen.table(t)
+    screen.note(f"entropy in nats: 0 for one sure class, log({classes}) = {math.log(classes):.4g} for "
+                "uniform. T < 1 sharpens (towards one-hot at the largest logit); T > 1 flattens (towards "
+                "uniform). Dividing by a small T multiplies the logits: the naive form then overflows at "
+                "a T times smaller scale; the fused form does not care.")
+    if len(curve) > 1:
+        ts = [r.temperature for r in curve]
+        series = [(f"p{_subscript(k)}", ts, [r.probabilities[k] for r in curve]) for k in range(classes)]
+        screen.chart(series, title="probability of each class against the temperature T (log scale)",
+                     xlabel="T", ylabel="p", xlog=True, height=14)
 
 
 # --- scan and round-off -----------------------------------------------------------------
@@ -134,84 +161,73 @@ def sections(scan, roundoff, *, backend: str, as_json: bool = False, chart: bool
     if as_json:
         obj = {"backend": backend}
         if scan is not None:
-            obj["scan"] = jsonable(scan)
+            obj["scan"] = terminal.jsonable(scan)
         if roundoff is not None:
-            obj["roundoff"] = jsonable(roundoff)
-        print_json(obj)
+            obj["roundoff"] = terminal.jsonable(roundoff)
+        terminal.print_json(obj)
         return
-    console = stdout_console()
+    screen = terminal.stdout()
     if scan is not None:
-        _scan(console, scan, chart)
+        _scan(screen, scan, chart)
     if roundoff is not None:
-        _roundoff(console, roundoff)
+        if scan is not None:
+            screen.blank()
+        _roundoff(screen, roundoff)
 
 
-def _scan(console, scan, chart: bool) -> None:
-    from rich import box
-    from rich.table import Table
-
-    from actlab.lab.stability import scan_tolerance
-
+def _scan(screen, scan, chart: bool) -> None:
     what = (f"binary cross-entropy at logits S, 0, -S, target {fmt(scan.target)}" if scan.binary
             else f"cross-entropy of [S, 0, -S], label {scan.label}")
-    t = Table(title=f"scan: {what}, S from {fmt(scan.scales[0])} to {fmt(scan.scales[-1])} ({len(scan.scales)} scales)",
-              box=box.SIMPLE_HEAD, title_justify="left")
-    t.add_column("dtype")
-    t.add_column("method")
-    t.add_column("breaks at S", justify="right")
-    t.add_column("log(max float)", justify="right")
-    t.add_column("-log(smallest normal)", justify="right")
-    t.add_column("worst rel. error", justify="right")
-    t.add_column("why")
+    t = terminal.Table(f"scan: {what}, S from {fmt(scan.scales[0])} to {fmt(scan.scales[-1])} "
+                       f"({len(scan.scales)} scales)")
+    t.column("dtype", key=True)
+    t.column("method", key=True)
+    t.column("breaks at S", align="right")
+    t.column("log(max float)", align="right")
+    t.column("-log(smallest normal)", align="right")
+    t.column("worst rel. error", align="right")
+    notes = _Notes()
     previous = None
     for s in scan.series:
         finite_errors = [e for e in s.relative_error if not math.isnan(e)]
         worst = max(finite_errors, default=math.nan)
-        broke = s.first_broken is not None
-        cell = f"[bold red]{fmt(s.first_broken, 5)} ✗[/bold red]" if broke else "[green]never ✓[/green]"
-        if s.dtype != previous and previous is not None:
-            t.add_section()
-        t.add_row(s.dtype if s.dtype != previous else "", s.method, cell, f"{s.overflow_threshold:.4g}",
-                  f"{s.underflow_threshold:.4g}", fmt(worst, 2), s.note)
+        cell = (paint(f"{fmt(s.first_broken, 5)} ✗", "bold bad") if s.first_broken is not None
+                else paint("never ✓", "good"))
+        if s.dtype != previous:
+            t.section()
+        t.row(s.dtype if s.dtype != previous else "", s.method, notes.mark(cell, s.note),
+              f"{s.overflow_threshold:.4g}", f"{s.underflow_threshold:.4g}", fmt(worst, 2))
         previous = s.dtype
-    console.print(t)
-    limits = ", ".join(f"{d} {fmt(scan_tolerance(d), 2)}" for d in dict.fromkeys(s.dtype for s in scan.series))
-    console.print(f"[dim]broken = not finite, or relative error above {limits}. "
-                  f"backend: {scan.backend}[/dim]")
-    style = "red" if scan.verdict.startswith("fused broke") else "green"
-    console.print(f"[bold {style}]verdict:[/bold {style}] {scan.verdict}")
+    screen.table(t)
+    notes.show(screen)
+    limits = ", ".join(f"{s.dtype} {fmt(s.tolerance, 2)}" for s in scan.series if s.method == "fused")
+    screen.note(f"broken = not finite, or relative error above {limits}. backend: {scan.backend}")
+    _verdict(screen, scan.verdict, "bad" if scan.verdict.startswith("fused broke") else "good")
     if chart:
         floor = 1e-17
-        series = []
-        for s in scan.series:
-            ys = [math.log10(min(1.0, max(e, floor))) if not math.isnan(e) else math.nan for e in s.relative_error]
-            series.append((f"{s.dtype} {s.method}", scan.scales, ys))
-        text = line_chart(series, title="log10 relative error vs S (0 = broken or worse, -17 = exact)",
-                          xlabel="S (log scale)", ylabel="log10 rel. error", xlog=True)
-        if not color_enabled():  # plotext leaves reset codes even in its colourless theme
-            text = re.sub(r"\x1b\[[0-9;]*m", "", text)
-        sys.stdout.write(text.rstrip("\n") + "\n")
-        sys.stdout.flush()
+        series = [(f"{s.dtype} {s.method}", scan.scales,
+                   [min(1.0, max(e, floor)) if not math.isnan(e) else math.nan for e in s.relative_error])
+                  for s in scan.series]
+        screen.chart(series, title="relative error against S, log-log (1 = broken or worse, 1e-17 = exact)",
+                     xlabel="S", ylabel="rel. error", xlog=True, ylog=True)
 
 
-def _roundoff(console, rows) -> None:
-    from rich import box
-    from rich.table import Table
-
-    t = Table(title="round-off: 2/10000 computed directly and as (1 + 1/10000) - (1 - 1/10000); both are 0.0002",
-              box=box.SIMPLE_HEAD, title_justify="left")
-    t.add_column("dtype")
-    t.add_column("2/10000", justify="right")
-    t.add_column("error (ulps)", justify="right")
-    t.add_column("(1 + 1/10000) - (1 - 1/10000)", justify="right")
-    t.add_column("error (ulps)", justify="right")
-    t.add_column("rel. error", justify="right")
+def _roundoff(screen, rows) -> None:
+    t = terminal.Table("round-off: 0.0002 computed as 2/10000 (direct) and as (1 + 1/10000) - (1 - 1/10000) "
+                       "(via 1)")
+    t.column("dtype", key=True)
+    t.column("computed", key=True)
+    t.column("value (17 digits)", align="right")
+    t.column("error (ulps)", align="right")
+    t.column("rel. error", align="right")
     for r in rows:
         bad = r.via_one_error_ulps > 1
-        t.add_row(r.dtype, f"{r.direct:.17g}", fmt(r.direct_error_ulps, 3), _red_if(f"{r.via_one:.17g}", bad),
-                  _red_if(fmt(r.via_one_error_ulps, 5), bad), _red_if(fmt(r.via_one_relative_error, 3), bad))
-    console.print(t)
-    console.print("[dim]1 ulp = the spacing of the dtype's numbers at 0.0002. Near 1 the spacing is eps (2^-10 in "
-                  "float16, 2^-52 in float64), thousands of times coarser: each of 1 + 1/10000 and 1 - 1/10000 "
-                  "is rounded to it, and their difference keeps that error. In float16 and bfloat16 both round "
-                  "to 1 and the difference is 0.[/dim]")
+        t.section()
+        t.row(r.dtype, "direct", f"{r.direct:.17g}", fmt(r.direct_error_ulps, 3), fmt(r.direct_relative_error, 3))
+        t.row("", "via 1", _red_if(f"{r.via_one:.17g}", bad), _red_if(fmt(r.via_one_error_ulps, 5), bad),
+              _red_if(fmt(r.via_one_relative_error, 3), bad))
+    screen.table(t)
+    screen.note("1 ulp = the spacing of the dtype's numbers at 0.0002. Near 1 the spacing is eps (2^-10 in "
+                "float16, 2^-52 in float64), thousands of times coarser: each of 1 + 1/10000 and 1 - 1/10000 "
+                "is rounded to it, and their difference keeps that error. In float16 and bfloat16 both round "
+                "to 1 and the difference is 0.")

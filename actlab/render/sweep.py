@@ -1,16 +1,17 @@
 """What `actlab sweep` shows: the configurations sorted by success, a learning
 rate x optimizer grid of success rates per activation, JSON and CSV.
 
-Depends only on the result types of ``actlab.lab.sweep``.
+Reads only the result types of the sweep experiment.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
+import shlex
 from pathlib import Path
 
-from actlab import render
+from actlab.render import files, terminal
+from actlab.render.terminal import fmt, paint
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
               "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
@@ -37,7 +38,7 @@ def to_json(result) -> dict:
         "devices": result.devices, "processes": result.processes, "backend": result.backend,
         "dataset": result.dataset, "task": result.task, "metric": result.metric,
         "held_out": result.held_out, "threshold": result.threshold, "steps": result.steps,
-        "hidden": list(result.hidden), "batch": result.batch, "dtype": result.dtype,
+        "hidden": list(result.hidden), "conv": list(result.conv), "batch": result.batch, "dtype": result.dtype,
         "seed": result.seed, "seeds": result.seeds, "runs": result.runs,
         "max_batch": result.max_batch, "chunk_runs": result.chunk_runs, "chunks": result.chunks,
         "compile_seconds": result.compile_seconds, "train_seconds": result.train_seconds,
@@ -50,20 +51,20 @@ def write_csv(path: Path, result) -> None:
     """One row per configuration, written atomically; failed seeds space-separated;
     the column ``score_median`` is named ``accuracy_median`` or ``r2_median`` as in the JSON."""
 
-    def write(tmp):
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow([f"{result.metric}_median" if f == "score_median" else f for f in CSV_FIELDS])
-            for c in result.configs:
-                q25, q75 = c.final_loss_quartiles
-                steps = "" if c.median_steps_to_threshold is None else repr(c.median_steps_to_threshold)
-                w.writerow([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
-                            repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
-                            repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
-                            repr(c.accuracy_median), steps, c.diverged,
-                            " ".join(str(s) for s in c.failed_seeds)])
+    rows = [[f"{result.metric}_median" if f == "score_median" else f for f in CSV_FIELDS]]
+    for c in result.configs:
+        q25, q75 = c.final_loss_quartiles
+        steps = "" if c.median_steps_to_threshold is None else repr(c.median_steps_to_threshold)
+        rows.append([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
+                     repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
+                     repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
+                     repr(c.accuracy_median), steps, c.diverged,
+                     " ".join(str(s) for s in c.failed_seeds)])
+    files.write_text(path, files.csv_text(rows))
 
-    render.write_atomic(path, write)
+
+def wrote_csv(path: Path, result) -> None:
+    terminal.stderr().line(f"wrote {len(result.configs)} rows to {path}")
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -74,65 +75,81 @@ def ranked(configs):
     return sorted(configs, key=lambda c: (-c.success_rate, -c.ci95[0], c.final_loss_median))
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%" if x in (0.0, 1.0) or 100 * x >= 9.95 else f"{100 * x:.1f}%"
+def _decimals(x: float) -> int:
+    """Decimals of 100 x as a percent: none from 10% up, one below; more where
+    a share strictly between 0 and 1 would otherwise show as 0 or 100."""
+    d = 0 if x in (0.0, 1.0) or 100 * x >= 9.95 else 1
+    while 0 < x < 1 and d < 6 and not 0 < round(100 * x, d) < 100:
+        d += 1
+    return d
+
+
+def _rate(x: float) -> str:
+    return f"{100 * x:.{_decimals(x)}f}%"
+
+
+def _interval(lo: float, hi: float) -> str:
+    """The 95% interval in percents, its ends told apart: 1000 of 1000 gives
+    99.6-100%, not 100-100%; an end that needs more digits lends them to the other."""
+    d_lo, d_hi = _decimals(lo), _decimals(hi)
+    base = 0 if 100 * min(lo, hi) >= 9.95 else 1
+    if max(d_lo, d_hi) > base:
+        d_lo = d_hi = max(d_lo, d_hi)
+    while f"{100 * lo:.{d_lo}f}" == f"{100 * hi:.{d_hi}f}" and lo < hi and d_lo < 6:
+        d_lo, d_hi = d_lo + 1, d_hi + 1
+    ends = [f"{100 * v:.0f}" if v in (0.0, 1.0) else f"{100 * v:.{d}f}" for v, d in ((lo, d_lo), (hi, d_hi))]
+    return f"{ends[0]}-{ends[1]}%"
 
 
 def _rate_style(rate: float) -> str:
-    return "green" if rate >= 0.9 else "yellow" if rate >= 0.5 else "red"
+    return "good" if rate >= 0.9 else "warn" if rate >= 0.5 else "bad"
 
 
 def _lr(x: float) -> str:
     return f"{x:g}"
 
 
-def results_table(result):
-    from rich import box
-    from rich.table import Table
-
+def results_table(result) -> terminal.Table:
     metric = "accuracy" if result.metric == "accuracy" else "R^2"
     where = "held-out" if result.held_out else "training"
-    table = Table(title=f"{result.dataset}: success = final {where} {metric} >= "
-                        f"{render.fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
-                  caption=f"loss: final training loss, median and interquartile range; {metric}: median; "
-                          "steps: median step at which the successful runs first reached the threshold",
-                  title_justify="left", caption_justify="left", box=box.SIMPLE_HEAD,
-                  collapse_padding=True, pad_edge=False)
+    table = terminal.Table(f"{result.dataset}: success = final {where} {metric} >= "
+                           f"{fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
+                           caption=f"loss: final training loss, median and interquartile range; {metric}: "
+                                   "median; steps: median step at which the successful runs first reached "
+                                   "the threshold")
     diverged = any(c.diverged for c in result.configs)
-    for name, justify in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
-                          ("success", "right"), ("95% CI", "right"), ("loss", "right"),
-                          ("IQR", "right"), (metric, "right"), ("steps", "right"),
-                          *([("diverged", "right")] if diverged else []), ("failed seeds", "left")]:
-        table.add_column(name, justify=justify, no_wrap=True,
-                         min_width=9 if name == "failed seeds" else None)
+    table.column("activation", key=True)
+    table.column("optimizer", key=True)
+    table.column("lr", align="right", key=True)
+    table.column("success", align="right")
+    table.column("95% CI", align="right")
+    for name in ("loss", "IQR", metric):
+        table.column(name, align="right", secondary=True)
+    table.column("steps", align="right")
+    if diverged:
+        table.column("diverged", align="right")
+    table.column("failed seeds", wrap=True, secondary=True)
     for c in ranked(result.configs):
-        style = _rate_style(c.success_rate)
-        lo, hi = c.ci95
         failed = " ".join(str(s) for s in c.failed_seeds[:3]) + (" ..." if len(c.failed_seeds) > 3 else "")
-        table.add_row(
+        table.row(
             c.activation, c.optimizer, _lr(c.lr),
-            f"[{style}]{_pct(c.success_rate)}[/]",
-            f"{_pct(lo).rstrip('%')}-{_pct(hi)}", render.fmt(c.final_loss_median, 3),
-            render.fmt(c.final_loss_iqr, 2),
-            render.fmt(c.accuracy_median, 3),
+            paint(_rate(c.success_rate), _rate_style(c.success_rate)), _interval(*c.ci95),
+            fmt(c.final_loss_median, 3), fmt(c.final_loss_iqr, 2), fmt(c.accuracy_median, 3),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
         )
     return table
 
 
-def grid_table(result, activation: str):
+def grid_table(result, activation: str) -> terminal.Table:
     """Learning rates (rows) x optimizers (columns) of one activation: success rates."""
-    from rich import box
-    from rich.table import Table
-
     cells = {(c.lr, c.optimizer): c for c in result.configs if c.activation == activation}
     lrs = sorted({lr for lr, _ in cells})
     optimizers = list(dict.fromkeys(o for _, o in cells))
-    table = Table(title=f"{activation}: success", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("lr", justify="right")
+    table = terminal.Table(f"{activation}: success")
+    table.column("lr", align="right", key=True)
     for o in optimizers:
-        table.add_column(o, justify="right")
+        table.column(o, align="right")
     for lr in lrs:
         row = [_lr(lr)]
         for o in optimizers:
@@ -140,9 +157,9 @@ def grid_table(result, activation: str):
             if c is None:
                 row.append("")
             else:
-                row.append(f"[{_rate_style(c.success_rate)}]{_pct(c.success_rate)}[/]"
-                           + ("  [dim](diverged)[/]" if c.diverged == c.seeds else ""))
-        table.add_row(*row)
+                rate = paint(_rate(c.success_rate), _rate_style(c.success_rate))
+                row.append(terminal.join(rate, paint(" (diverged)", "dim")) if c.diverged == c.seeds else rate)
+        table.row(*row)
     return table
 
 
@@ -153,64 +170,62 @@ def show(result, *, as_json: bool = False, replay_args: str = "", replay_data: s
     footer must repeat for ``actlab train``; ``replay_data``: what names the
     data there instead of the dataset name (``--data points.csv --target y``)."""
     if as_json:
-        render.print_json(to_json(result))
+        terminal.print_json(to_json(result))
         return
-    console = render.stdout_console()
-    console.print(results_table(result))
+    screen = terminal.stdout()
+    screen.table(results_table(result))
     for note in result.notes:
-        console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
+        screen.line(paint("Note:", "bold"), f" {note}")
     many_lrs = len({c.lr for c in result.configs}) > 1
     if many_lrs or len({c.optimizer for c in result.configs}) > 1:
-        from rich.columns import Columns
-
+        screen.blank()
         names = dict.fromkeys(c.activation for c in result.configs)
-        console.print(Columns([grid_table(result, a) for a in names]))
-    console.print(footer(result, replay_args, replay_data), soft_wrap=True)
+        screen.side_by_side([grid_table(result, a) for a in names])
+        screen.blank()
+    screen.line(footer(result))
+    replay = replay_command(result, replay_args, replay_data)
+    if replay:
+        screen.command(replay, lead="Replay a failed run:")
 
 
-def footer(result, replay_args: str = "", replay_data: str = "") -> str:
+def footer(result) -> str:
     per_run = result.train_seconds / max(1, result.runs)
-    text = (f"{result.runs} runs on {result.devices} {result.backend} device"
+    return (f"{result.runs} runs on {result.devices} {result.backend} device"
             f"{'s' if result.devices != 1 else ''}"
             f"{f' ({result.processes} processes)' if result.processes > 1 else ''}: "
             f"train {result.train_seconds:.2f} s ({1e3 * per_run:.2f} ms a run), "
             f"compile {result.compile_seconds:.2f} s. Seeds {result.seed}..{result.seed + result.seeds - 1}.")
+
+
+def replay_command(result, replay_args: str = "", replay_data: str = "") -> str:
+    """The ``actlab train`` command that replays the first failed seed of the
+    best configuration that has one ("" when every run succeeded)."""
     failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
-    if failed is not None:
-        text += (f"\nReplay a failed run: actlab train {replay_data or result.dataset} "
-                 f"--act {_quote(failed.activation)} "
-                 f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
-                 f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
-                 + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
-                 + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
-                 + (f" --batch {result.batch}" if result.batch else "")
-                 + (f" {replay_args}" if replay_args else ""))
-    return text
-
-
-def _quote(name: str) -> str:
-    import shlex
-
-    return shlex.quote(name)
+    if failed is None:
+        return ""
+    return (f"actlab train {replay_data or result.dataset} --act {shlex.quote(failed.activation)} "
+            f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
+            f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
+            + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
+            + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
+            + (f" --batch {result.batch}" if result.batch else "")
+            + (f" --conv {','.join(map(str, result.conv))}" if result.conv else "")
+            + (f" {replay_args}" if replay_args else ""))
 
 
 # --- progress -----------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def progress_bar(*, enabled: bool):
-    """A rich progress bar over the compiled chunks, on stderr; yields the callback for ``sweep``."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[what]}"), console=render.stderr_console(),
-                  transient=True) as bar:
-        task = bar.add_task("sweep", total=None, what="")
+def progress_bar(*, show: bool = True):
+    """The progress bar over the compiled chunks, on stderr; yields the callback for ``sweep``."""
+    with terminal.progress("sweep", show=show) as bar:
+        if bar is None:
+            yield None
+            return
 
         def update(done, total, what):
-            bar.update(task, completed=done, total=total, what=what)
+            bar.update(completed=done, total=total, info=what)
 
         yield update
+

@@ -1,21 +1,17 @@
 """What `actlab train` and `actlab advise` show: a table, the loss curve, the
 decision regions (or the fitted curve, or the truth table), JSON, saved files.
 
-Depends only on the result types of ``actlab.lab.train`` and ``actlab.blocks.data``.
+Reads only the result types of training and the task rules of the data.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
-import os
-import shutil
+import time
 from pathlib import Path
 
-from actlab import render
-from actlab.errors import ActlabError
+from actlab.render import files, images, terminal
+from actlab.render.terminal import fmt, paint, with_params
 
 LOSS_NAMES = {
     "bce": "binary cross-entropy (from logits)",
@@ -58,78 +54,121 @@ def to_json(result, warnings=()) -> dict:
     }
     if result.truth_table is not None:
         out["truth_table"] = [row._asdict() for row in result.truth_table]
+    out.update(param_count=result.param_count, conv=list(result.conv), dtype=result.dtype,
+               steps_per_epoch=result.steps_per_epoch,
+               epochs=result.steps / result.steps_per_epoch if result.batch else None,
+               test_accuracy=result.accuracy if result.n_test else None,
+               best_test_step=result.best_test_step, inputs=list(result.feature_names))
+    cp = result.checkpoints
+    if cp is not None:
+        out["checkpoints"] = {"step": cp.step, "train_loss": cp.train_loss, "test_loss": cp.test_loss,
+                              "test_score": cp.test_score, "test_rows": result.test_sample}
+    out["overfitting"] = result.overfitting._asdict() if result.overfitting else None
+    c = result.classification
+    if c is not None:
+        out.update(classes=list(c.classes), confusion=c.confusion, split=c.split,
+                   per_class=[s._asdict() for s in c.per_class], mistakes=[m._asdict() for m in c.mistakes])
     return out
 
 
 def show(result, *, warnings=(), as_json=False, chart=True) -> None:
     if as_json:
-        render.print_json(to_json(result, warnings))
+        terminal.print_json(to_json(result, warnings))
         return
-    from rich.text import Text
-
-    console = render.stdout_console()
-    console.print(summary_table(result))
+    screen = terminal.stdout()
+    screen.table(summary_table(result))
     for note in result.notes:
-        console.print(f"[bold]Note:[/] {note}", soft_wrap=True)
+        screen.line(paint("Note:", "bold"), f" {note}")
     if result.truth_table is not None:
-        console.print(truth_table(result))
+        screen.blank()
+        screen.table(truth_table(result))
+    elif result.classification is not None:
+        show_classification(result, screen)
+    if result.overfitting is not None:
+        screen.line(paint("Note:", "bold"), f" {overfitting_note(result)}")
     if not chart:
         return
-    h = result.history
-    positive = bool((h.loss > 0).all())
-    chart_text = render.line_chart([("loss", h.step, h.loss)], title="training loss", xlabel="step",
-                                   ylabel="loss" + (" (log)" if positive else ""), ylog=positive, height=16)
-    console.print(Text.from_ansi(chart_text))
+    series, title = loss_series(result)
+    positive = all((ys > 0).all() for _, _, ys in series)
+    screen.blank()
+    screen.chart(series, title=title + (", log scale" if positive else ""), xlabel="step", ylabel="loss",
+                 ylog=positive, x_integers=True, height=16)
+    if result.best_test_step is not None:
+        screen.note(best_step_caption(result))
     if result.regions is not None and result.truth_table is None:
-        console.print(decision_regions(result, color=render.color_enabled(),
-                                       ansi=console.color_system in ("standard", "windows")))
+        screen.blank()
+        screen.line(decision_regions(result, screen))
     if result.label_regions is not None:
         for k, name in enumerate(result.class_names):
-            console.print(f"[bold]label {name!r}[/]: predicted on where P > 0.5", soft_wrap=True)
-            console.print(decision_regions(label_view(result, k), color=render.color_enabled(),
-                                           ansi=console.color_system in ("standard", "windows"),
-                                           height=12))
+            screen.blank()
+            screen.line(paint(f"label {name!r}", "bold"), ": predicted on where P > 0.5")
+            screen.line(decision_regions(label_view(result, k), screen, height=12))
     if result.curve is not None:
-        console.print(Text.from_ansi(fit_chart(result)))
+        screen.blank()
+        x_tr, y_tr, _, _ = result.points
+        screen.chart([("network", result.curve.x, result.curve.y)],
+                     scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
+                     title=f"{result.dataset}: data and the fitted function", xlabel="x", ylabel="y", height=18)
 
 
-def summary_table(result):
-    from rich.table import Table
+def warn(warnings) -> None:
+    """Warnings on stderr, one line each."""
+    screen = terminal.stderr()
+    for w in warnings:
+        screen.line(paint("Warning:", "warn"), f" {w}")
 
-    t = Table(title=f"actlab train {result.dataset}", show_header=True, header_style="bold")
-    t.add_column("quantity")
-    t.add_column("value", justify="right")
+
+def saved(folder) -> None:
+    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
+
+
+def summary_table(result) -> terminal.Table:
+    t = terminal.Table(f"actlab train {result.dataset}")
+    t.column("quantity", key=True)
+    t.column("value", wrap=True)
     net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
-    t.add_row("task", result.task)
-    act = result.activation
-    if result.activation_params:
-        act += "(" + ", ".join(f"{k}={v:g}" for k, v in result.activation_params.items()) + ")"
-    t.add_row("network", f"{net}, hidden {act}, output {result.output}")
-    t.add_row("loss function", LOSS_NAMES.get(result.loss, result.loss))
-    t.add_row("optimizer", f"{result.optimizer}, lr {render.fmt(result.lr)}"
-              + (f", batch {result.batch}" if result.batch else ", full batch"))
-    t.add_row("steps", str(result.steps))
-    t.add_row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
-    t.add_row("final loss (train)", render.fmt(result.final_loss))
+    t.row("task", result.task)
+    act = with_params(result.activation, result.activation_params)
+    if result.conv:
+        net = f"conv {','.join(map(str, result.conv))} (3x3, stride 2), dense {net}"
+    t.row("network", f"{net}, hidden {act}, output {result.output}")
+    t.row("parameters", f"{result.param_count:,}")
+    t.row("loss function", LOSS_NAMES.get(result.loss, result.loss))
+    t.row("optimizer", f"{result.optimizer}, lr {fmt(result.lr)}"
+          + (f", batch {result.batch}" if result.batch else ", full batch")
+          + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    t.row("steps", schedule(result))
+    t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
+    t.row("final loss (train)", fmt(result.final_loss))
     if result.test_loss is not None:
-        t.add_row("test loss", render.fmt(result.test_loss))
+        t.row("test loss", fmt(result.test_loss))
     classify = result.accuracy is not None
     name, train_v, test_v = (("accuracy", result.train_accuracy, result.accuracy) if classify
                              else ("R^2", result.train_r2, result.r2))
     if classify and result.task == "multi-label":
         name += " (per label)"
     if result.n_test:
-        t.add_row(f"train {name}", f"{train_v:.4f}")
-        t.add_row(f"test {name}", f"{test_v:.4f}")
+        t.row(f"train {name}", f"{train_v:.4f}")
+        t.row(f"test {name}", f"{test_v:.4f}")
     else:
-        t.add_row(f"{name} (no test split)", f"{train_v:.4f}")
-    t.add_row("training seconds", f"{result.train_seconds:.3f}")
-    t.add_row("compile seconds", f"{result.compile_seconds:.3f}" + (" (cached)" if result.compile_seconds == 0 else ""))
-    t.add_row("backend", result.backend)
+        t.row(f"{name} (no test split)", f"{train_v:.4f}")
+    t.row("training seconds", f"{result.train_seconds:.3f}")
+    t.row("compile seconds", f"{result.compile_seconds:.3f}" + (" (cached)" if result.compile_seconds == 0 else ""))
+    t.row("backend", result.backend)
     return t
 
 
+def schedule(result) -> str:
+    """"840 (20 epochs of 42 batches)" with mini-batches, else the step count."""
+    if not result.batch:
+        return str(result.steps)
+    epochs = result.steps / result.steps_per_epoch
+    return f"{result.steps} ({epochs:g} epoch{'s' if epochs != 1 else ''} of {result.steps_per_epoch} batches)"
+
+
 def _n_in(result):
+    if result.conv:
+        return "x".join(map(str, result.image))
     return result.params[0][0].shape[0]
 
 
@@ -137,16 +176,14 @@ def _n_out(result):
     return result.params[-1][0].shape[1]
 
 
-def truth_table(result):
-    from rich.table import Table
-
-    t = Table(title=f"{result.dataset} truth table", header_style="bold")
+def truth_table(result) -> terminal.Table:
+    t = terminal.Table(f"{result.dataset} truth table")
     for name in ("x1", "x2", "target", "P(y=1)", "predicted", ""):
-        t.add_column(name, justify="right")
+        t.column(name, align="right", key=name in ("x1", "x2"))
     for row in result.truth_table:
         ok = row.predicted == row.target
-        t.add_row(f"{row.x1:g}", f"{row.x2:g}", str(row.target), f"{row.probability:.4f}",
-                  str(row.predicted), "[green]ok[/]" if ok else "[red]wrong[/]")
+        t.row(f"{row.x1:g}", f"{row.x2:g}", str(row.target), f"{row.probability:.4f}",
+              str(row.predicted), paint("ok", "good") if ok else paint("wrong", "bad"))
     return t
 
 
@@ -158,17 +195,15 @@ def label_view(result, k):
                            points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
-def decision_regions(result, *, width: int | None = None, height: int | None = None, color: bool = False,
-                     ansi: bool = False):
+def decision_regions(result, screen, *, height: int | None = None):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
     class: a dot in colour, a digit without)."""
     import numpy as np
-    from rich.text import Text
 
+    color, ansi = screen.color, screen.basic_colors
     reg = result.regions
-    cols = shutil.get_terminal_size((100, 30)).columns
-    W = width or max(20, min(cols - 2, 72))
+    W = max(20, min(screen.width - 2, 72))
     H = height or max(10, W * 3 // 8)
     xs, ys = reg.xs, reg.ys
     gi = np.clip(np.round(np.linspace(0, len(xs) - 1, W)).astype(int), 0, len(xs) - 1)
@@ -186,7 +221,7 @@ def decision_regions(result, *, width: int | None = None, height: int | None = N
         for a, b, c in zip(ci, cj, yp):
             if 0 <= a < W and 0 <= b < H:
                 points[(b, a)] = (int(c), is_test)
-    text = Text()
+    parts = []
     for j in range(H):
         for i in range(W):
             c = int(cls[j, i])
@@ -194,34 +229,33 @@ def decision_regions(result, *, width: int | None = None, height: int | None = N
             if color and ansi:
                 bg = ANSI_COLORS[c % len(ANSI_COLORS)]
                 if pt is None:
-                    text.append(" ", style=f"on {bg}")
+                    parts.append(paint(" ", f"on {bg}"))
                 else:
                     fg = "bright_" + ANSI_COLORS[pt[0] % len(ANSI_COLORS)]
-                    text.append("○" if pt[1] else "●", style=f"bold {fg} on {bg}")
+                    parts.append(paint("○" if pt[1] else "●", f"bold {fg} on {bg}"))
             elif color:
                 conf = abs(prob[j, i] - 0.5) * 2 if binary else prob[j, i]
                 bg = _shade(POINT_COLORS[c % len(POINT_COLORS)], 0.12 + 0.3 * conf)
                 if pt is None:
-                    text.append(" ", style=f"on {bg}")
+                    parts.append(paint(" ", f"on {bg}"))
                 else:
-                    text.append("○" if pt[1] else "●", style=f"bold {POINT_COLORS[pt[0] % len(POINT_COLORS)]} on {bg}")
+                    parts.append(paint("○" if pt[1] else "●", f"bold {POINT_COLORS[pt[0] % len(POINT_COLORS)]} on {bg}"))
             else:
-                text.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
-        text.append("\n")
+                parts.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
+        parts.append("\n")
     names = result.class_names
     if color:
         palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
-        legend = ("regions: predicted class" + ("" if ansi else " (brighter = more confident)")
-                  + "; points: true class (● train, ○ test): "
-                  + ", ".join(f"[{palette[k % len(palette)]}]{n}[/]" for k, n in enumerate(names)))
-        text.append_text(Text.from_markup(legend))
+        parts.append("regions: predicted class" + ("" if ansi else " (brighter = more confident)")
+                     + "; points: true class (● train, ○ test): ")
+        for k, n in enumerate(names):
+            parts += [", "] * (k > 0) + [paint(n, palette[k % len(palette)])]
     else:
-        legend = ("regions: predicted class " + ", ".join(f"{n} '{REGION_CHARS[k % 10]}'" for k, n in enumerate(names))
-                  + "; points: their true class as a digit")
-        text.append(legend)
-    text.append(f"\nx1 from {render.fmt(xs[0], 3)} to {render.fmt(xs[-1], 3)} (left to right), "
-                f"x2 from {render.fmt(ys[0], 3)} to {render.fmt(ys[-1], 3)} (bottom to top)")
-    return text
+        parts.append("regions: predicted class " + ", ".join(f"{n} '{REGION_CHARS[k % 10]}'" for k, n in enumerate(names))
+                     + "; points: their true class as a digit")
+    parts.append(f"\nx1 from {fmt(xs[0], 3)} to {fmt(xs[-1], 3)} (left to right), "
+                 f"x2 from {fmt(ys[0], 3)} to {fmt(ys[-1], 3)} (bottom to top)")
+    return terminal.join(*parts)
 
 
 def _shade(hex_color: str, level: float) -> str:
@@ -229,54 +263,158 @@ def _shade(hex_color: str, level: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v * level) for v in (r, g, b)))
 
 
-def fit_chart(result) -> str:
-    """Data points and the fitted curve of a 1-D regression (plotext)."""
-    import plotext as plt
+# --- a classifier's answers -------------------------------------------------------------
 
-    cols, _ = shutil.get_terminal_size((100, 30))
-    plt.clear_figure()
-    plt.plotsize(min(cols, 100), 20)
-    if not render.color_enabled():
-        plt.theme("clear")
-    x_tr, y_tr, _, _ = result.points
-    plt.scatter(list(map(float, x_tr[:, 0])), list(map(float, y_tr[:, 0])), label="training data", marker="dot")
-    plt.plot(list(map(float, result.curve.x)), list(map(float, result.curve.y)), label="network", marker="braille")
-    plt.title(f"{result.dataset}: data and the fitted function")
-    plt.xlabel("x")
-    text = plt.build()
-    plt.clear_figure()
-    return text
+
+def show_classification(result, screen) -> None:
+    """The confusion matrix (or each label's counts), per-class precision,
+    recall and F1, and the most confident mistakes (digits as images)."""
+    c = result.classification
+    rows = len(c.predicted)
+    where = f"the {rows} test rows" if c.split == "test" else f"the {rows} training rows (no test split)"
+    if result.task == "multi-label":
+        screen.line(paint("Each label", "bold"), f" on {where} (TP: rightly on, FP: wrongly on, FN: missed, "
+                    "TN: rightly off):")
+        screen.table(label_table(c))
+    else:
+        matrix = confusion_table(c)
+        if matrix.fits(screen.width):
+            screen.line(paint("Confusion matrix", "bold"), f" on {where} (rows: true class, columns: predicted):")
+            screen.table(matrix)
+        else:
+            screen.line(paint("Confusion matrix", "bold"), f" on {where}: {len(c.classes)} classes are wider "
+                        f"than {screen.width} columns (--json has it all); the most frequent confusions:")
+            screen.table(top_confusions(c))
+        screen.table(per_class_table(c))
+    screen.note("precision: right among the rows predicted as the class; recall: found among the rows "
+                "of the class; F1: their harmonic mean")
+    if c.mistakes:
+        show_mistakes(result, screen)
+
+
+def confusion_table(c) -> terminal.Table:
+    t = terminal.Table()
+    t.column("true", align="right", key=True)
+    for name in c.classes:
+        t.column(name, align="right", wrap=False)
+    for i, name in enumerate(c.classes):
+        t.row(name, *(paint(str(n), "bold") if i == j and n else str(n) if n else paint(".", "dim")
+                      for j, n in enumerate(c.confusion[i])))
+    return t
+
+
+def top_confusions(c, n: int = 10) -> terminal.Table:
+    k = len(c.classes)
+    pairs = sorted(((int(c.confusion[i, j]), i, j) for i in range(k) for j in range(k)
+                    if i != j and c.confusion[i, j]), reverse=True)[:n]
+    t = terminal.Table()
+    for name in ("true", "predicted", "rows"):
+        t.column(name, align="right")
+    for count, i, j in pairs:
+        t.row(c.classes[i], c.classes[j], str(count))
+    return t
+
+
+def per_class_table(c) -> terminal.Table:
+    t = terminal.Table()
+    for name in ("class", "precision", "recall", "F1", "support"):
+        t.column(name, align="right", key=name == "class", wrap=name == "class")
+    for s in c.per_class:
+        t.row(s.name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    return t
+
+
+def label_table(c) -> terminal.Table:
+    """Multi-label: each label's counts and its precision, recall and F1."""
+    t = terminal.Table()
+    for name in ("label", "TP", "FP", "FN", "TN", "precision", "recall", "F1"):
+        t.column(name, align="right", wrap=False)
+    for s, ((tn, fp), (fn, tp)) in zip(c.per_class, c.confusion):
+        t.row(s.name, str(tp), str(fp), str(fn), str(tn), f"{s.precision:.3f}", f"{s.recall:.3f}",
+              f"{s.f1:.3f}")
+    return t
+
+
+def show_mistakes(result, screen) -> None:
+    c = result.classification
+    n = len(c.mistakes)
+    screen.line(paint(f"The {n} most confident mistakes" if n > 1 else "The most confident mistake", "bold"),
+                f" ({c.split} rows; confidence: the probability given to the wrong answer):")
+    x = result.points[2] if c.split == "test" else result.points[0]
+    if result.image is not None:
+        blocks = [(images.image_lines(x[m.row], result.image),
+                   [f"row {m.row}", f"true {m.true}, said {m.predicted}", f"confidence {m.confidence:.3f}"])
+                  for m in c.mistakes]
+        screen.line(images.side_by_side(blocks, width=screen.width), wrap=False)
+        return
+    t = terminal.Table()
+    cols = ["row", *(["label"] if result.task == "multi-label" else []), "true", "predicted", "confidence"]
+    for name in cols:
+        t.column(name, align="right")
+    for m in c.mistakes:
+        t.row(str(m.row), *([m.label] if m.label is not None else []), m.true, m.predicted,
+              f"{m.confidence:.3f}")
+    screen.table(t)
+
+
+# --- losses over training ---------------------------------------------------------------
+
+
+def loss_series(result):
+    """(series, title): train and test loss at the checkpoints; without a test
+    split, the training loss of every step."""
+    cp = result.checkpoints
+    if result.n_test and cp is not None and len(cp.step):
+        return [("train", cp.step, cp.train_loss), ("test", cp.step, cp.test_loss)], "train and test loss"
+    h = result.history
+    return [("loss", h.step, h.loss)], "training loss"
+
+
+def best_step_caption(result) -> str:
+    cp = result.checkpoints
+    i = list(cp.step).index(result.best_test_step)
+    epoch = f" (epoch {result.best_test_step / result.steps_per_epoch:g})" if result.batch else ""
+    sample = (f" on {result.test_sample} of the {result.n_test} test rows" if result.test_sample < result.n_test
+              else "")
+    return (f"train: mean loss of the batches since the previous checkpoint; test: at the checkpoint{sample}. "
+            f"Lowest test loss {fmt(cp.test_loss[i], 4)} at step {result.best_test_step}{epoch}; "
+            f"at the end {fmt(cp.test_loss[-1], 4)}.")
+
+
+def overfitting_note(result) -> str:
+    o = result.overfitting
+    stop = (f"--epochs {max(1, round(o.best_step / result.steps_per_epoch))}" if result.batch
+            else f"--steps {o.best_step}")
+    return (f"overfitting: the test loss rose {100 * o.rise:.0f}% from its lowest, {fmt(o.best_test_loss, 4)} "
+            f"at step {o.best_step}, to {fmt(o.final_test_loss, 4)} at step {o.final_step}, while the "
+            f"training loss fell from {fmt(o.train_loss_at_best, 4)} to {fmt(o.final_train_loss, 4)} "
+            f"(gap test - train {fmt(o.best_test_loss - o.train_loss_at_best, 3)} -> "
+            f"{fmt(o.final_test_loss - o.final_train_loss, 3)}): the network learns its training rows "
+            f"rather than the task. Try stopping near step {o.best_step} ({stop}), more training data, "
+            "--l2 1e-3, or a smaller network (--hidden).")
 
 
 # --- progress ----------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, *, enabled: bool):
-    """A rich progress bar on stderr (step, loss, steps/s); yields the callback for ``train``."""
-    if not enabled:
-        yield None
-        return
-    import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} steps/s"),
-                  TimeElapsedColumn(), console=render.stderr_console(), transient=True) as bar:
-        task = bar.add_task("compiling", total=total, loss="-", rate="-")
+def progress_bar(total: int):
+    """The progress bar on stderr (step, loss, steps/s); yields the callback for ``train``."""
+    with terminal.progress("compiling", total=total) as bar:
+        if bar is None:
+            yield None
+            return
         start = [None, 0]
 
         def update(done, loss):
             if done == 0:  # compiled; training starts
-                bar.update(task, description="training")
+                bar.update(description="training")
                 return
             now = time.perf_counter()
             if start[0] is None:  # the first chunk: rates count from here
                 start[0], start[1] = now, done
             rate = (done - start[1]) / (now - start[0]) if now > start[0] else 0
-            bar.update(task, completed=done, loss=render.fmt(loss, 4),
-                       rate=f"{rate:,.0f}" if rate else "-")
+            bar.update(completed=done, info=f"loss {fmt(loss, 4)}, {f'{rate:,.0f}' if rate else '-'} steps/s")
 
         yield update
 
@@ -284,57 +422,16 @@ def progress_bar(total: int, *, enabled: bool):
 # --- files -------------------------------------------------------------------------------
 
 
-def check_save_dir(path: str, *, overwrite: bool = False) -> Path:
-    """The ``--save`` folder, checked before any work: a new folder (its parent
-    must exist), an empty one, or a non-empty one only with ``overwrite``."""
-    p = Path(path).expanduser()
-    if p.exists() and not p.is_dir():
-        raise ActlabError(f"bad --save {path!r}: it is a file; --save takes a folder")
-    if p.is_dir():
-        if any(p.iterdir()) and not overwrite:
-            raise ActlabError(f"--save folder {path!r} exists and is not empty; pass --overwrite to write into it")
-        if not os.access(p, os.W_OK):
-            raise ActlabError(f"bad --save {path!r}: the folder is not writable")
-        return p
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ActlabError(f"bad --save {path!r}: folder {str(parent)!r} does not exist")
-    return p
-
-
 def save_run(folder: Path, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json and figure.png, each written atomically."""
-    import numpy as np
-
-    folder.mkdir(exist_ok=True)
+    """params.npz, history.csv, result.json and figure.png."""
     arrays = {}
     for k, (w, b) in enumerate(result.params, 1):
         arrays[f"W{k}"], arrays[f"b{k}"] = w, b
-
-    def write_npz(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-    render.write_atomic(folder / "params.npz", write_npz)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    score_name = "accuracy" if result.accuracy is not None else "r2"
-    writer.writerow(["step", "loss", score_name])
     h = result.history
-    for s, lo, sc in zip(h.step, h.loss, h.score):
-        writer.writerow([int(s), repr(float(lo)), repr(float(sc))])
-    _write_text(folder / "history.csv", buf.getvalue())
-    payload = render.jsonable(to_json(result, warnings))
-    _write_text(folder / "result.json", json.dumps(payload, indent=2, allow_nan=False) + "\n")
-    render.save_figure(figure(result), folder / "figure.png")
-
-
-def _write_text(path: Path, text: str) -> None:
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    render.write_atomic(path, write)
+    history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
+    history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
+    files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
+                   figure=figure(result))
 
 
 def figure(result):
@@ -344,7 +441,7 @@ def figure(result):
     labels = result.label_regions or ()
     second = result.regions is not None or result.curve is not None
     panels = 1 + int(second) + len(labels)
-    fig, axes = render.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
+    fig, axes = files.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
     axes = np.atleast_1d(axes)
     ax = axes[0]
     h = result.history
@@ -369,7 +466,8 @@ def figure(result):
         if x_te is not None:
             ax.scatter(x_te[:, 0], x_te[:, 1], c=y_te, cmap=cmap, vmin=0, vmax=k - 1, s=18, marker="^",
                        edgecolors="k", linewidths=0.4)
-        ax.set_title("decision regions (circles: train, triangles: test)")
+        ax.set_title("decision regions (circles: train, triangles: test)" if x_te is not None
+                     else "decision regions and the training points")
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     elif result.curve is not None:
@@ -414,34 +512,33 @@ def show_advice(rules, *, as_json=False) -> None:
         "csv_command": f"actlab train --data FILE.csv --target COL --task {r.task} --out {r.output} --loss {r.loss}",
     } for r in rules]
     if as_json:
-        render.print_json(rows[0] if len(rows) == 1 else {"tasks": rows})
+        terminal.print_json(rows[0] if len(rows) == 1 else {"tasks": rows})
         return
-    from rich.table import Table
-
-    console = render.stdout_console()
+    screen = terminal.stdout()
     if len(rows) == 1:
         r = rows[0]
-        t = Table(title=f"actlab advise {r['task']}", header_style="bold")
-        t.add_column("choice")
-        t.add_column("advice")
-        t.add_row("output activation", f"{r['output']}: {r['why']}")
-        t.add_row("loss", LOSS_NAMES[r["loss"]].replace(" (from logits)", ""))
-        t.add_row("from_logits", "yes: give the loss the logits z, not probabilities" if r["from_logits"]
-                  else "- (no squashing output)")
-        t.add_row("hidden layers", r["hidden"])
-        t.add_row("try", r["command"])
-        t.add_row("your data", r["csv_command"])
-        console.print(t)
+        t = terminal.Table(f"actlab advise {r['task']}")
+        t.column("choice", key=True)
+        t.column("advice", wrap=True)
+        t.row("output activation", f"{r['output']}: {r['why']}")
+        t.row("loss", LOSS_NAMES[r["loss"]].replace(" (from logits)", ""))
+        t.row("from_logits", "yes: give the loss the logits z, not probabilities" if r["from_logits"]
+              else "- (no squashing output)")
+        t.row("hidden layers", r["hidden"])
+        screen.table(t)
+        screen.command(r["command"], lead="try:")
+        screen.command(r["csv_command"], lead="your data:")
         return
-    t = Table(title="output layer and loss by task", header_style="bold")
-    for name in ("task", "output", "loss", "from_logits", "try"):
-        t.add_column(name)
+    t = terminal.Table("output layer and loss by task")
+    t.column("task", key=True)
+    for name in ("output", "loss", "from_logits"):
+        t.column(name)
+    t.column("try", secondary=True)
     for r in rows:
-        t.add_row(r["task"], r["output"], SHORT_LOSS[r["loss"]], "yes" if r["from_logits"] else "-",
-                  r["command"])
-    console.print(t)
+        t.row(r["task"], r["output"], SHORT_LOSS[r["loss"]], "yes" if r["from_logits"] else "-", r["command"])
+    screen.table(t)
     for r in rows:
-        console.print(f"{r['task']}: {r['output']}, {r['why']}.", soft_wrap=True)
-    console.print(f"Hidden layers: {rows[0]['hidden']}.", soft_wrap=True)
-    console.print("from_logits: the loss gets the logits z and applies the sigmoid/softmax itself, "
-                  "in one stable formula (see `actlab stability`).", soft_wrap=True)
+        screen.line(f"{r['task']}: {r['output']}, {r['why']}.")
+    screen.line(f"Hidden layers: {rows[0]['hidden']}.")
+    screen.line("from_logits: the loss gets the logits z and applies the sigmoid/softmax itself, "
+                "in one stable formula (see `actlab stability`).")
