@@ -151,7 +151,9 @@ def _exp_terms(x, m):
     here: XLA keeps them in one vectorised pass.
     """
     half, reach = _SCALE[jnp.dtype(x.dtype)]
-    x_f = jnp.maximum(x, m - reach)  # finite copy for the two-sum; the far terms are 0 anyway
+    # a finite copy of x for the two-sum (the far terms are 0 anyway); the exp
+    # takes x itself, since m - reach rounds to m for a large max
+    x_f = jnp.maximum(x, m - reach)
     d_f = x_f - m
     b = d_f - x_f
     err = (x_f - (d_f - b)) + (-m - b)  # x_f - m = d_f + err exactly
