@@ -58,7 +58,10 @@ def act(name, **params):
     ("elu", 1e4, 4, 1.0),  # testEluGrad
 ])
 def test_jax_gradient_checks(name, x, order, eps, dtype):
-    check_grads(act(name), (jnp.asarray(x, dtype),), order=order, eps=eps)
+    # jax runs the order-4 checks among its slow tests; forward mode alone still
+    # checks all four orders, at a fraction of the cost of every fwd/rev mix
+    modes = ("fwd",) if order == 4 else ("fwd", "rev")
+    check_grads(act(name), (jnp.asarray(x, dtype),), order=order, eps=eps, modes=modes)
 
 
 def test_jax_gradient_values():
