@@ -211,8 +211,8 @@ def _log_softmax_last_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     m, m_c, e, s = _stats(x)
     p = e / (1 + s)
-    dy = t - jnp.sum(p * t, axis=-1, keepdims=True)
-    return (x - m_c) - jnp.log1p(s), jnp.where(m == -jnp.inf, jnp.zeros_like(dy), dy)
+    live = (m != -jnp.inf).astype(x.dtype)  # an all -inf row is constant: tangent 0 (a factor, not a select)
+    return (x - m_c) - jnp.log1p(s), (t - jnp.sum(p * t, axis=-1, keepdims=True)) * live
 
 
 @jax.custom_jvp
