@@ -497,8 +497,9 @@ def get(name: str, **params: float) -> Activation:
     return _BUILT[key]
 
 
-_TINY = float(jnp.finfo(jnp.float32).tiny)  # parameters are used in float32 or wider
-_HALF_MAX = float(jnp.finfo(jnp.float16).max)  # and f, f' must fit float16 too
+# float32's smallest normal number and largest number (parameters are used in
+# float32 or wider), float16's largest (f and f' must fit it too)
+_TINY, _SINGLE_MAX, _HALF_MAX = 2.0**-126, (2 - 2.0**-23) * 2.0**127, 65504.0
 
 
 def _within(key, lo, hi, why, lo_open=False):
@@ -555,7 +556,7 @@ register("swish", "x * sigmoid(beta * x)", _swish,
          lambda beta: ((-0.27846454 / beta, inf) if beta > 0 else (-inf, inf)),
          defaults={"beta": 1.0}, monotonic=False, saturates="negative",
          max_slope="1.0998 at x = 2.3994 / beta", note="self-gated (Ramachandran et al. 2017)",
-         check=_within("beta", _TINY, float(jnp.finfo(jnp.float32).max), "a normal float32 number > 0"), init="he")
+         check=_within("beta", _TINY, _SINGLE_MAX, "a normal float32 number > 0"), init="he")
 register("softplus", "log(1 + exp(x))", _softplus, (0, inf), open_ends=(True, True), saturates="negative",
          max_slope="1 (x -> inf)", uses=("hidden", "non-negative-regression"),
          note="smooth ReLU; its derivative is sigmoid", init="he")
