@@ -20,15 +20,18 @@ def median_time(fn, repeats: int = 15) -> float:
 def interleaved(fns: dict, repeats: int = 21, warmup: int = 2) -> dict:
     """{name: (median, fastest)} wall seconds per callable. After ``warmup``
     calls each (compilation included there), the callables take turns, round
-    after round, so a burst of load on the machine hits every one alike."""
+    after round, so a burst of load on the machine hits every one alike; the
+    order rotates each round, so that none always runs right after the same
+    one (a library whose threads keep spinning after a call slows the next)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    names = list(fns)
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
             start = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - start)
     return {name: (statistics.median(ts), min(ts)) for name, ts in times.items()}
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin into the next contender's time
+
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -14,6 +14,9 @@ the load average before and after. Run: python benchmarks/bench_losses.py
 from __future__ import annotations
 
 import argparse
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin into the next contender's time
 
 import jax
 import jax.numpy as jnp
