@@ -1,22 +1,30 @@
 """Throughput of value + derivative on 2^24 float32, against peers, in one run.
 
-Peers: numpy formulas (value and derivative written out), jax.nn with
-jax.vmap(jax.grad), torch forward + autograd (when installed), and a plain
-memory copy of the same bytes (read x, write two arrays). Prints milliseconds
-and ratios (peer time / actlab time: above 1 means actlab is faster).
+Peers: jax.nn with jax.vmap(jax.grad) (the goal: actlab at least as fast for
+every activation), numpy formulas (value and derivative written out), torch
+forward + autograd (when installed), and a plain memory copy of the same bytes
+(read x, write two arrays). The contenders of one activation take turns, round
+after round; prints actlab's median [fastest] milliseconds and each peer's time
+as a ratio to actlab's, on the medians [on the fastest] (above 1: actlab is
+faster), with the load average before and after. Run it with the default
+allocator and with transparent huge pages:
 
-    python benchmarks/bench_activations.py [--size 24] [--repeats 7] [--names relu,gelu]
+    python benchmarks/bench_activations.py [--size 24] [--repeats 9] [--names relu,gelu]
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 python benchmarks/bench_activations.py
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin into the next contender's time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _timing import median_time  # noqa: E402
+from _timing import interleaved, load_average  # noqa: E402
 from actlab.blocks import activations
 
 NUMPY = {  # value and derivative as a user would write them in numpy
@@ -55,7 +63,7 @@ TORCH = {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=24, help="log2 of the element count")
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--names", default=",".join(activations.names()))
     args = ap.parse_args()
     n = 2**args.size
@@ -68,38 +76,41 @@ def main():
         np.copyto(out1, x_np)
         np.copyto(out2, x_np)
 
-    copy_ms = median_time(copy, args.repeats) * 1e3
     try:
         import torch
 
-        torch.set_num_threads(2)
         xt = torch.from_numpy(x_np)
     except ImportError:
         torch = None
-    print(f"2^{args.size} float32 elements, value + derivative, median of {args.repeats}, "
-          f"backend {jax.default_backend()}; copy of the same bytes: {copy_ms:.1f} ms")
-    print(f"{'activation':13s} {'actlab ms':>9s} {'x copy':>7s} {'numpy':>7s} {'jax.nn':>7s} {'torch':>7s}   (peer / actlab)")
+    print(f"2^{args.size} float32 elements, value + derivative, {args.repeats} interleaved rounds, "
+          f"backend {jax.default_backend()}, GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(unset)')}")
+    print(f"load average before: {load_average()}")
+    print("median ms [fastest] of actlab; peer / actlab on the medians [on the fastest] (> 1: actlab faster)")
+    print(f"{'activation':13s} {'actlab ms':>15s} {'jax.nn':>13s} {'numpy':>13s} {'torch':>13s} {'copy':>13s}")
     for name in args.names.split(","):
         act = activations.get(name)
-        ours = median_time(lambda: jax.block_until_ready(act.value_and_derivative(x)), args.repeats) * 1e3
-        ratios = []
-        if name in NUMPY:
-            ratios.append((median_time(lambda: NUMPY[name](x_np), args.repeats) * 1e3) / ours)
-        else:
-            ratios.append(float("nan"))
         f = JAX_NN[name]
-        vd = jax.jit(lambda v: (f(v), jax.vmap(jax.grad(f))(v)))
-        ratios.append((median_time(lambda: jax.block_until_ready(vd(x)), args.repeats) * 1e3) / ours)
+        jax_vd = jax.jit(lambda v, f=f: (f(v), jax.vmap(jax.grad(f))(v)))
+        contenders = {"actlab": lambda: jax.block_until_ready(act.value_and_derivative(x)),
+                      "jax.nn": lambda: jax.block_until_ready(jax_vd(x))}
+        if name in NUMPY:
+            contenders["numpy"] = lambda: NUMPY[name](x_np)
         if torch is not None:
             def torch_vd():
                 xg = xt.detach().requires_grad_(True)
                 y = TORCH[name](torch, xg)
                 (dy,) = torch.autograd.grad(y, xg, torch.ones_like(y))
                 return y, dy
-            ratios.append((median_time(torch_vd, args.repeats) * 1e3) / ours)
-        else:
-            ratios.append(float("nan"))
-        print(f"{name:13s} {ours:9.1f} {ours / copy_ms:7.2f} " + " ".join(f"{r:7.2f}" for r in ratios))
+            contenders["torch"] = torch_vd
+        contenders["copy"] = copy
+        times = interleaved(contenders, args.repeats)
+        ours, ours_best = times["actlab"]
+        cells = [f"{ours * 1e3:6.1f} [{ours_best * 1e3:5.1f}]"]
+        for peer in ("jax.nn", "numpy", "torch", "copy"):
+            t, best = times.get(peer, (float("nan"), float("nan")))
+            cells.append(f"{t / ours:5.2f} [{best / ours_best:4.2f}]")
+        print(f"{name:13s} " + " ".join(f"{c:>13s}" for c in cells))
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def _sig(x):
 
 
 def _ncdf(x):
-    return mp.erfc(-x / mp.sqrt(2)) / 2
+    # beyond |x| = 1e6 erfc is 0 or 2 at any precision (and mpmath's series check overflows)
+    z = -x / mp.sqrt(2)
+    return mp.mpf(0) if z > 1e6 else mp.mpf(1) if z < -1e6 else mp.erfc(z) / 2
 
 
 def _gelu_tanh(x):
@@ -38,9 +40,9 @@ REFERENCE = {
     "tanh": mp.tanh,
     "relu": lambda x: max(x, 0),
     "leaky_relu": lambda x, alpha=0.01: x if x > 0 else alpha * x,
-    "elu": lambda x, alpha=1: x if x > 0 else alpha * (mp.exp(x) - 1),
-    "selu": lambda x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * (mp.exp(x) - 1)),
-    "celu": lambda x, alpha=1: x if x > 0 else alpha * (mp.exp(x / alpha) - 1),
+    "elu": lambda x, alpha=1: x if x > 0 else alpha * mp.expm1(x),  # expm1: exp(x) - 1 at 50 digits is 0 at x = -1e-308
+    "selu": lambda x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * mp.expm1(x)),
+    "celu": lambda x, alpha=1: x if x > 0 else alpha * mp.expm1(x / alpha),
     "gelu": lambda x: x * _ncdf(x),
     # x/2 (1 + tanh u) with 1 + tanh u = 2 e^u / (e^u + e^-u): the same number
     # without the cancellation that even 50 digits cannot hold at x = -40.
@@ -156,7 +158,130 @@ def test_empty_and_nan_inputs(name):
     act = activations.get(name)
     assert act(jnp.zeros((0, 3), jnp.float32)).shape == (0, 3)
     y, dy = act.value_and_derivative(jnp.asarray([np.nan], jnp.float32))
-    assert np.isnan(y[0])
+    assert np.isnan(y[0]) and np.isnan(dy[0])  # no slope at no number (jax and torch give 0, 1 or alpha)
+
+
+# Derivatives in closed form (textbook, not actlab's stable forms), for inputs
+# where a finite difference cannot be taken (x near the largest float); kinks
+# take the conventions pinned in test_kink_conventions.
+def _gelu_tanh_derivative(x):
+    u2 = 2 * mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3)
+    du2 = 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf("0.044715") * x**2)
+    return _sig(u2) + x * _sig(u2) * _sig(-u2) * du2
+
+
+def _softplus(x):
+    return mp.log1p(mp.exp(x))
+
+
+DERIVATIVE = {
+    "linear": lambda x: mp.mpf(1),
+    "sigmoid": lambda x: _sig(x) * _sig(-x),
+    "tanh": lambda x: mp.sech(x) ** 2,
+    "relu": lambda x: mp.mpf(x > 0),
+    "leaky_relu": lambda x: mp.mpf(1) if x > 0 else mp.mpf("0.01"),
+    "elu": lambda x: mp.mpf(1) if x > 0 else mp.exp(x),
+    "selu": lambda x: SELU_SCALE if x > 0 else SELU_SCALE * SELU_ALPHA * mp.exp(x),
+    "celu": lambda x: mp.mpf(1) if x > 0 else mp.exp(x),
+    "gelu": lambda x: _ncdf(x) + x * mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi),
+    "gelu_tanh": _gelu_tanh_derivative,
+    "silu": lambda x: _sig(x) * (1 + x * _sig(-x)),
+    "swish": lambda x: _sig(x) * (1 + x * _sig(-x)),
+    "softplus": _sig,
+    "softsign": lambda x: 1 / (1 + abs(x)) ** 2,
+    "mish": lambda x: mp.tanh(_softplus(x)) + x * mp.sech(_softplus(x)) ** 2 * _sig(x),
+    "relu6": lambda x: mp.mpf(0 < x < 6),
+    "hard_sigmoid": lambda x: mp.mpf(1) / 6 if -3 < x < 3 else mp.mpf(0),
+    "hard_tanh": lambda x: mp.mpf(-1 < x < 1),
+}
+ALL_DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
+
+
+def extreme_points(dtype):
+    """+-max, +-smallest normal, two subnormals each side, +-0, the places
+    where x^3 or x^2 overflow float32 (when the dtype has them), and +-inf."""
+    info = jnp.finfo(dtype)
+    big, tiny, sub = float(info.max), float(info.tiny), float(info.smallest_subnormal)
+    mid = float(jnp.asarray(tiny / 3, dtype))
+    xs = [big, tiny, sub, mid, 0.0, 4e19, 1e20, 3e38, math.inf]
+    return [v for x in xs for v in (x, -x) if abs(v) <= big or math.isinf(v)]
+
+
+def _right_at_extreme(got, x, ref_of, dtype):
+    """got is ref_of(x) within 8 ulps, or, below the smallest normal, 0 or a
+    subnormal (XLA flushes them on CPU, inputs included: a subnormal x may act
+    as 0); a true value beyond the largest float is an overflow to inf. At
+    x = +-inf the reference is the limit, ref_of(+-1e400)."""
+    info = jnp.finfo(dtype)
+    tiny, big = float(info.tiny), float(info.max)
+    at = mp.mpf(x) if math.isfinite(x) else math.copysign(1, x) * mp.mpf("1e400")
+    candidates = [ref_of(at)] + ([ref_of(mp.mpf(0))] if 0 < abs(x) < tiny else [])
+    for ref in candidates:
+        if abs(ref) > big:
+            if got == (math.inf if ref > 0 else -math.inf):
+                return True
+        elif abs(ref) < tiny and abs(got) <= tiny:
+            return True
+        elif math.isfinite(got) and abs(mp.mpf(got) - ref) <= 8 * float(info.eps) * abs(ref):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: jnp.dtype(d).name)
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_value_and_derivative_at_the_extremes_of_every_dtype_and_the_limits_at_inf(name, dtype):
+    act = activations.get(name)
+    xs = extreme_points(dtype)
+    y, dy = act.value_and_derivative(jnp.asarray(xs, dtype))
+    bad = []
+    for x, yi, dyi in zip(xs, np.asarray(y.astype(jnp.float64)), np.asarray(dy.astype(jnp.float64))):
+        if not _right_at_extreme(float(yi), x, REFERENCE[name], dtype):
+            bad.append(f"f({x:g}) = {yi}")
+        if not _right_at_extreme(float(dyi), x, DERIVATIVE[name], dtype):
+            bad.append(f"f'({x:g}) = {dyi}")
+    assert not bad, bad
+
+
+def test_gelu_tanh_derivative_is_finite_where_x_cubed_overflows():
+    # 0 * inf was NaN here (float32 and bfloat16 from 4e19, float64 from 2.9e154)
+    act = activations.get("gelu_tanh")
+    for dtype, x in [(jnp.float32, 1e20), (jnp.bfloat16, 1e20), (jnp.float64, 1e200)]:
+        xs = jnp.asarray([x, -x], dtype)
+        np.testing.assert_array_equal(np.asarray(act.derivative(xs), np.float64), [1.0, 0.0])
+        np.testing.assert_array_equal(np.asarray(jax.vmap(jax.grad(act.fn))(xs), np.float64), [1.0, 0.0])
+
+
+@pytest.mark.parametrize("name, params, allowed", [
+    ("celu", {"alpha": 1e-40}, r"\[1.17549e-38, 65504\]"),  # alpha flushes to 0 in float32: 0 / 0 at x = 0
+    ("elu", {"alpha": 1e300}, r"> 0 and at most 65504"),  # alpha is inf in float32: inf * 0
+    ("leaky_relu", {"alpha": 1e300}, r"\[0, 1\]"),
+    ("leaky_relu", {"alpha": 2.0}, r"\[0, 1\]"),  # alpha * x overflows float16
+    ("swish", {"beta": 1e-40}, r"\[1.17549e-38, 3.40282e\+38\]"),
+])
+def test_parameters_that_cannot_stay_finite_are_refused_with_their_range(name, params, allowed):
+    with pytest.raises(ActlabError, match=rf"^{name}: .*{allowed}") as info:
+        activations.get(name, **params)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("celu", {"alpha": float(jnp.finfo(jnp.float32).tiny)}), ("celu", {"alpha": 65504.0}),
+    ("elu", {"alpha": 65504.0}), ("leaky_relu", {"alpha": 1.0}), ("leaky_relu", {"alpha": 0.0}),
+    ("swish", {"beta": 2.0}), ("swish", {"beta": float(jnp.finfo(jnp.float32).max)}),
+    ("swish", {"beta": float(jnp.finfo(jnp.float32).tiny)}),
+])
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: jnp.dtype(d).name)
+def test_parameters_at_the_ends_of_their_range_keep_f_and_f_prime_finite(name, params, dtype):
+    act = activations.get(name, **params)
+    xs = jnp.asarray([v for v in extreme_points(dtype) if math.isfinite(v)] + [1.0, -1.0, 3.0, -3.0], dtype)
+    y, dy = act.value_and_derivative(xs)
+    assert np.all(np.isfinite(np.asarray(y, np.float64))) and np.all(np.isfinite(np.asarray(dy, np.float64)))
+
+
+def test_swish_beta_2_at_3e38_is_the_limit_not_nan():
+    y, dy = activations.get("swish", beta=2.0).value_and_derivative(jnp.asarray([3e38, -3e38], jnp.float32))
+    np.testing.assert_array_equal(np.asarray(y), np.asarray([3e38, -0.0], np.float32))
+    np.testing.assert_array_equal(np.asarray(dy), [1.0, 0.0])
 
 
 def test_kink_conventions():

@@ -226,8 +226,21 @@ def _sigmoid_pair(x):
     return jnp.where(pos, big, small), jnp.where(pos, small, big)
 
 
+def _tame(x, reach, both=False):
+    """x clipped at -reach (and at +reach with both), for a product whose other
+    factor is exactly 0 out there in every dtype: the product keeps its value
+    (0, or x) and x = -inf (+inf) gives the limit, not inf * 0 = NaN."""
+    return jnp.clip(x, -reach, reach) if both else jnp.maximum(x, -reach)
+
+
+def _defined(x, d):
+    """The derivative d, NaN where x is NaN: a slope at no number is no number
+    (jax and torch give 0, 1 or alpha there, each its own way)."""
+    return jnp.where(jnp.isnan(x), x, d)
+
+
 def _linear(x):
-    return x, jnp.ones_like(x)
+    return x, _defined(x, jnp.ones_like(x))
 
 
 def _sigmoid(x):
@@ -247,12 +260,12 @@ def _tanh(x):
 def _relu(x):
     # relu'(0) = 0, as in jax, PyTorch and TensorFlow: the derivative at the kink
     # is the left one, so a unit exactly at 0 gets no gradient.
-    return jnp.maximum(x, 0), jnp.where(x > 0, 1, 0).astype(x.dtype)
+    return jnp.maximum(x, 0), _defined(x, jnp.where(x > 0, 1, 0).astype(x.dtype))
 
 
 def _leaky_relu(x, alpha):
     # leaky_relu'(0) = alpha: the left derivative, the same convention as relu'(0) = 0.
-    return jnp.where(x > 0, x, alpha * x), jnp.where(x > 0, 1, alpha).astype(x.dtype)
+    return jnp.where(x > 0, x, alpha * x), _defined(x, jnp.where(x > 0, 1, alpha).astype(x.dtype))
 
 
 def _elu(x, alpha):
@@ -284,10 +297,12 @@ _INV_SQRT_2PI = 0.39894228040143267794
 
 def _gelu(x):
     # Phi(x) = erfc(-x / sqrt 2) / 2 keeps relative accuracy in the left tail,
-    # where 1 + erf(x / sqrt 2) would cancel to 0.
+    # where 1 + erf(x / sqrt 2) would cancel to 0. Phi and phi are exactly 0
+    # past x = -40 in every dtype: x clipped there (_tame) gives f and f' their
+    # limits at -inf and +inf, not inf * 0.
     cdf = 0.5 * lax.erfc(-x * _SQRT_HALF)
     pdf = _INV_SQRT_2PI * jnp.exp(-0.5 * x * x)
-    return x * cdf, cdf + x * pdf
+    return _tame(x, 40) * cdf, cdf + _tame(x, 40, both=True) * pdf
 
 
 _SQRT_2_OVER_PI = 0.79788456080286535588
@@ -297,14 +312,21 @@ def _gelu_tanh(x):
     # 0.5 * (1 + tanh(u)) = sigmoid(2u): the sigmoid form keeps the left tail
     # (0.5 * (1 + tanh(u)) is 0 below x = -8 in float32; the true value is not).
     u2 = 2 * _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-    du2 = 2 * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
     s, s_neg = _sigmoid_pair(u2)
-    return x * s, s + x * s * s_neg * du2
+    # sigmoid'(u2) is exactly 0 past |x| = 30 (u2 > 1900) in every dtype, and so
+    # is s below -30: x clipped there keeps 0 * inf out where x^2 overflows.
+    x_c = _tame(x, 30, both=True)
+    du2 = 2 * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x_c * x_c)
+    return _tame(x, 30) * s, s + x_c * s * s_neg * du2
 
 
 def _swish(x, beta):
+    # f' = s + beta x s s_neg, multiplied in an order whose every product is
+    # finite: x s s_neg <= |x| / 4, where beta * x alone overflows at 3e38. s
+    # s_neg (and s below) is exactly 0 past |beta x| = 800: x clipped there.
     s, s_neg = _sigmoid_pair(beta * x)
-    return x * s, s * (1 + beta * x * s_neg)
+    reach = min(800 / beta, float(jnp.finfo(x.dtype).max))
+    return _tame(x, reach) * s, s + (_tame(x, reach, both=True) * s * s_neg) * beta
 
 
 def _silu(x):
@@ -318,8 +340,10 @@ def _softplus(x):
 
 
 def _softsign(x):
+    # past |x| = 2^60 the value is +-1 in every dtype: x clipped there, not inf / inf
     d = 1 + jnp.abs(x)
-    return x / d, 1 / (d * d)
+    x_c = _tame(x, 2.0**60, both=True)
+    return x_c / (1 + jnp.abs(x_c)), 1 / (d * d)
 
 
 def _mish(x):
@@ -333,21 +357,22 @@ def _mish(x):
     t = num / den
     sech2 = 4 * jnp.square((1 + e) / den) * jnp.where(pos, e * e, 1)
     s = jnp.where(x >= 0, 1, e) / (1 + e)
-    return x * t, t + x * sech2 * s
+    # sech2 s (and t below) is exactly 0 past |x| = 800: x clipped there
+    return _tame(x, 800) * t, t + _tame(x, 800, both=True) * sech2 * s
 
 
 def _relu6(x):
     # The derivative is 1 on the open interval (0, 6), 0 at both kinks (as relu'(0) = 0).
-    return jnp.clip(x, 0, 6), jnp.where((x > 0) & (x < 6), 1, 0).astype(x.dtype)
+    return jnp.clip(x, 0, 6), _defined(x, jnp.where((x > 0) & (x < 6), 1, 0).astype(x.dtype))
 
 
 def _hard_sigmoid(x):
     # relu6(x + 3) / 6; slope 1/6 on the open interval (-3, 3).
-    return jnp.clip(x + 3, 0, 6) / 6, jnp.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype)
+    return jnp.clip(x + 3, 0, 6) / 6, _defined(x, jnp.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype))
 
 
 def _hard_tanh(x):
-    return jnp.clip(x, -1, 1), jnp.where((x > -1) & (x < 1), 1, 0).astype(x.dtype)
+    return jnp.clip(x, -1, 1), _defined(x, jnp.where((x > -1) & (x < 1), 1, 0).astype(x.dtype))
 
 # --- the registry ---------------------------------------------------------------------
 
@@ -472,8 +497,21 @@ def get(name: str, **params: float) -> Activation:
     return _BUILT[key]
 
 
-def _positive(key):
-    return lambda p: f"{key} must be > 0" if p[key] <= 0 else None
+# float32's smallest normal number and largest number (parameters are used in
+# float32 or wider), float16's largest (f and f' must fit it too)
+_TINY, _SINGLE_MAX, _HALF_MAX = 2.0**-126, (2 - 2.0**-23) * 2.0**127, 65504.0
+
+
+def _within(key, lo, hi, why, lo_open=False):
+    """A check: params[key] in [lo, hi] ((lo, hi] with lo_open), or the message saying so."""
+    allowed = f"> {lo:g} and at most {hi:g}" if lo_open else f"in [{lo:g}, {hi:g}]"
+
+    def check(p):
+        v = p[key]
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            return f"{key} must be {allowed} ({why}), got {v:g}"
+        return None
+    return check
 
 
 # Minimum values of the smooth non-monotonic ones: gelu(-0.7518), silu(-1.2785),
@@ -491,18 +529,20 @@ register("relu", "max(0, x)", _relu, (0, inf), saturates="negative",
          note="the default hidden activation; units can die (f' = 0 for x < 0)", init="he")
 register("leaky_relu", "x if x > 0 else alpha * x", _leaky_relu,
          lambda alpha: (-inf if alpha > 0 else (0 if alpha == 0 else inf), inf),
-         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units", init="he")
+         defaults={"alpha": 0.01}, max_slope="max(1, |alpha|)", note="ReLU without dead units", init="he",
+         check=_within("alpha", 0, 1, "the slope of the negative side; steeper overflows float16"))
 register("elu", "x if x > 0 else alpha * (exp(x) - 1)", _elu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="max(1, alpha) (x -> 0)",
          note="smooth negative side pushes mean activations toward 0 (Clevert et al. 2015)",
-         check=_positive("alpha"), init="he")
+         check=_within("alpha", 0, _HALF_MAX, "f reaches -alpha, which must fit float16", lo_open=True), init="he")
 register("selu", "scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.67326, scale = 1.05070",
          _selu, (-_SELU_SCALE * _SELU_ALPHA, inf), open_ends=(True, True), saturates="negative",
          max_slope="1.7581 (x -> 0-)", note="self-normalising with LeCun init (Klambauer et al. 2017)", init="lecun")
 register("celu", "x if x > 0 else alpha * (exp(x / alpha) - 1)", _celu, lambda alpha: (-alpha, inf), open_ends=(True, True),
          defaults={"alpha": 1.0}, saturates="negative", max_slope="1 (x >= 0)",
          note="ELU made continuously differentiable for any alpha (Barron 2017)",
-         check=_positive("alpha"), init="he")
+         check=_within("alpha", _TINY, _HALF_MAX, "x / alpha needs a normal float32 alpha; f reaches -alpha"),
+         init="he")
 register("gelu", "x * Phi(x), Phi the standard normal CDF", _gelu, (-0.16997120, inf),
          monotonic=False, saturates="negative", max_slope="1.1289 at x = 1.4142",
          note="smooth ReLU used by Transformers (Hendrycks & Gimpel 2016)", init="he")
@@ -516,7 +556,7 @@ register("swish", "x * sigmoid(beta * x)", _swish,
          lambda beta: ((-0.27846454 / beta, inf) if beta > 0 else (-inf, inf)),
          defaults={"beta": 1.0}, monotonic=False, saturates="negative",
          max_slope="1.0998 at x = 2.3994 / beta", note="self-gated (Ramachandran et al. 2017)",
-         check=_positive("beta"), init="he")
+         check=_within("beta", _TINY, _SINGLE_MAX, "a normal float32 number > 0"), init="he")
 register("softplus", "log(1 + exp(x))", _softplus, (0, inf), open_ends=(True, True), saturates="negative",
          max_slope="1 (x -> inf)", uses=("hidden", "non-negative-regression"),
          note="smooth ReLU; its derivative is sigmoid", init="he")
