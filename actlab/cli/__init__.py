@@ -25,6 +25,7 @@ COMMANDS = {
     "train": "actlab.cli.train:train_cmd",
     "advise": "actlab.cli.train:advise_cmd",
     "sweep": "actlab.cli.sweep:sweep_cmd",
+    "predict": "actlab.cli.predict:predict_cmd",
 }
 
 
@@ -57,6 +58,8 @@ class ActlabGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        extra.setdefault("obj", {"argv": args})  # the command line, for a run's record
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
@@ -90,6 +93,16 @@ class ActlabGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def command_line() -> str:
+    """The command being run, as a shell line: ``actlab train digits --save run1``."""
+    import shlex
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    args = obj.get("argv", []) if isinstance(obj, dict) else sys.argv[1:]
+    return shlex.join(["actlab", *args])
 
 
 def one_line(message: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from actlab.cli import command_line
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
     number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, seed_option,
@@ -30,7 +31,9 @@ from actlab.cli.options import (
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
-              help="Write params.npz, history.csv, result.json and figure.png into this folder.")
+              help="Write the run into this folder (whole or not at all): params.npz, run.json (what "
+                   "`actlab predict` rebuilds the network from), history.csv, result.json, figure.png "
+                   "(and mistakes.png for images).")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @json_option
@@ -77,10 +80,14 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
         result = train.train(config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
                              progress=progress)
     if save_path is not None:
-        view.save_run(save_path, result, warnings)
+        from actlab.lab import runs
+
+        record = runs.make_record(config, ds, data, command=command_line())
+        names = view.save_run(save_path, result, arrays=runs.param_arrays(result.params), record=record,
+                              warnings=warnings, overwrite=overwrite)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
     if save_path is not None and not as_json:
-        view.saved(save_path)
+        view.saved(save_path, names)
 
 
 @click.command("advise")

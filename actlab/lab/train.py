@@ -258,6 +258,10 @@ def make_run(config: TrainConfig) -> Run:
                           jnp.zeros((), jnp.int32))
         return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), perm, scale)
 
+    # Jitted once: its trace is kept, so the blank state of ``train`` and the
+    # program that calls it share one trace.
+    init = jax.jit(init)
+
     def steps(state, lr, data, total, length: int, start=None):
         """``length`` optimizer steps from step ``start`` (default ``state.step``;
         pass it unbatched under vmap so that the shuffles stay one per epoch).
@@ -299,14 +303,15 @@ def make_run(config: TrainConfig) -> Run:
     return Run(config, init, steps, run, evaluate, predict)
 
 
+def on_device(a, dtype):
+    """A host array as a jax array of ``dtype``, converted by numpy and put on
+    the device as it is (``jnp.asarray`` would compile a program per shape)."""
+    return jax.device_put(np.asarray(a).astype(jnp.dtype(dtype), copy=False))
+
+
 def prepare_data(x, y, config: TrainConfig):
     """(x, y) as jax arrays in the dtypes ``run`` expects."""
-    x = jnp.asarray(np.asarray(x), jnp.dtype(config.dtype))
-    if config.task in CLASSIFICATION:
-        y = jnp.asarray(np.asarray(y), jnp.int32)
-    else:
-        y = jnp.asarray(np.asarray(y), jnp.dtype(config.dtype))
-    return x, y
+    return on_device(x, config.dtype), on_device(y, jnp.int32 if config.task in CLASSIFICATION else config.dtype)
 
 
 # --- one program for one training run ----------------------------------------------------
@@ -533,7 +538,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     plan_ = plan(config.steps, per_epoch, chunks=chunks)
     probe, shape_probe = _probe(ds, config, grid)
     args = (blank_state(config, data), np.asarray(seed, np.int64), np.asarray(lr, config.param_dtype), data,
-            test, jnp.asarray(probe, jnp.dtype(config.dtype)), np.asarray(config.steps, np.int32))
+            test, on_device(probe, config.dtype), np.asarray(config.steps, np.int32))
     program, compile_seconds = _compiled(("train", config, plan_, ds.has_test),
                                          make_program(config, plan_, ds.has_test), args)
     if progress is not None:

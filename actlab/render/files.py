@@ -123,18 +123,52 @@ def save_figure(fig, path: Path) -> None:
 # --- the run folder of train --save -------------------------------------------------
 
 
-def save_run(folder: Path, *, arrays: dict, history_rows, result, figure) -> None:
-    """params.npz (``arrays``), history.csv (``history_rows``, the header first),
-    result.json (``result``) and figure.png (``figure``), each written atomically."""
+def save_run(folder: Path, *, arrays: dict, history_rows, result, record, figures: dict,
+             overwrite: bool = False) -> list[str]:
+    """The run folder, whole or not at all: params.npz (``arrays``), history.csv
+    (``history_rows``, the header first), result.json (``result``), run.json
+    (``record``) and a PNG per figure (``{"figure": fig, ...}``) are written
+    into a temporary folder beside ``folder``, which is then renamed into
+    place. An existing folder is replaced only if empty or with ``overwrite``.
+    Returns the names written."""
+    import shutil
+
     import numpy as np
 
-    folder.mkdir(exist_ok=True)
-
-    def write_npz(tmp):
-        with open(tmp, "wb") as f:
+    parent = folder.parent if str(folder.parent) else Path(".")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
+        with open(tmp / "params.npz", "wb") as f:
             np.savez(f, **arrays)
+        write_text(tmp / "history.csv", csv_text(history_rows))
+        write_text(tmp / "result.json", json_text(result, indent=2) + "\n")
+        write_text(tmp / "run.json", json_text(record, indent=2) + "\n")
+        for name, fig in figures.items():
+            save_figure(fig, tmp / f"{name}.png")
+        names = sorted(p.name for p in tmp.iterdir())
+        _move_into_place(tmp, folder, overwrite)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return names
 
-    write_atomic(folder / "params.npz", write_npz)
-    write_text(folder / "history.csv", csv_text(history_rows))
-    write_text(folder / "result.json", json_text(result, indent=2) + "\n")
-    save_figure(figure, folder / "figure.png")
+
+def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
+    """rename(2) puts a folder in place of a missing or empty one in one step;
+    a non-empty one (``overwrite``) is moved aside first, then removed."""
+    import shutil
+
+    try:
+        os.rename(tmp, folder)
+        return
+    except OSError:
+        if not (overwrite and folder.is_dir() and not folder.is_symlink()):
+            raise ActlabError(f"--save folder {str(folder)!r} is not empty (it changed during the run); "
+                              "pass --overwrite to replace it") from None
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=tmp.parent))
+    os.rename(folder, old / folder.name)
+    os.rename(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)

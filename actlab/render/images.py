@@ -2,6 +2,7 @@
 
     lines = image_lines(pixels, (8, 8))        # 8 lines of 16 characters, darker = more ink
     text = side_by_side([(lines, ["true 3", "said 8"]), ...], width=80)
+    text = beside(lines, ["0  0.01", "1  0.99"])
     fig = image_grid([(pixels, "true 3, said 8 (0.97)"), ...], (8, 8))
 """
 
@@ -43,6 +44,14 @@ def side_by_side(blocks, *, width: int) -> str:
             out.append((" " * GAP).join((g[i] if i < len(g) else "").ljust(block_w) for g in group).rstrip())
         out.append("")
     return "\n".join(out[:-1])
+
+
+def beside(left: list[str], right: list[str]) -> str:
+    """Two blocks of lines next to each other, ``GAP`` spaces apart."""
+    w = max((len(line) for line in left), default=0)
+    rows = max(len(left), len(right))
+    pad = lambda lines, i: lines[i] if i < len(lines) else ""  # noqa: E731
+    return "\n".join((pad(left, i).ljust(w + GAP) + pad(right, i)).rstrip() for i in range(rows))
 
 
 def image_grid(items, shape, *, title: str = "", columns: int = 5):

@@ -109,8 +109,8 @@ def warn(warnings) -> None:
         screen.line(paint("Warning:", "warn"), f" {w}", wrap=False)
 
 
-def saved(folder) -> None:
-    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
+def saved(folder, names) -> None:
+    terminal.stderr().line(f"saved {', '.join(names)} in {folder}")
 
 
 def summary_table(result) -> terminal.Table:
@@ -435,16 +435,22 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json and figure.png."""
-    arrays = {}
-    for k, (w, b) in enumerate(result.params, 1):
-        arrays[f"W{k}"], arrays[f"b{k}"] = w, b
+def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=(), overwrite: bool = False) -> list[str]:
+    """The run folder (whole or not at all): the weights (``arrays``), the
+    history, the result, the run's record, the figure and, for images, the
+    most confident mistakes. Returns the names written."""
     h = result.history
     history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
-    files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
-                   figure=figure(result))
+    figures = {"figure": figure(result)}
+    c = result.classification
+    if result.image is not None and c is not None and c.mistakes:
+        x = result.points[2] if c.split == "test" else result.points[0]
+        figures["mistakes"] = images.image_grid(
+            [(x[m.row], f"row {m.row}: true {m.true}\nsaid {m.predicted} ({m.confidence:.3f})") for m in c.mistakes],
+            result.image, title=f"{result.dataset}: the most confident mistakes ({c.split} rows)")
+    return files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
+                          record=record, figures=figures, overwrite=overwrite)
 
 
 def figure(result):
