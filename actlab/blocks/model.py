@@ -171,7 +171,7 @@ def apply(params, x, act, *, conv: Conv | None = None):
             z = jax.lax.conv_general_dilated(a, w, window_strides=(conv.stride, conv.stride), padding="SAME",
                                              dimension_numbers=("NHWC", "HWIO", "NHWC"))
             a = g(z + b)
-        a = a.reshape(a.shape[0], -1)
+        a = a.reshape(a.shape[0], math.prod(a.shape[1:]))
     for w, b in params[n_conv:-1]:
         a = g(a @ w + b)
     w, b = params[-1]

@@ -117,11 +117,12 @@ def summary_table(result) -> terminal.Table:
     t = terminal.Table(f"actlab train {result.dataset}", look="boxed")
     t.column("quantity")
     t.column("value", align="right")
-    net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
+    net = "-".join(str(s) for s in (result.params[len(result.conv)][0].shape[0], *result.hidden, _n_out(result)))
     t.row("task", result.task)
     act = with_params(result.activation, result.activation_params)
     if result.conv:
-        net = f"conv {','.join(map(str, result.conv))} (3x3, stride 2), dense {net}"
+        image = "x".join(map(str, result.image))
+        net = f"{image} image, conv 3x3/2 {','.join(map(str, result.conv))} channels, dense {net}"
     t.row("network", f"{net}, hidden {act}, output {result.output}")
     t.row("parameters", f"{result.param_count:,}")
     t.row("loss function", LOSS_NAMES.get(result.loss, result.loss))
@@ -129,6 +130,7 @@ def summary_table(result) -> terminal.Table:
           + (f", batch {result.batch}" if result.batch else ", full batch")
           + (f", {result.dtype}" if result.dtype != "float32" else ""))
     t.row("steps", schedule(result))
+    t.row("inputs", inputs_text(result.feature_names))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.row("final loss (train)", fmt(result.final_loss))
     if result.test_loss is not None:
@@ -149,18 +151,19 @@ def summary_table(result) -> terminal.Table:
     return t
 
 
+def inputs_text(names) -> str:
+    """The input columns: all of them when few, else how many and the first and last."""
+    if len(names) <= 6:
+        return ", ".join(names)
+    return f"{len(names)} columns: {', '.join(names[:3])}, ..., {names[-1]}"
+
+
 def schedule(result) -> str:
     """"840 (20 epochs of 42 batches)" with mini-batches, else the step count."""
     if not result.batch:
         return str(result.steps)
     epochs = result.steps / result.steps_per_epoch
     return f"{result.steps} ({epochs:g} epoch{'s' if epochs != 1 else ''} of {result.steps_per_epoch} batches)"
-
-
-def _n_in(result):
-    if result.conv:
-        return "x".join(map(str, result.image))
-    return result.params[0][0].shape[0]
 
 
 def _n_out(result):
@@ -527,7 +530,8 @@ def show_advice(rules, *, as_json=False) -> None:
         "task": r.task, "output": r.output, "loss": r.loss, "loss_name": LOSS_NAMES[r.loss],
         "from_logits": r.from_logits, "why": r.why, "hidden": r.hidden,
         "command": r.example,
-        "csv_command": f"actlab train --data FILE.csv --target COL --task {r.task} --out {r.output} --loss {r.loss}",
+        "csv_command": (f"actlab train --data FILE.csv --target {'LABEL1,LABEL2,...' if r.task == 'multi-label' else 'COL'} "
+                        f"--task {r.task} --out {r.output} --loss {r.loss}"),
     } for r in rules]
     if as_json:
         terminal.print_json(rows[0] if len(rows) == 1 else {"tasks": rows})
