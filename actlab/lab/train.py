@@ -487,37 +487,42 @@ class TrainResult(NamedTuple):
     eval_values: np.ndarray | None = None  # output values of the test rows (training rows without a split)
 
 
-_COMPILED: dict = {}
-
-
-def _compiled(name, fn, args, static=None):
-    """An ahead-of-time compiled ``fn`` for these argument shapes, cached; -> (compiled, seconds)."""
-    sig = (name, tuple(sorted((static or {}).items())), tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)),
-           str(jax.tree.structure(args)))
-    if sig in _COMPILED:
-        return _COMPILED[sig], 0.0
-    t0 = time.perf_counter()
-    jitted = jax.jit(fn, static_argnames=tuple(static or {}))
-    compiled = jitted.lower(*args, **(static or {})).compile()
-    _COMPILED[sig] = compiled
-    return compiled, time.perf_counter() - t0
-
-
 def chunk_length(steps: int, chunks: int = 10) -> int:
     """Steps per compiled chunk: a power of two near steps / chunks, so runs of
     similar length share one program."""
     return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
 
 
-def blank_state(config: TrainConfig, data) -> TrainState:
-    """A state of the right shapes at step -1: the program initialises it."""
+class Program(NamedTuple):
+    """The compiled ``make_program`` for one configuration and data shapes, and
+    the blank state its first call starts from."""
+
+    call: Callable
+    blank: TrainState
+
+
+_PROGRAMS: dict = {}
+
+
+def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, test, probe) -> tuple[Program, float]:
+    """``make_program`` compiled ahead of time, once per process for these
+    shapes (across processes jax's persistent cache keeps the compiled code);
+    -> (program, seconds spent compiling now)."""
+    sig = (config, plan_, has_test, *((a.shape, a.dtype) for a in (*data, *test, probe)))
+    if sig in _PROGRAMS:
+        return _PROGRAMS[sig], 0.0
+    t0 = time.perf_counter()
     shapes = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
-    state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
-    return state._replace(step=np.asarray(-1, np.int32))
+    blank = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)._replace(step=np.asarray(-1, np.int32))
+    args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps))
+    # The state is donated: each call updates it in place.
+    call = jax.jit(make_program(config, plan_, has_test), donate_argnums=0).lower(*args).compile()
+    _PROGRAMS[sig] = Program(call, blank)
+    return _PROGRAMS[sig], time.perf_counter() - t0
 
 
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
-          progress: Callable[[int, float], None] | None = None, chunks: int = 10,
+          progress: Callable[[int, float], None] | None = None, chunks: int | None = None,
           grid: int = 101) -> TrainResult:
     """Trains one network on ``ds`` and measures it, in one compiled program.
 
@@ -528,28 +533,28 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       seed: seeds the initial weights and the mini-batches.
       progress: called with (0, nan) once compiled, then after each chunk with
         (steps done, last loss).
-      chunks: about how many program calls (each reports progress).
+      chunks: about how many program calls; default 10 with ``progress`` (each
+        reports), else 1 (a call costs about as much as 20 small steps).
       grid: resolution of the decision-region grid for 2-D classification.
     """
     optim.check_lr(lr)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
     per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
-    plan_ = plan(config.steps, per_epoch, chunks=chunks)
+    plan_ = plan(config.steps, per_epoch, chunks=chunks or (10 if progress is not None else 1))
     probe, shape_probe = _probe(ds, config, grid)
-    args = (blank_state(config, data), np.asarray(seed, np.int64), np.asarray(lr, config.param_dtype), data,
-            test, on_device(probe, config.dtype), np.asarray(config.steps, np.int32))
-    program, compile_seconds = _compiled(("train", config, plan_, ds.has_test),
-                                         make_program(config, plan_, ds.has_test), args)
+    probe = on_device(probe, config.dtype)
+    program, compile_seconds = compiled_program(config, plan_, ds.has_test, data, test, probe)
     if progress is not None:
         progress(0, math.nan)
 
-    state, *rest = args
+    state = program.blank
+    rest = (np.int64(seed), np.asarray(lr, config.param_dtype), data, test, probe, np.int32(config.steps))
     losses, scores, marks = [], [], []
     done = 0
     t0 = time.perf_counter()
     while done < config.steps:
-        state, loss, sc, mark, report = program(state, *rest)
+        state, loss, sc, mark, report = program.call(state, *rest)
         loss = np.asarray(loss)  # blocks until the chunk is done
         losses.append(loss)
         scores.append(np.asarray(sc))
@@ -573,9 +578,11 @@ def _probe(ds: Dataset, config: TrainConfig, n: int):
     """The points whose predictions the pictures need, and how to read them back:
     a grid over the plane (2-D classification), a line (1-D regression), the
     four points of a logic gate; else none."""
-    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
     if ds.name in LOGIC_GATES:
         return ds.x_train, ("truth",)
+    if ds.n_features > 2:
+        return np.zeros((0, ds.n_features)), ("none",)
+    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
     if ds.n_features == 2 and config.task in CLASSIFICATION:
         lo, hi = x_all.min(0), x_all.max(0)
         pad = 0.1 * np.maximum(hi - lo, 1e-9)
