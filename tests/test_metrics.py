@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from actlab.blocks import activations, data, optim
+from actlab.blocks import activations, data
 from actlab.cli import cli
 from actlab.lab import metrics, setup, train
 
@@ -33,7 +33,7 @@ def np_probabilities(params, x, sigmoid=False):
 def trained(name, **request):
     ds, _ = data.load(data.Request(name=name, seed=0, **request))
     config, _ = setup.make_config(ds, activation=activations.get("relu"), optimizer="adam")
-    return ds, train.train(config, ds, lr=optim.default_lr("adam"), seed=0)
+    return ds, train.train(config, ds, lr=setup.default_lr(ds, "adam"), seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from actlab.blocks import activations, data, optim
+from actlab.blocks import activations, data
 from actlab.cli import cli
 from actlab.lab import runs, setup, train
 from actlab.render import train as view
@@ -22,7 +22,7 @@ def save(folder, name, *, request=None, **kw):
     req = data.Request(name=name, seed=0, **(request or {}))
     ds, _ = data.load(req)
     config, _ = setup.make_config(ds, activation=activations.get("relu"), optimizer="adam", **kw)
-    r = train.train(config, ds, lr=optim.default_lr("adam"), seed=0)
+    r = train.train(config, ds, lr=setup.default_lr(ds, "adam"), seed=0)
     record = runs.make_record(config, ds, req, command=f"actlab train {name}")
     view.save_run(folder, r, arrays=runs.param_arrays(r.params), record=record)
     return ds, config, r
@@ -60,7 +60,7 @@ def test_a_reloaded_run_predicts_what_the_training_process_did(tmp_path):
 
 def test_the_record_holds_what_rebuilds_the_network(tmp_path, runner):
     folder = tmp_path / "run"
-    result = runner.invoke(cli, ["train", "digits", "--digits", "0,1", "--conv", "4", "--epochs", "10",
+    result = runner.invoke(cli, ["train", "digits", "--digits", "0,1", "--conv", "4", "--epochs", "10", "--lr", "0.01",
                                  "--act", "x*tanh(softplus(x))", "--save", str(folder)])
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in folder.iterdir())

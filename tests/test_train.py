@@ -40,7 +40,7 @@ def real_run(name, *, seed=0, request=None, **kw):
 
     ds, _ = data.load(data.Request(name=name, seed=seed, **(request or {})))
     config, _ = setup.make_config(ds, activation=activations.get("relu"), optimizer="adam", **kw)
-    return ds, config, train.train(config, ds, lr=optim.default_lr("adam"), seed=seed)
+    return ds, config, train.train(config, ds, lr=setup.default_lr(ds, "adam"), seed=seed)
 
 
 def default_run(name, *, act="relu", seed=0, **kw):
@@ -395,26 +395,39 @@ def test_real_sets_reach_their_test_accuracy_for_data_seeds_0_to_4(name, thresho
         assert acc >= threshold, (seed, acc)
         assert abs(acc - r.accuracy) < 1e-6
     if name == "digits":  # the course's network, as typed
-        assert config.sizes == (64, 25, 15, 10) and config.batch == 32 and config.steps == 20 * (len(ds.x_train) // 32)
+        assert config.sizes == (64, 25, 15, 10) and config.batch == 32 and config.steps == 40 * (len(ds.x_train) // 32)
 
 
-def test_epochs_shuffle_every_row_once_per_epoch():
+@pytest.mark.parametrize("n,batch", [(23, 5), (1000, 32), (4096, 256), (5, 2)])
+def test_epochs_shuffle_every_row_once_per_epoch(n, batch):
     """batch_of: epoch e is one permutation of the rows cut into batches; the
     n mod B rows it puts last sit that epoch out."""
-    n, batch, epochs = 23, 5, 3
+    epochs = 3
     x = jnp.arange(n, dtype=jnp.float32)[:, None]
     y = jnp.arange(n, dtype=jnp.int32)
-    state = train.TrainState(None, None, jax.random.key_data(jax.random.key(7)), 0, jnp.zeros(n, jnp.int32), None)
-
-    def body(perm, t):
-        perm, xb, _ = train.batch_of(state._replace(perm=perm), t, x, y, batch)
-        return perm, xb[:, 0]
-
-    _, rows = jax.jit(lambda: jax.lax.scan(body, state.perm, jnp.arange(epochs * (n // batch))))()
-    rows = np.asarray(rows, int).reshape(epochs, -1)
+    key = jax.random.key_data(jax.random.key(7))
+    steps = jnp.arange(epochs * (n // batch))
+    rows = jax.jit(jax.vmap(lambda t: train.batch_of(key, t, x, y, batch)[1]))(steps)
+    rows = np.asarray(rows).reshape(epochs, -1)
     for e in range(epochs):
         assert len(set(rows[e])) == (n // batch) * batch  # no row twice within an epoch
+        assert rows[e].min() >= 0 and rows[e].max() < n
     assert len({tuple(r) for r in rows}) == epochs  # a new shuffle each epoch
+
+
+def test_the_shuffle_is_a_permutation_that_looks_random():
+    """The whole range, every position once (cycle walking included), and no
+    trace of the order: positions and rows uncorrelated, each batch of a
+    class-sorted set mixed as a random draw would be."""
+    n = 10_000
+    keys = jax.random.bits(jax.random.key(3), (train.SHUFFLE_ROUNDS,), jnp.uint32)
+    p = np.asarray(jax.jit(lambda i: train.shuffled(i, n, keys))(jnp.arange(n, dtype=jnp.uint32)))
+    np.testing.assert_array_equal(np.sort(p), np.arange(n))
+    assert abs(np.corrcoef(np.arange(n), p)[0, 1]) < 0.03
+    labels = p // (n // 10)  # rows sorted by class: 10 classes of 1000
+    shares = np.array([np.bincount(labels[b:b + 100], minlength=10) for b in range(0, n, 100)]) / 100
+    # a uniform draw of 100 gives each class a share with standard deviation 0.03
+    assert abs(shares.std() - 0.03) < 0.006 and abs(shares.mean() - 0.1) < 1e-12
 
 
 def test_epochs_set_the_steps_and_a_full_batch_is_no_batch():

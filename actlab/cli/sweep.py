@@ -106,7 +106,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
         jax.distributed.initialize(coordinator, num_processes, process_id)
     from actlab import catalog
     from actlab.blocks import data as datasets
-    from actlab.lab import sweep
+    from actlab.lab import setup, sweep
 
     activations = catalog.activations([act], what="--act")
     opts = catalog.optimizers(optimizers)
@@ -116,7 +116,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
     with quiet, view.progress_bar(show=main) as progress:
         result = sweep.sweep(
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
-            lrs={o.name: lr_values or [o.default_lr] for o in opts}, seeds=seeds, steps=steps,
+            lrs={o.name: lr_values or [setup.default_lr(ds, o.name)] for o in opts}, seeds=seeds, steps=steps,
             epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
             dtype=dtype, init=init_name, l2=l2, progress=progress)
     if not main:

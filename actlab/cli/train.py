@@ -27,7 +27,8 @@ from actlab.cli.options import (
 @click.option("--opt", "optimizer", default="adam", show_default=True,
               help="Optimizer: " + OPTIMIZERS_HELP + ".")
 @click.option("--lr", type=number(0, lo_open=True),
-              help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
+              help="Learning rate (default per optimizer: adam 0.01 (on digits 0.001, as in the course), "
+                   "sgd 0.1, lion 0.001, ...).")
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
@@ -77,7 +78,7 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     warnings += head_warnings
     view.warn(warnings)
     with view.progress_bar(config.steps) as progress:
-        result = train.train(config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
+        result = train.train(config, ds, lr=setup.default_lr(ds, opt.name) if lr is None else lr, seed=seed,
                              progress=progress)
     if save_path is not None:
         from actlab.lab import runs

@@ -154,7 +154,6 @@ class TrainState(NamedTuple):
     opt_state: Any
     key: Any  # uint32 key data: the shuffles of the epochs
     step: Any  # int32 scalar: optimizer steps taken
-    perm: Any  # int32 (n,): this epoch's shuffle of the rows; (0,) for the full batch
     scale: LossScale
 
 
@@ -190,23 +189,59 @@ def steps_per_epoch(n: int, batch: int | None) -> int:
     return n // batch if batch and batch < n else 1
 
 
-def batch_of(state: TrainState, t, x, y, batch: int | None):
-    """The rows of step ``t``: epoch t // per_epoch is one shuffle of the rows,
-    drawn at its first step from the run's key, and step t takes the slice
-    [j * batch, (j + 1) * batch) of it (j = t mod per_epoch). -> (perm, xb, yb)."""
+SHUFFLE_ROUNDS = 6
+
+
+def _mix(x, key):
+    """A 32-bit hash of ``x`` under ``key`` (murmur3's finalizer)."""
+    x = x ^ key
+    x = (x ^ (x >> 16)) * jnp.uint32(0x85EBCA6B)
+    x = (x ^ (x >> 13)) * jnp.uint32(0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def shuffled(i, n: int, keys):
+    """Position ``i`` (uint32) of a pseudorandom permutation of range(n), in
+    O(1) per position: a Feistel network on the k = ceil(log2 n) bits of i (each
+    round is invertible, so the whole is a bijection of [0, 2^k)), walked along
+    its cycle until it lands below n (fewer than 2 rounds on average, as
+    2^k < 2n). Luby & Rackoff 1988; Black & Rogaway 2002 (cycle walking).
+
+    Args:
+      i: positions, uint32 in [0, n).
+      n: the size of the permuted range.
+      keys: uint32 (rounds,), one key per Feistel round.
+    """
+    k = max(2, math.ceil(math.log2(n)))
+    widths = (k // 2, k - k // 2)  # the high and the low part of x
+
+    def permute(x):
+        hi, lo = widths
+        for key in keys:  # (L, R) -> (R, L xor F(R)): the parts swap widths each round
+            left, right = x >> lo, x & jnp.uint32((1 << lo) - 1)
+            x = (right << hi) | ((left ^ _mix(right, key)) & jnp.uint32((1 << hi) - 1))
+            hi, lo = lo, hi
+        return x
+
+    return lax.while_loop(lambda x: jnp.any(x >= n), lambda x: jnp.where(x >= n, permute(x), x), permute(i))
+
+
+def batch_of(key, t, x, y, batch: int | None):
+    """The rows of step ``t``: epoch e = t // per_epoch is one pseudorandom
+    permutation of the rows (``shuffled``, its keys drawn from the run's
+    ``key`` and e), and step t takes its positions [j * batch, (j + 1) * batch)
+    with j = t mod per_epoch; the n mod batch rows the permutation puts last sit
+    that epoch out. No permutation is ever stored or sorted: a step costs
+    O(batch) whatever the number of rows. -> (xb, yb)."""
     n = x.shape[0]
     if not batch or batch >= n:
-        return state.perm, x, y
+        return x, y
     per_epoch = n // batch
-    j = t % per_epoch
-
-    def shuffle(_):
-        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t // per_epoch)
-        return jax.random.permutation(key, n).astype(jnp.int32)
-
-    perm = lax.cond(j == 0, shuffle, lambda _: state.perm, None)
-    idx = lax.dynamic_slice_in_dim(perm, j * batch, batch)
-    return perm, x[idx], y[idx]
+    keys = jax.random.bits(jax.random.fold_in(jax.random.wrap_key_data(key), t // per_epoch),
+                           (SHUFFLE_ROUNDS,), jnp.uint32)
+    start = (t % per_epoch) * batch
+    idx = shuffled(start.astype(jnp.uint32) + jnp.arange(batch, dtype=jnp.uint32), n, keys)
+    return x[idx], y[idx]
 
 
 @functools.lru_cache(maxsize=128)
@@ -252,11 +287,9 @@ def make_run(config: TrainConfig) -> Run:
             w, _ = params[-1]
             params[-1] = (0.1 * w, jnp.mean(data[1].astype(pdtype), 0))
         opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, pdtype), l2=config.l2).init(params)
-        n = data[0].shape[0]
-        perm = jnp.zeros((n if steps_per_epoch(n, config.batch) > 1 else 0,), jnp.int32)
         scale = LossScale(jnp.asarray(LossScale.INITIAL if config.mixed else 1.0, jnp.float32),
                           jnp.zeros((), jnp.int32))
-        return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), perm, scale)
+        return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), scale)
 
     # Jitted once: its trace is kept, so the blank state of ``train`` and the
     # program that calls it share one trace.
@@ -264,7 +297,7 @@ def make_run(config: TrainConfig) -> Run:
 
     def steps(state, lr, data, total, length: int, start=None):
         """``length`` optimizer steps from step ``start`` (default ``state.step``;
-        pass it unbatched under vmap so that the shuffles stay one per epoch).
+        the step number picks the batch).
         Past step ``total`` the state stays put, so one chunk length serves any
         step count; ``total=None`` takes every step (no masking, fewer kernels:
         on tiny networks each one counts)."""
@@ -273,14 +306,14 @@ def make_run(config: TrainConfig) -> Run:
         opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2)
 
         def body(state, t):
-            perm, xb, yb = batch_of(state, t, x, y, config.batch)
+            xb, yb = batch_of(state.key, t, x, y, config.batch)
             (loss, sc), grads, finite = gradients(state.params, xb, yb, state.scale)
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
             params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
             if config.mixed:  # a step whose gradients overflowed changes only the loss scale
                 params, opt_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old),
                                                  (params, opt_state), (state.params, state.opt_state))
-            new = TrainState(params, opt_state, state.key, state.step + 1, perm, state.scale.adjust(finite))
+            new = TrainState(params, opt_state, state.key, state.step + 1, state.scale.adjust(finite))
             if total is not None:
                 new = jax.tree.map(lambda a, b: jnp.where(t < total, a, b), new, state)
             return new, (loss.astype(pdtype), sc.astype(pdtype))
@@ -351,16 +384,32 @@ def _divisor_near(n: int, target: int, within: float = 2.0) -> int | None:
     return min(near, key=lambda d: (abs(d - target), d)) if near else None
 
 
-def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
-    """Checkpoints once per epoch for 10 epochs or more (at most 100 of them),
-    else 100 for the full batch and 20 for mini-batches (whose test evaluation
-    would otherwise outweigh the steps), spaced to divide the run where they
-    can; about ``chunks`` program calls."""
+CHECKPOINTS = 100  # at most
+TEST_SHARE = 0.05  # the most that evaluating the test rows at checkpoints may add to the steps' work
+
+
+def plan(steps: int, per_epoch: int, *, rows: int = 1, test_rows: int = 0, chunks: int = 10) -> Plan:
+    """Where the checkpoints go: up to ``CHECKPOINTS`` of them, fewer when
+    evaluating the test rows (at most ``TEST_SAMPLE``) there would add more than
+    ``TEST_SHARE`` to the work of the steps (``rows`` a step, a forward and a
+    backward pass: about 3 forward passes), but never fewer than 10; on epoch
+    boundaries when the run has 10 epochs or more, and spaced to divide the
+    run where they can. About ``chunks`` program calls.
+
+    Args:
+      steps: the run's optimizer steps.
+      per_epoch: steps in one epoch (1 for the full batch).
+      rows: rows in one step's batch.
+      test_rows: rows of the test split (0: none).
+    """
+    sample = min(test_rows, TEST_SAMPLE)
+    budget = TEST_SHARE * 3 * steps * rows / sample if sample else CHECKPOINTS
+    count = max(1, min(steps, CHECKPOINTS, max(10, int(budget))))
     if per_epoch > 1 and steps % per_epoch == 0 and steps >= 10 * per_epoch:
         epochs = steps // per_epoch
-        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / 100)) or 1)
+        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / count)) or 1)
     else:
-        target = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
+        target = math.ceil(steps / count)
         every = _divisor_near(steps, target) or target
     intervals = math.ceil(steps / every)  # calls take whole intervals: no call runs past the end
     per_call = _divisor_near(intervals, max(1, round(intervals / chunks)), within=math.inf)
@@ -370,23 +419,26 @@ def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
 def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
     """The one function ``train`` compiles: called with a blank state (step -1)
     it initialises from ``seed``; each call advances ``plan_.chunk`` steps with a
-    checkpoint every ``plan_.every``; the call that reaches ``total`` also
-    measures the network (``Report``).
+    checkpoint every ``plan_.every``, or, with ``measure``, leaves the state as
+    it is and measures the network on every row (``Report``; zeros otherwise).
 
-    advance(state, seed, lr, data, test, probe, total)
+    advance(state, seed, lr, data, test, probe, total, measure)
       -> (state, loss (chunk,), score (chunk,), metrics.Checkpoints (intervals,), Report)
     """
     r = make_run(config)
     every = plan_.every
 
-    def final(params, data, test, probe):
+    def zeros_like(fn, *args):
+        return jax.tree.map(jnp.zeros_like, jax.eval_shape(fn, *args))
+
+    def report(state, data, test, probe):
+        params = state.params
         train_loss, train_score = r.evaluate(params, *data)
         test_loss, test_score = r.evaluate(params, *test)
         return Report(train_loss, train_score, test_loss, test_score, r.predict(params, test[0]),
                       r.predict(params, probe))
 
-    def advance(state, seed, lr, data, test, probe, total):
-        state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
+    def chunk(state, lr, data, test, total):
         sample = tuple(a[:TEST_SAMPLE] for a in test)
 
         def interval(state, _):
@@ -399,10 +451,18 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
             return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score))
 
         state, (loss, sc, marks) = lax.scan(interval, state, None, length=plan_.intervals)
-        args = (state.params, data, test, probe)
-        blank = lambda *a: jax.tree.map(jnp.zeros_like, jax.eval_shape(final, *a))  # noqa: E731
-        report = lax.cond(state.step >= total, final, blank, *args)
-        return state, loss.reshape(-1), sc.reshape(-1), marks, report
+        return state, loss.reshape(-1), sc.reshape(-1), marks
+
+    def advance(state, seed, lr, data, test, probe, total, measure):
+        state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
+
+        def train_chunk(state):
+            return *chunk(state, lr, data, test, total), zeros_like(report, state, data, test, probe)
+
+        def measure_only(state):
+            return state, *zeros_like(chunk, state, lr, data, test, total)[1:], report(state, data, test, probe)
+
+        return lax.cond(measure, measure_only, train_chunk, state)
 
     return advance
 
@@ -485,6 +545,7 @@ class TrainResult(NamedTuple):
     feature_names: tuple[str, ...] = ()
     test_sample: int = 0  # test rows evaluated at each checkpoint
     eval_values: np.ndarray | None = None  # output values of the test rows (training rows without a split)
+    measure_seconds: float = 0.0  # the final measurement on every row, after training
 
 
 def chunk_length(steps: int, chunks: int = 10) -> int:
@@ -514,7 +575,8 @@ def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, tes
     t0 = time.perf_counter()
     shapes = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
     blank = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)._replace(step=np.asarray(-1, np.int32))
-    args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps))
+    args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps),
+            np.bool_(False))
     # The state is donated: each call updates it in place.
     call = jax.jit(make_program(config, plan_, has_test), donate_argnums=0).lower(*args).compile()
     _PROGRAMS[sig] = Program(call, blank)
@@ -540,8 +602,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     optim.check_lr(lr)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
-    per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
-    plan_ = plan(config.steps, per_epoch, chunks=chunks or (10 if progress is not None else 1))
+    n_train = ds.x_train.shape[0]
+    per_epoch = steps_per_epoch(n_train, config.batch)
+    plan_ = plan(config.steps, per_epoch, rows=config.batch or n_train,
+                 test_rows=ds.x_test.shape[0] if ds.has_test else 0,
+                 chunks=chunks or (10 if progress is not None else 1))
     probe, shape_probe = _probe(ds, config, grid)
     probe = on_device(probe, config.dtype)
     program, compile_seconds = compiled_program(config, plan_, ds.has_test, data, test, probe)
@@ -554,7 +619,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     done = 0
     t0 = time.perf_counter()
     while done < config.steps:
-        state, loss, sc, mark, report = program.call(state, *rest)
+        state, loss, sc, mark, _ = program.call(state, *rest, np.bool_(False))
         loss = np.asarray(loss)  # blocks until the chunk is done
         losses.append(loss)
         scores.append(np.asarray(sc))
@@ -562,8 +627,10 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         prev, done = done, min(done + plan_.chunk, config.steps)
         if progress is not None:
             progress(done, float(loss[done - prev - 1]))
+    t1 = time.perf_counter()
+    state, *_, report = program.call(state, *rest, np.bool_(True))
     report = Report(*(np.asarray(v) for v in report))
-    train_seconds = time.perf_counter() - t0
+    train_seconds, measure_seconds = t1 - t0, time.perf_counter() - t1
     history = History(np.arange(1, config.steps + 1), np.concatenate(losses)[: config.steps],
                       np.concatenate(scores)[: config.steps])
     checkpoints = metrics.checkpoints(*(np.concatenate([np.asarray(getattr(m, f)) for m in marks])
@@ -571,7 +638,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
     return _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
                    params=params, probe=shape_probe, train_seconds=train_seconds,
-                   compile_seconds=compile_seconds, per_epoch=per_epoch)
+                   measure_seconds=measure_seconds, compile_seconds=compile_seconds, per_epoch=per_epoch)
 
 
 def _probe(ds: Dataset, config: TrainConfig, n: int):
@@ -624,7 +691,7 @@ def _pictures(kind, values, ds: Dataset, task: str):
 
 
 def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe, train_seconds,
-            compile_seconds, per_epoch) -> TrainResult:
+            measure_seconds, compile_seconds, per_epoch) -> TrainResult:
     classify = config.task in CLASSIFICATION
     final_loss, final_score = float(report.train_loss), float(report.train_score)
     test_loss, test_score = ((float(report.test_loss), float(report.test_score)) if ds.has_test
@@ -654,7 +721,7 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         conv=tuple(config.conv.channels) if config.conv else (), dtype=config.dtype, image=ds.image,
         feature_names=tuple(ds.feature_names),
         test_sample=min(TEST_SAMPLE, int(ds.x_test.shape[0])) if ds.has_test else 0,
-        eval_values=np.asarray(report.eval_values),
+        eval_values=np.asarray(report.eval_values), measure_seconds=measure_seconds,
     )
 
 

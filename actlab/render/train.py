@@ -43,7 +43,8 @@ def to_json(result, warnings=()) -> dict:
         "dataset": result.dataset, "task": result.task, "activation": result.activation,
         "optimizer": result.optimizer, "steps": result.steps, "final_loss": result.final_loss,
         "accuracy": result.accuracy, "train_accuracy": result.train_accuracy,
-        "train_seconds": result.train_seconds, "compile_seconds": result.compile_seconds,
+        "train_seconds": result.train_seconds, "measure_seconds": result.measure_seconds,
+        "compile_seconds": result.compile_seconds,
         "backend": result.backend, "activation_params": result.activation_params or {}, "lr": result.lr, "hidden": list(result.hidden),
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
@@ -146,6 +147,7 @@ def summary_table(result) -> terminal.Table:
     else:
         t.row(f"{name} (no test split)", f"{train_v:.4f}")
     t.row("training seconds", f"{result.train_seconds:.3f}")
+    t.row("measuring seconds (all rows)", f"{result.measure_seconds:.3f}")
     t.row("compile seconds", f"{result.compile_seconds:.3f}" + (" (cached)" if result.compile_seconds == 0 else ""))
     t.row("backend", result.backend)
     return t
