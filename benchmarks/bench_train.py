@@ -14,7 +14,11 @@ Each prints its test accuracy. Then the dataset's load time against
 
 xor (``--xor``): 2000 full-batch Adam steps of a 2-8-1 tanh network.
 
-    python benchmarks/bench_train.py [--rounds 9] [--xor]
+accuracy (``--accuracy``): the epochs' shuffles against the draw they
+replaced (``jax.random.choice(..., replace=False)`` of each batch from all rows,
+every step), same network, steps and seeds: digits' test accuracy on seeds 0-9.
+
+    python benchmarks/bench_train.py [--rounds 9] [--xor | --accuracy]
 """
 
 from __future__ import annotations
@@ -235,14 +239,44 @@ def xor(rounds, steps=2000):
                 print(f"ratio torch / {ours} (min): {min(times[name]) / min(times[ours]):6.1f}x")
 
 
+def accuracy_by_sampler(seeds=range(10)):
+    """Test accuracy on digits with each way of drawing batches, seed by seed."""
+    from unittest import mock
+
+    def per_step_draw(key, t, x, y, batch):  # what training did before: a fresh draw from all rows each step
+        n = x.shape[0]
+        if not batch or batch >= n:
+            return x, y
+        idx = jax.random.choice(jax.random.fold_in(jax.random.wrap_key_data(key), t), n, (batch,), replace=False)
+        return x[idx], y[idx]
+
+    rows = {"epochs (one shuffle each)": [], "per-step draw (before)": []}
+    for seed in seeds:
+        ds, _ = data.load(data.Request(name="digits", seed=seed))
+        config, _ = setup.make_config(ds, activation=activations.get("relu"), optimizer="adam")
+        lr = setup.default_lr(ds, "adam")
+        rows["epochs (one shuffle each)"].append(train.train(config, ds, lr=lr, seed=seed).accuracy)
+        with mock.patch.object(train, "batch_of", per_step_draw), mock.patch.object(train, "_PROGRAMS", {}):
+            train.make_run.cache_clear()
+            rows["per-step draw (before)"].append(train.train(config, ds, lr=lr, seed=seed).accuracy)
+        train.make_run.cache_clear()
+    print(f"digits, the defaults ({config.steps} steps of {config.batch}), test accuracy on seeds "
+          f"{seeds[0]}-{seeds[-1]}:")
+    for name, accs in rows.items():
+        print(f"  {name:28s} " + " ".join(f"{a:.3f}" for a in accs) + f"   mean {np.mean(accs):.4f}  min {min(accs):.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--xor", action="store_true", help="the XOR comparison instead of digits")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--accuracy", action="store_true", help="test accuracy of two batch samplers, seeds 0-9")
     args = parser.parse_args()
     if args.xor:
         xor(args.rounds)
+    elif args.accuracy:
+        accuracy_by_sampler()
     else:
         digits(args.rounds, with_torch=not args.no_torch)
 

@@ -453,6 +453,10 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
         state, (loss, sc, marks) = lax.scan(interval, state, None, length=plan_.intervals)
         return state, loss.reshape(-1), sc.reshape(-1), marks
 
+    # Jitted so that each is traced once: for its own branch, and for the
+    # zeros of the other branch.
+    chunk, report = jax.jit(chunk), jax.jit(report)
+
     def advance(state, seed, lr, data, test, probe, total, measure):
         state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
 
