@@ -205,6 +205,18 @@ def test_a_failed_seed_fails_again_in_train(runner):
         assert (json.loads(result.stdout)["accuracy"] == 1.0) == solved
 
 
+def test_per_seed_steps_and_the_training_accuracy():
+    from actlab.blocks import activations
+    from actlab.blocks.data import make_dataset
+
+    c = sweep.sweep(make_dataset("xor"), activations=[activations.get("relu")], optimizers=["adam"],
+                    lrs=[1.0], seeds=8, steps=200).configs[0]
+    steps = c.steps_to_threshold
+    assert len(steps) == 8 and [s for s in range(8) if steps[s] < 0] == list(c.failed_seeds)
+    assert c.median_steps_to_threshold == np.median([s for s in steps if s >= 0])
+    assert c.train_accuracy_median == c.accuracy_median  # xor has no held-out split
+
+
 # --- bad input ---------------------------------------------------------------------------
 
 

@@ -118,6 +118,8 @@ class ConfigStats(NamedTuple):
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
+    steps_to_threshold: tuple[int, ...] = ()  # per seed, in seed order; -1 where the run did not succeed
+    train_accuracy_median: float = math.nan  # the same as accuracy_median, on the training data
 
 
 class SweepResult(NamedTuple):
@@ -151,6 +153,7 @@ class RunsOutput(NamedTuple):
 
     final_loss: np.ndarray
     score: np.ndarray  # final accuracy or R^2, as success is judged
+    train_score: np.ndarray  # the same on the training data
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
 
@@ -173,8 +176,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
-          progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
+          init: str = "auto", l2: float = 0.0, output: str | None = None, loss: str | None = None,
+          devices: Sequence[Any] | None = None, progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
     Args:
@@ -196,6 +199,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      output, loss: override the head the task rules choose (``actlab.lab.heads.choose_head``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
 
@@ -211,8 +215,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
                                                 steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
-                                                conv=conv,
-                                                dtype=dtype)[0])
+                                                conv=conv, dtype=dtype, output=output, loss=loss)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -282,13 +285,25 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
 def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
     """Compiles every pair's programs at once, in threads (XLA compiles without
     holding the GIL): compiling is most of the cost of a small sweep. -> seconds."""
-    if progress is not None:
-        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
-                      jobs))
+        compiling = {pool.submit(_programs, config, mesh, *_avals(config, ds), chunk_runs, C, threshold):
+                     f"{name} / {opt}" for name, opt, config in jobs}
+        if progress is not None:
+            progress(0, total, _compiling(list(compiling.values())))
+        for future in concurrent.futures.as_completed(compiling):
+            future.result()
+            if progress is not None:
+                progress(0, total, _compiling([what for f, what in compiling.items() if not f.done()]))
     return time.perf_counter() - t0
+
+
+def _compiling(pairs: list[str]) -> str:
+    """What the progress bar says while the programs compile: the pairs still compiling."""
+    if not pairs:
+        return "compiled"
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return f"compiling {', '.join(pairs[:3])}{more}"
 
 
 def _notes(ds: Dataset, activations) -> tuple[str, ...]:
@@ -311,7 +326,7 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
     # noise (a linear net on XOR) the training accuracy can touch the threshold
     # by chance, and such a touch is no sign of learning.
     reached = out.first_step[out.success & (out.first_step >= 0)]
-    score = np.where(np.isnan(out.score), -np.inf, out.score).astype(np.float64)
+    score, train_score = (np.where(np.isnan(v), -np.inf, v).astype(np.float64) for v in (out.score, out.train_score))
     return ConfigStats(
         activation=activation, optimizer=optimizer, lr=float(lr), seeds=n, successes=k,
         success_rate=k / n, ci95=wilson_interval(k, n),
@@ -320,7 +335,9 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
         accuracy_median=float(np.median(score)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
-        failed_seeds=tuple(int(s) for s in seeds[~out.success]))
+        failed_seeds=tuple(int(s) for s in seeds[~out.success]),
+        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)),
+        train_accuracy_median=float(np.median(train_score)))
 
 
 # --- the compiled programs --------------------------------------------------------------
@@ -358,11 +375,10 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return state, first
 
     def final_one(state, first, data, test, total):
-        loss, score = r.evaluate(state.params, *data)
-        first = jnp.where((first < 0) & (score >= thr), total, first)
-        if test is not None:
-            _, score = r.evaluate(state.params, *test)
-        return loss, score, score >= thr, first
+        loss, train_score = r.evaluate(state.params, *data)
+        first = jnp.where((first < 0) & (train_score >= thr), total, first)
+        score = train_score if test is None else r.evaluate(state.params, *test)[1]
+        return loss, score, train_score, score >= thr, first
 
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
@@ -444,8 +460,8 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
+        loss, score, train_score, success, first = (np.asarray(a)[: stop - start] for a in
                                        final_c(state, first, data, test, total))
-        parts.append((loss, score, success, first))
+        parts.append((loss, score, train_score, success, first))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, t_compile, time.perf_counter() - t0
