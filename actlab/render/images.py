@@ -61,11 +61,13 @@ def image_grid(items, shape, *, title: str = "", columns: int = 5):
     n = max(1, len(items))
     cols = min(columns, n)
     rows = -(-n // cols)
-    fig, axes = files.new_figure(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
-    for ax in axes.flat:
+    fig, axes = files.new_figure(rows, cols, figsize=(2.2 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(items):]:
         ax.axis("off")
     for ax, (pixels, caption) in zip(axes.flat, items):
         ax.imshow(np.asarray(pixels, np.float64).reshape(shape), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_xticks([])  # the frame stays: blank pixels are white, like the page
+        ax.set_yticks([])
         ax.set_title(caption, fontsize=9)
     if title:
         fig.suptitle(title)

@@ -455,12 +455,17 @@ def figure(result):
     fig, axes = files.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
     axes = np.atleast_1d(axes)
     ax = axes[0]
-    h = result.history
-    ax.plot(h.step, h.loss, lw=1.2)
-    if (h.loss > 0).all():
+    series, title = loss_series(result)
+    for label, steps, loss in series:
+        ax.plot(steps, loss, lw=1.2, label=label)
+    if all((loss > 0).all() for _, _, loss in series):
         ax.set_yscale("log")
+    if result.best_test_step is not None:
+        ax.axvline(result.best_test_step, color="0.5", ls=":", lw=1, label=f"lowest test loss (step {result.best_test_step})")
+    if len(series) > 1:
+        ax.legend()
     ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel(title)
     ax.set_title(f"{result.dataset}: {result.activation}, {result.optimizer} lr {result.lr:g}")
     ax.grid(alpha=0.3)
     x_tr, y_tr, x_te, y_te = result.points
