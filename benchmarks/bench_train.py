@@ -263,7 +263,8 @@ def accuracy_by_sampler(seeds=range(10)):
     print(f"digits, the defaults ({config.steps} steps of {config.batch}), test accuracy on seeds "
           f"{seeds[0]}-{seeds[-1]}:")
     for name, accs in rows.items():
-        print(f"  {name:28s} " + " ".join(f"{a:.3f}" for a in accs) + f"   mean {np.mean(accs):.4f}  min {min(accs):.4f}")
+        print(f"  {name:28s} " + " ".join(f"{a:.3f}" for a in accs)
+              + f"   mean {np.mean(accs):.4f}  min {min(accs):.4f}")
 
 
 def main():

@@ -330,7 +330,8 @@ def test_save_folder(runner, tmp_path):
     assert (folder / "figure.png").read_bytes()[:4] == b"\x89PNG"
     again = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder)])
     assert again.exit_code == 2 and "--overwrite" in again.stderr
-    assert runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder), "--overwrite"]).exit_code == 0
+    replaced = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.stderr
 
 
 def test_advise(runner):

@@ -117,8 +117,8 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
         result = sweep.sweep(
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
             lrs={o.name: lr_values or [setup.default_lr(ds, o.name)] for o in opts}, seeds=seeds, steps=steps,
-            epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
-            dtype=dtype, init=init_name, l2=l2, progress=progress)
+            epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed,
+            max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, l2=l2, progress=progress)
     if not main:
         return
     if csv_file is not None:

@@ -427,7 +427,8 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=(), overwrite: bool = False) -> list[str]:
+def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=(),
+             overwrite: bool = False) -> list[str]:
     """The run folder (whole or not at all): the weights (``arrays``), the
     history, the result, the run's record, the figure and, for images, the
     most confident mistakes. Returns the names written."""
@@ -461,7 +462,8 @@ def figure(result):
     if all((loss > 0).all() for _, _, loss in series):
         ax.set_yscale("log")
     if result.best_test_step is not None:
-        ax.axvline(result.best_test_step, color="0.5", ls=":", lw=1, label=f"lowest test loss (step {result.best_test_step})")
+        ax.axvline(result.best_test_step, color="0.5", ls=":", lw=1,
+                   label=f"lowest test loss (step {result.best_test_step})")
     if len(series) > 1:
         ax.legend()
     ax.set_xlabel("step")
@@ -525,7 +527,8 @@ def show_advice(rules, *, as_json=False) -> None:
         "task": r.task, "output": r.output, "loss": r.loss, "loss_name": LOSS_NAMES[r.loss],
         "from_logits": r.from_logits, "why": r.why, "hidden": r.hidden,
         "command": r.example,
-        "csv_command": (f"actlab train --data FILE.csv --target {'LABEL1,LABEL2,...' if r.task == 'multi-label' else 'COL'} "
+        "csv_command": (f"actlab train --data FILE.csv "
+                        f"--target {'LABEL1,LABEL2,...' if r.task == 'multi-label' else 'COL'} "
                         f"--task {r.task} --out {r.output} --loss {r.loss}"),
     } for r in rules]
     if as_json:
