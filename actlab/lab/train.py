@@ -208,7 +208,7 @@ def shuffled(i, n: int, keys):
     2^k < 2n). Luby & Rackoff 1988; Black & Rogaway 2002 (cycle walking).
 
     Args:
-      i: positions, uint32 in [0, n).
+      i: positions, uint32 in [0, n) (outside it the walk need not end).
       n: the size of the permuted range.
       keys: uint32 (rounds,), one key per Feistel round.
     """
@@ -228,8 +228,8 @@ def shuffled(i, n: int, keys):
 
 def batch_of(key, t, x, y, batch: int | None):
     """The rows of step ``t``: epoch e = t // per_epoch is one pseudorandom
-    permutation of the rows (``shuffled``, its keys drawn from the run's
-    ``key`` and e), and step t takes its positions [j * batch, (j + 1) * batch)
+    permutation of the rows (``shuffled``, its keys hashed from the run's
+    ``key`` data and e), and step t takes its positions [j * batch, (j + 1) * batch)
     with j = t mod per_epoch; the n mod batch rows the permutation puts last sit
     that epoch out. No permutation is ever stored or sorted: a step costs
     O(batch) whatever the number of rows. -> (xb, yb)."""
@@ -237,11 +237,20 @@ def batch_of(key, t, x, y, batch: int | None):
     if not batch or batch >= n:
         return x, y
     per_epoch = n // batch
-    keys = jax.random.bits(jax.random.fold_in(jax.random.wrap_key_data(key), t // per_epoch),
-                           (SHUFFLE_ROUNDS,), jnp.uint32)
     start = (t % per_epoch) * batch
-    idx = shuffled(start.astype(jnp.uint32) + jnp.arange(batch, dtype=jnp.uint32), n, keys)
+    positions = start.astype(jnp.uint32) + jnp.arange(batch, dtype=jnp.uint32)
+    idx = shuffled(positions, n, epoch_keys(key, t // per_epoch))
     return x[idx], y[idx]
+
+
+def epoch_keys(key, epoch):
+    """The Feistel round keys of one epoch: the run's key data and the epoch
+    number hashed together (a few integer operations a step, where drawing them
+    with ``jax.random`` would run threefry every step)."""
+    key = jnp.asarray(key, jnp.uint32)
+    rounds = jnp.asarray(epoch).astype(jnp.uint32) * jnp.uint32(0x9E3779B9) + jnp.arange(SHUFFLE_ROUNDS,
+                                                                                         dtype=jnp.uint32)
+    return _mix(_mix(rounds, key[0]), key[-1])
 
 
 @functools.lru_cache(maxsize=128)
