@@ -248,8 +248,8 @@ def epoch_keys(key, epoch):
     number hashed together (a few integer operations a step, where drawing them
     with ``jax.random`` would run threefry every step)."""
     key = jnp.asarray(key, jnp.uint32)
-    rounds = jnp.asarray(epoch).astype(jnp.uint32) * jnp.uint32(0x9E3779B9) + jnp.arange(SHUFFLE_ROUNDS,
-                                                                                         dtype=jnp.uint32)
+    golden = jnp.uint32(0x9E3779B9)  # 2^32 / phi: spreads consecutive epochs apart
+    rounds = jnp.asarray(epoch).astype(jnp.uint32) * golden + jnp.arange(SHUFFLE_ROUNDS, dtype=jnp.uint32)
     return _mix(_mix(rounds, key[0]), key[-1])
 
 
@@ -305,11 +305,11 @@ def make_run(config: TrainConfig) -> Run:
     init = jax.jit(init)
 
     def steps(state, lr, data, total, length: int, start=None):
-        """``length`` optimizer steps from step ``start`` (default ``state.step``;
-        the step number picks the batch).
-        Past step ``total`` the state stays put, so one chunk length serves any
-        step count; ``total=None`` takes every step (no masking, fewer kernels:
-        on tiny networks each one counts)."""
+        """``length`` optimizer steps, numbered from ``start`` (default
+        ``state.step``; the number picks the batch). Past step ``total`` the
+        state stays put, so one chunk length serves any step count;
+        ``total=None`` takes every step (no masking, fewer kernels: on tiny
+        networks each one counts)."""
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
         opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2)
