@@ -40,19 +40,23 @@ from actlab.cli.options import (
 @json_option
 def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, epochs, batch, conv,
               l2, dtype, seed, save_dir, overwrite, no_chart, as_json):
-    """Train a small network on a toy set or a CSV file, compiled end to end.
+    """Train a small network on a toy set, a real one (the course's digits,
+    iris, wine, breast-cancer, diabetes) or a CSV file, compiled end to end.
 
     The output layer and the loss follow the task (binary: sigmoid + binary
     cross-entropy; multi-class: softmax + cross-entropy; multi-label: a sigmoid
     per label; regression: linear + MSE; non-negative regression: ReLU + MSE),
-    always computed from the logits. Shows the metrics, the loss curve, the
-    decision regions of 2-D data and the truth table of the logic gates.
+    always computed from the logits. Shows the metrics, train and test loss,
+    a classifier's confusion matrix, per-class scores and most confident
+    mistakes, the decision regions of 2-D data and the truth table of the
+    logic gates. `actlab predict` answers with a run saved by --save.
 
     \b
     Examples:
       actlab train xor --opt adam
-      actlab train spiral --act tanh --hidden 32,32 --steps 3000
-      actlab train --data points.csv --target label --save run1
+      actlab train digits --digits 0,1 --hidden 25,15
+      actlab train digits --conv --save run1
+      actlab train --data points.csv --target label --epochs 50 --batch 32
     """
     from actlab import runtime
     from actlab.render import train as view
