@@ -167,8 +167,8 @@ def _sweep_result(successes, n):
     ci = (0.0 if successes == 0 else centre - half, 1.0 if successes == n else centre + half)
     config = ConfigStats(activation="relu", optimizer="adam", lr=0.01, seeds=n, successes=successes,
                          success_rate=p, ci95=ci, final_loss_median=0.01, final_loss_quartiles=(0.005, 0.02),
-                         final_loss_iqr=0.015, accuracy_median=1.0, median_steps_to_threshold=30.0, diverged=0,
-                         failed_seeds=tuple(range(n - successes)))
+                         final_loss_iqr=0.015, accuracy_median=1.0, dead_units_median=0.0,
+                         median_steps_to_threshold=30.0, diverged=0, failed_seeds=tuple(range(n - successes)))
     fields = dict(dataset="xor", task="binary", metric="accuracy", held_out=False, threshold=1.0, steps=1000,
                   hidden=(16,), batch=None, dtype="float32", seed=0, seeds=n, runs=n, devices=1, processes=1,
                   backend="cpu", max_batch=1024, chunk_runs=n, chunks=1, compile_seconds=1.0, train_seconds=1.0,

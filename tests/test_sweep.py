@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -167,7 +168,8 @@ def test_table_sorted_by_success_with_grid(runner):
     result = runner.invoke(cli, XOR_ARGS)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    rows = [line.split() for line in text.splitlines() if " adam " in line and "%" in line]
+    # the rows of the success table: ... success, 95% CI (lo-hi%), ...
+    rows = [line.split() for line in text.splitlines() if re.search(r" adam .* [\d.]+-[\d.]+% ", line)]
     assert [r[0] for r in rows][-1] == "linear" and len(rows) == 3  # the worst comes last
     assert rows[-1][3:5] == ["0%", "0-5.7%"]  # 0 of 64, Wilson upper end 5.7%
     assert "95% CI" in text and "not linearly separable" in text

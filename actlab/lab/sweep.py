@@ -115,6 +115,7 @@ class ConfigStats(NamedTuple):
     final_loss_quartiles: tuple[float, float]  # (25th, 75th percentile)
     final_loss_iqr: float  # 75th - 25th percentile
     accuracy_median: float  # final accuracy (R^2 for regression), as success is judged
+    dead_units_median: float  # share of hidden units dead at the end (f' = 0 on every training example)
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
@@ -156,6 +157,7 @@ class RunsOutput(NamedTuple):
     train_score: np.ndarray  # the same on the training data
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
+    dead: np.ndarray  # share of the hidden units dead at the end
 
 
 # --- the grid ---------------------------------------------------------------------------
@@ -176,8 +178,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, output: str | None = None, loss: str | None = None,
-          devices: Sequence[Any] | None = None, progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
+          init: str = "auto", l2: float = 0.0, l1: float = 0.0, features=None, output: str | None = None,
+          loss: str | None = None, devices: Sequence[Any] | None = None,
+          progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
     Args:
@@ -199,6 +202,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      l1: L1 penalty on the weight matrices.
+      features: None, or the network's inputs as formulas of the columns
+        (``actlab.catalog.features``).
       output, loss: override the head the task rules choose (``actlab.lab.heads.choose_head``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
@@ -214,8 +220,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
-                                                steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
-                                                conv=conv, dtype=dtype, output=output, loss=loss)[0])
+                                                steps=steps, epochs=epochs, batch=batch, l2=l2, l1=l1,
+                                                init=init, conv=conv, dtype=dtype, output=output, loss=loss,
+                                                features=features)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -333,6 +340,7 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
         final_loss_median=q50, final_loss_quartiles=(q25, q75),
         final_loss_iqr=(q75 - q25) if math.isfinite(q75 - q25) else math.inf,
         accuracy_median=float(np.median(score)),
+        dead_units_median=float(np.median(out.dead)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
         failed_seeds=tuple(int(s) for s in seeds[~out.success]),
@@ -374,11 +382,14 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
+    widths = jnp.asarray(config.sizes[1:-1], dtype)
+
     def final_one(state, first, data, test, total):
         loss, train_score = r.evaluate(state.params, *data)
         first = jnp.where((first < 0) & (train_score >= thr), total, first)
         score = train_score if test is None else r.evaluate(state.params, *test)[1]
-        return loss, score, train_score, score >= thr, first
+        dead = jnp.sum(r.inside(state.params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
+        return loss, score, train_score, score >= thr, first, dead
 
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
@@ -460,8 +471,6 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, train_score, success, first = (np.asarray(a)[: stop - start] for a in
-                                       final_c(state, first, data, test, total))
-        parts.append((loss, score, train_score, success, first))
+        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(state, first, data, test, total)))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, t_compile, time.perf_counter() - t0

@@ -152,52 +152,25 @@ def save_figure(fig, path: Path) -> None:
 # --- the run folder of train --save -------------------------------------------------
 
 
-def save_run(folder: Path, *, arrays: dict, history_rows, result, record, figures: dict,
-             overwrite: bool = False) -> list[str]:
-    """The run folder, whole or not at all: params.npz (``arrays``), history.csv
-    (``history_rows``, the header first), result.json (``result``), run.json
-    (``record``) and a PNG per figure (``{"figure": fig, ...}``) are written
-    into a temporary folder beside ``folder``, which is then renamed into
-    place. An existing folder is replaced only if empty or with ``overwrite``.
-    Returns the names written."""
-    import shutil
-
+def save_run(folder: Path, *, arrays: dict, tables: dict, result, record, figures: dict) -> list[str]:
+    """The run folder, whole or not at all (``write_folder``): params.npz
+    (``arrays``), a CSV per table (``{"history": rows, ...}``, the header
+    first), result.json (``result``), run.json (``record``) and a PNG per
+    figure (``{"figure": fig, ...}``). Returns the names written."""
     import numpy as np
 
-    parent = folder.parent if str(folder.parent) else Path(".")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
+    names = []
+
+    def write(tmp: Path) -> None:
         with open(tmp / "params.npz", "wb") as f:
             np.savez(f, **arrays)
-        write_text(tmp / "history.csv", csv_text(history_rows))
+        for name, rows in tables.items():
+            write_text(tmp / f"{name}.csv", csv_text(rows))
         write_text(tmp / "result.json", json_text(result, indent=2) + "\n")
         write_text(tmp / "run.json", json_text(record, indent=2) + "\n")
         for name, fig in figures.items():
             save_figure(fig, tmp / f"{name}.png")
-        names = sorted(p.name for p in tmp.iterdir())
-        _move_into_place(tmp, folder, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        names.extend(sorted(p.name for p in tmp.iterdir()))
+
+    write_folder(folder, write)
     return names
-
-
-def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
-    """rename(2) puts a folder in place of a missing or empty one in one step;
-    a non-empty one (``overwrite``) is moved aside first, then removed."""
-    import shutil
-
-    try:
-        os.rename(tmp, folder)
-        return
-    except OSError:
-        if not (overwrite and folder.is_dir() and not folder.is_symlink()):
-            raise ActlabError(f"--save folder {str(folder)!r} is not empty (it changed during the run); "
-                              "pass --overwrite to replace it") from None
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=tmp.parent))
-    os.rename(folder, old / folder.name)
-    os.rename(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)

@@ -15,7 +15,8 @@ from actlab.render.terminal import fmt, paint
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
               "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
-              "score_median", "median_steps_to_threshold", "diverged", "failed_seeds")
+              "score_median", "dead_units_median", "median_steps_to_threshold", "diverged",
+              "failed_seeds")
 
 
 # --- JSON and CSV ---------------------------------------------------------------------------
@@ -27,7 +28,7 @@ def config_json(c, metric: str) -> dict:
         "successes": c.successes, "success_rate": c.success_rate, "ci95": list(c.ci95),
         "final_loss_median": c.final_loss_median, "final_loss_iqr": c.final_loss_iqr,
         "final_loss_quartiles": list(c.final_loss_quartiles),
-        f"{metric}_median": c.accuracy_median,
+        f"{metric}_median": c.accuracy_median, "dead_units_median": c.dead_units_median,
         "median_steps_to_threshold": c.median_steps_to_threshold,
         "diverged": c.diverged, "failed_seeds": list(c.failed_seeds),
     }
@@ -58,7 +59,7 @@ def write_csv(path: Path, result) -> None:
         rows.append([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
                      repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
                      repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
-                     repr(c.accuracy_median), steps, c.diverged,
+                     repr(c.accuracy_median), repr(c.dead_units_median), steps, c.diverged,
                      " ".join(str(s) for s in c.failed_seeds)])
     files.write_text(path, files.csv_text(rows))
 
@@ -115,15 +116,16 @@ def results_table(result) -> terminal.Table:
     table = terminal.Table(f"{result.dataset}: success = final {where} {metric} >= "
                            f"{fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
                            caption=f"loss: final training loss, median and interquartile range; {metric}: "
-                                   "median; steps: median step at which the successful runs first reached "
-                                   "the threshold")
+                                   "median; dead: median share of hidden units dead at the end (f' = 0 on "
+                                   "every training example); steps: median step at which the successful "
+                                   "runs first reached the threshold")
     diverged = any(c.diverged for c in result.configs)
     table.column("activation", key=True)
     table.column("optimizer", key=True)
     table.column("lr", align="right", key=True)
     table.column("success", align="right")
     table.column("95% CI", align="right")
-    for name in ("loss", "IQR", metric):
+    for name in ("loss", "IQR", metric, "dead"):
         table.column(name, align="right", secondary=True)
     table.column("steps", align="right")
     if diverged:
@@ -135,6 +137,7 @@ def results_table(result) -> terminal.Table:
             c.activation, c.optimizer, _lr(c.lr),
             paint(_rate(c.success_rate), _rate_style(c.success_rate)), _interval(*c.ci95),
             fmt(c.final_loss_median, 3), fmt(c.final_loss_iqr, 2), fmt(c.accuracy_median, 3),
+            _rate(c.dead_units_median),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
         )

@@ -9,7 +9,10 @@ and never call rich or plotext themselves:
   "bold", "italic", or a colour); a plain ``str`` is printed as it is, never
   read as markup;
 - ``Table``: columns and rows; the screen lays them out for its width;
+- ``Chart``: a line chart (plotext), printed by ``Screen.chart`` or drawn on a board;
 - ``progress``: the transient progress bar on stderr, shown only on a terminal;
+- ``live``: a ``Board`` on stdout redrawn in place (an animation), and
+  ``beside`` to set parts side by side on it;
 - ``print_json`` / ``jsonable``: strict JSON on stdout;
 - ``fmt``, ``sci``: numbers as short text; ``strip_ansi``.
 
@@ -347,6 +350,19 @@ class Table:
 # --- screens -----------------------------------------------------------------------
 
 
+def _table_parts(table: Table, width: int) -> list:
+    """What ``table`` prints as, laid out for ``width``: its title, one or two
+    tables (or the stacked rows), its caption."""
+    parts = [paint(table.title, "italic")] if table.title else []
+    layout = table.layout(width)
+    if layout is None:
+        parts.append(table._stacked(width))
+    else:
+        for k, (picks, widths) in enumerate(layout):
+            parts += [_text("")] * bool(k) + [table._rich(picks, widths)]
+    return parts + ([paint(table.caption, "dim")] if table.caption else [])
+
+
 class Screen:
     """Where a view prints: stdout or stderr, at the width it has."""
 
@@ -398,18 +414,8 @@ class Screen:
             self._console.print(_text(line), soft_wrap=True)
 
     def table(self, table: Table) -> None:
-        if table.title:
-            self.line(table.title, style="italic")
-        parts = table.layout(self.width)
-        if parts is None:
-            self._console.print(table._stacked(self.width))
-        else:
-            for k, (picks, widths) in enumerate(parts):
-                if k:
-                    self.blank()
-                self._console.print(table._rich(picks, widths))
-        if table.caption:
-            self.note(table.caption)
+        for part in _table_parts(table, self.width):
+            self._console.print(part)
 
     def side_by_side(self, tables) -> None:
         """Small tables next to each other as far as the width allows, each with
@@ -424,15 +430,22 @@ class Screen:
         self._console.print(Columns([t._rich(*parts[0], title=t.title) for t, parts in zip(tables, layouts)],
                                     padding=(1, 3)))
 
-    def chart(self, series, *, title: str = "", xlabel: str = "", ylabel: str = "", xlog: bool = False,
-              ylog: bool = False, x_integers: bool = False, height: int | None = None, scatter=()) -> None:
-        """A line chart of ``series`` (``[(label, xs, ys), ...]``) and ``scatter``
-        points, at most 110 columns wide, its title above and its legend below."""
-        if title:
-            self.line(title, style="italic")
-        height = height or max(12, min(self._console.height - 8, 20))
-        text, legend = _chart(series, scatter, width=min(self.width, 110), height=height, xlabel=xlabel,
-                              ylabel=ylabel, xlog=xlog, ylog=ylog, x_integers=x_integers, color=self.color)
+    @property
+    def height(self) -> int:
+        return self._console.height
+
+    @property
+    def is_terminal(self) -> bool:
+        return self._console.is_terminal
+
+    def chart(self, series, **kw) -> None:
+        """A ``Chart`` of ``series`` (``[(label, xs, ys), ...]``; ``kw`` as ``Chart``'s),
+        at most 110 columns wide, its title above and its legend below."""
+        chart = Chart(series, **kw)
+        if chart.title:
+            self.line(chart.title, style="italic")
+        text, legend = chart.draw(min(self.width, chart.width), self.color,
+                                  chart.height or max(12, min(self._console.height - 8, 20)))
         self._console.file.write(text.rstrip("\n") + "\n")
         self._console.file.flush()
         self.line(join(*legend))
@@ -460,7 +473,34 @@ COLORS = (("blue+", "bright_blue"), ("red+", "bright_red"), ("green+", "bright_g
           ("gray+", "white"))
 
 
-def _chart(series, scatter, *, width, height, xlabel, ylabel, xlog, ylog, x_integers, color):
+@dataclasses.dataclass
+class Chart:
+    """A line chart of ``series`` and ``scatter`` points (each ``[(label, xs,
+    ys), ...]``), its title above and its legend below; ``xlim``: the x range
+    (else the data's); ``vlines``: x positions marked by a vertical line."""
+
+    series: list
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    xlog: bool = False
+    ylog: bool = False
+    x_integers: bool = False
+    height: int | None = None
+    width: int = 110
+    scatter: list = ()
+    xlim: tuple | None = None
+    vlines: list = ()
+
+    def draw(self, width: int, color: bool, height: int):
+        """(text, legend) at this size."""
+        return _chart(self.series, self.scatter, width=width, height=height, xlabel=self.xlabel,
+                      ylabel=self.ylabel, xlog=self.xlog, ylog=self.ylog, x_integers=self.x_integers,
+                      color=color, xlim=self.xlim, vlines=self.vlines)
+
+
+def _chart(series, scatter, *, width, height, xlabel, ylabel, xlog, ylog, x_integers, color, xlim=None,
+           vlines=()):
     import plotext as plt
 
     plt.clear_figure()
@@ -484,7 +524,13 @@ def _chart(series, scatter, *, width, height, xlabel, ylabel, xlog, ylog, x_inte
         ys_all += py
         draw = plt.scatter if points else plt.plot
         draw(px, py, marker=marker, **({"color": plot_color} if color else {}))
-    if xs_all:
+    to_x = lambda a: math.log10(a) if xlog else a  # noqa: E731
+    if xlim is not None:
+        xs_all = [to_x(a) for a in xlim]
+        plt.xlim(*xs_all)
+    for a in vlines:
+        plt.vline(to_x(float(a)))
+    if xs_all and ys_all:
         plt.xticks(*_ticks(min(xs_all), max(xs_all), log=xlog, integers=x_integers, count=max(2, width // 16)))
         plt.yticks(*_ticks(min(ys_all), max(ys_all), log=ylog, integers=False, count=max(2, height // 4)))
     if xlabel:
@@ -567,3 +613,62 @@ def progress(description: str, *, total: int | None = None, show: bool = True):
                   TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
                   console=stderr()._console, transient=True) as bar:
         yield Bar(bar, bar.add_task(description, total=total, info=""))
+
+
+# --- animation -------------------------------------------------------------------------
+
+
+class _Beside:
+    def __init__(self, parts, gap: int):
+        self.parts, self.gap = parts, gap
+
+
+def beside(*parts, gap: int = 2):
+    """Parts set side by side on a ``Board`` (top-aligned)."""
+    return _Beside(parts, gap)
+
+
+class Board:
+    """A part of stdout redrawn in place by ``draw`` (from ``live``)."""
+
+    def __init__(self, live, screen: Screen):
+        self._live, self._screen = live, screen
+
+    def draw(self, parts) -> None:
+        """Replaces what the board shows with ``parts``, stacked: lines (``str``
+        or painted text), tables (at their widest), ``Chart`` objects (at
+        their own width and height) and ``beside`` rows."""
+        from rich.console import Group
+
+        self._live.update(Group(*(self._renderable(p) for p in parts)), refresh=True)
+
+    def _renderable(self, part):
+        from rich.console import Group
+        from rich.table import Table as RichTable
+
+        from rich.text import Text
+
+        if isinstance(part, Table):
+            return Group(*_table_parts(part, self._screen.width))
+        if isinstance(part, Chart):
+            text, legend = part.draw(part.width, self._screen.color, part.height or 12)
+            return Group(*([paint(part.title, "italic")] if part.title else []),
+                         Text.from_ansi(text.rstrip("\n")), join(*legend))
+        if isinstance(part, _Beside):
+            grid = RichTable.grid(padding=(0, part.gap))
+            for _ in part.parts:
+                grid.add_column(vertical="top")
+            grid.add_row(*(self._renderable(p) for p in part.parts))
+            return grid
+        return _text(part)
+
+
+@contextlib.contextmanager
+def live(screen: Screen):
+    """A ``Board`` on ``screen`` (a terminal): each ``draw`` replaces the last;
+    the board is cleared when the block ends, so what follows prints as usual."""
+    from rich.live import Live
+
+    with Live(console=screen._console, auto_refresh=False, transient=True,
+              vertical_overflow="crop", redirect_stdout=False, redirect_stderr=False) as board:
+        yield Board(board, screen)

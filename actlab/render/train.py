@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from actlab.render import files, images, terminal
+from actlab.render import layers as layer_view
 from actlab.render.terminal import fmt, paint, with_params
 
 LOSS_NAMES = {
@@ -49,7 +50,10 @@ def to_json(result, warnings=()) -> dict:
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
         "train_r2": result.train_r2, "n_train": result.n_train, "n_test": result.n_test,
-        "notes": list(result.notes), "warnings": list(warnings),
+        "notes": list(result.notes), "warnings": list(warnings), "l1": result.l1, "l2": result.l2,
+        "features": list(result.features) if result.features is not None else None,
+        "interrupted": result.interrupted, "layer_notes": list(result.layer_notes),
+        "layers_history": layer_view.history_json(result.layers),
         "history": {"step": [int(h.step[i]) for i in keep], "loss": [float(h.loss[i]) for i in keep],
                     "score": [float(h.score[i]) for i in keep]},
     }
@@ -87,6 +91,7 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
         show_classification(result, screen)
     if result.overfitting is not None:
         screen.line(paint("Note:", "bold"), f" {overfitting_note(result)}")
+    layer_view.show(screen, result.layers, result.layer_notes)
     if not chart:
         return
     series, title = loss_series(result)
@@ -139,6 +144,11 @@ def summary_table(result) -> terminal.Table:
     t.row("optimizer", f"{result.optimizer}, lr {fmt(result.lr)}"
           + (f", batch {result.batch}" if result.batch else ", full batch")
           + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    penalties = [f"{name} {fmt(v)}" for name, v in (("L1", result.l1), ("L2", result.l2)) if v]
+    if penalties:
+        t.row("penalty on weights", ", ".join(penalties))
+    if result.features is not None:
+        t.row("input features", ", ".join(result.features))
     t.row("steps", schedule(result))
     t.row("inputs", inputs_text(result.feature_names))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
@@ -200,15 +210,17 @@ def label_view(result, k):
                            points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
-def decision_regions(result, screen, *, height: int | None = None):
+def decision_regions(result, screen, *, height: int | None = None, width: int | None = None,
+                     legend: bool = True):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
-    class: a dot in colour, a digit without)."""
+    class: a dot in colour, a digit without); ``legend``: what the colours
+    and the axes mean, below."""
     import numpy as np
 
     color, ansi = screen.color, screen.basic_colors
     reg = result.regions
-    W = max(20, min(screen.width - 2, 72))
+    W = width or max(20, min(screen.width - 2, 72))
     H = height or max(10, W * 3 // 8)
     xs, ys = reg.xs, reg.ys
     gi = np.clip(np.round(np.linspace(0, len(xs) - 1, W)).astype(int), 0, len(xs) - 1)
@@ -248,6 +260,8 @@ def decision_regions(result, screen, *, height: int | None = None):
             else:
                 parts.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
         parts.append("\n")
+    if not legend:
+        return terminal.join(*parts[:-1])
     names = result.class_names
     if color:
         palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
@@ -427,11 +441,10 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=(),
-             overwrite: bool = False) -> list[str]:
+def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=()) -> list[str]:
     """The run folder (whole or not at all): the weights (``arrays``), the
-    history, the result, the run's record, the figure and, for images, the
-    most confident mistakes. Returns the names written."""
+    history, the layers, the result, the run's record, the figure and, for
+    images, the most confident mistakes. Returns the names written."""
     h = result.history
     history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
@@ -442,8 +455,9 @@ def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=(),
         figures["mistakes"] = images.image_grid(
             [(x[m.row], f"row {m.row}: true {m.true}\nsaid {m.predicted} ({m.confidence:.3f})") for m in c.mistakes],
             result.image, title=f"{result.dataset}: the most confident mistakes ({c.split} rows)")
-    return files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
-                          record=record, figures=figures, overwrite=overwrite)
+    return files.save_run(folder, arrays=arrays, tables={"history": history,
+                                                         "layers": layer_view.history_rows(result.layers)},
+                          result=to_json(result, warnings), record=record, figures=figures)
 
 
 def figure(result):
