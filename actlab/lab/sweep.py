@@ -52,6 +52,7 @@ from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
 from actlab.lab import train as core
 from actlab.errors import ActlabError
+from actlab.limits import check_memory, free_memory, in_dtype, training_bytes
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
 RUNS = "runs"  # the mesh axis
@@ -213,7 +214,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       A ``SweepResult``; its configs are in grid order (activation, optimizer, lr).
     """
     activations, optimizers = list(activations), list(optimizers)
-    lr_table = _lr_table(activations, optimizers, lrs)
+    lr_table = _lr_table(activations, optimizers, lrs, dtype)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
     if max_batch < 1:
@@ -228,6 +229,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
     chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds, max_batch, len(devices))
+    _check_memory(config, ds, chunk_runs, devices, runs=len(activations) * seeds * sum(map(len, lr_table.values())))
     C = core.chunk_length(config.steps)
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
@@ -263,12 +265,37 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         notes=_notes(ds, activations))
 
 
+# Host bytes per run: its seed, learning rate and results, their concatenation,
+# and its seed again in the list of failed seeds (a Python int).
+HOST_BYTES_PER_RUN = 100
+
+
+def _check_memory(config, ds: Dataset, chunk_runs: int, devices, *, runs: int) -> None:
+    """Refuses a sweep that cannot fit: one program call trains ``chunk_runs``
+    networks, shared out over the devices; the host keeps every run's numbers."""
+    item = jnp.dtype(config.dtype).itemsize
+    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
+    rows = config.batch or n_train
+    one = training_bytes(config.sizes, rows, item) + item * max(n_train, n_test) * sum(config.sizes)
+    data = 2 * item * (n_train + n_test) * (config.sizes[0] + config.sizes[-1])
+    sizes = "-".join(map(str, config.sizes))
+    check_memory(one + data, f"one run of the {sizes} network on {rows} rows",
+                 "use a smaller --hidden or --batch", device=devices[0])
+    shares = 1 if devices[0].platform == "cpu" else len(devices)  # CPU devices share the host's memory
+    at_once = -(-chunk_runs // shares)
+    free = free_memory(devices[0])
+    fits = shares * max(1, (free[0] - data) // one) if free else chunk_runs
+    check_memory(at_once * one + data, f"one program call of {at_once} runs",
+                 f"use --max-batch {fits} or less", device=devices[0])
+    check_memory(HOST_BYTES_PER_RUN * runs, f"keeping the results of {runs} runs", "use fewer --seeds")
+
+
 def _name(act) -> str:
     return getattr(act, "name", str(act))
 
 
-def _lr_table(activations, optimizers, lrs) -> dict[str, list[float]]:
-    """optimizer -> its learning rates, each checked."""
+def _lr_table(activations, optimizers, lrs, dtype) -> dict[str, list[float]]:
+    """optimizer -> its learning rates, each checked (also against ``dtype``)."""
     if not activations or not optimizers:
         raise ActlabError("a sweep needs at least one activation and one optimizer")
     table = {o: list(lrs[o] if isinstance(lrs, dict) else lrs) for o in map(optim.check_name, optimizers)}
@@ -276,7 +303,7 @@ def _lr_table(activations, optimizers, lrs) -> dict[str, list[float]]:
         if not values:
             raise ActlabError(f"no learning rate for optimizer {o!r}")
         for lr in values:
-            optim.check_lr(lr)
+            in_dtype(optim.check_lr(lr), dtype, "--lr", positive=True)
     return table
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
 from actlab.render import files, images, terminal
 from actlab.render import layers as layer_view
@@ -441,7 +440,7 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, *, arrays: dict, record: dict, warnings=()) -> list[str]:
+def save_run(folder, result, *, arrays: dict, record: dict, warnings=()) -> list[str]:
     """The run folder (whole or not at all): the weights (``arrays``), the
     history, the layers, the result, the run's record, the figure and, for
     images, the most confident mistakes. Returns the names written."""
