@@ -1,7 +1,8 @@
-"""The in-process timers the benchmarks share."""
+"""The timers the benchmarks share."""
 
 import os
 import statistics
+import subprocess
 import time
 
 
@@ -17,25 +18,48 @@ def median_time(fn, repeats: int = 15) -> float:
     return statistics.median(times)
 
 
-def interleaved(fns: dict, repeats: int = 21, warmup: int = 2) -> dict:
-    """{name: (median, fastest)} wall seconds per callable. After ``warmup``
-    calls each (compilation included there), the callables take turns, round
-    after round, so a burst of load on the machine hits every one alike; the
-    order rotates each round, so that none always runs right after the same
-    one (a library whose threads keep spinning after a call slows the next)."""
-    for fn in fns.values():
-        for _ in range(warmup):
+def interleaved(contenders: dict, rounds: int, *, warm_up: int = 2) -> dict:
+    """Wall seconds of each contender (name -> fn): after ``warm_up`` calls
+    each (compilation included there), they take turns ``rounds`` times, so
+    that a change in the machine's load hits all of them alike; the order
+    rotates each round, so that none always runs right after the same one (a
+    library whose threads keep spinning after a call slows the next).
+    -> name -> list of seconds."""
+    for fn in contenders.values():
+        for _ in range(warm_up):
             fn()
-    names = list(fns)
+    names = list(contenders)
     times = {name: [] for name in names}
-    for r in range(repeats):
+    for r in range(rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             start = time.perf_counter()
-            fns[name]()
+            contenders[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: (statistics.median(ts), min(ts)) for name, ts in times.items()}
+    return times
+
+
+def spread(seconds) -> tuple[float, float]:
+    """(median, fastest) of a list of seconds."""
+    return statistics.median(seconds), min(seconds)
+
+
+def process(cmd, env=None) -> float:
+    """Wall seconds of one process run to its end (output discarded)."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def row(name: str, seconds, unit: float = 1e3, suffix: str = "ms") -> str:
+    """"name  min  median" of a list of seconds."""
+    return f"{name:44s} {min(seconds) * unit:9.2f} {statistics.median(seconds) * unit:9.2f} {suffix}"
 
 
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def load() -> str:
+    """The load averages and the cores, for the record of a run."""
+    return f"load average {load_average()} on {os.cpu_count()} cores"

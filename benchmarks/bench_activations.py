@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _timing import interleaved, load_average  # noqa: E402
+from _timing import interleaved, load_average, spread  # noqa: E402
 from actlab.blocks import activations
 
 NUMPY = {  # value and derivative as a user would write them in numpy
@@ -104,10 +104,10 @@ def main():
             contenders["torch"] = torch_vd
         contenders["copy"] = copy
         times = interleaved(contenders, args.repeats)
-        ours, ours_best = times["actlab"]
+        ours, ours_best = spread(times["actlab"])
         cells = [f"{ours * 1e3:6.1f} [{ours_best * 1e3:5.1f}]"]
         for peer in ("jax.nn", "numpy", "torch", "copy"):
-            t, best = times.get(peer, (float("nan"), float("nan")))
+            t, best = spread(times[peer]) if peer in times else (float("nan"), float("nan"))
             cells.append(f"{t / ours:5.2f} [{best / ours_best:4.2f}]")
         print(f"{name:13s} " + " ".join(f"{c:>13s}" for c in cells))
     print(f"load average after: {load_average()}")

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
+from _timing import interleaved  # noqa: E402
 from actlab.blocks import activations, data  # noqa: E402
 from actlab.lab import layers, setup, train  # noqa: E402
 
@@ -40,36 +39,25 @@ def programs(name, hidden, steps, batch):
                                   steps=steps, batch=batch)
     d = train.prepare_data(ds.x_train, ds.y_train, config)
     test = train.prepare_data(ds.x_test, ds.y_test, config)
-    plan = train.plan(steps, train.steps_per_epoch(ds.x_train.shape[0], config.batch))
-    args = (train.blank_state(config, d), np.asarray(0, np.int64), np.asarray(0.01, config.param_dtype), d, test,
-            jnp.zeros((0, ds.n_features), config.dtype), np.asarray(steps, np.int32))
+    probe = train.on_device(np.zeros((0, ds.n_features)), config.dtype)
+    n = ds.x_train.shape[0]
+    plan = train.plan(steps, train.steps_per_epoch(n, config.batch), rows=config.batch or n,
+                      test_rows=ds.x_test.shape[0])
+    rest = (np.int64(0), np.asarray(0.01, config.param_dtype), d, test, probe, np.int32(steps))
 
     def run(plan_):
-        program = jax.jit(train.make_program(config, plan_, ds.has_test)).lower(*args).compile()
+        program, _ = train.compiled_program(config, plan_, ds.has_test, d, test, probe)
 
         def once():
-            state, *rest = args
+            state = program.blank
             for _ in range(0, steps, plan_.chunk):
-                state, chunk, report = program(state, *rest)
+                state, chunk, _ = program.call(state, *rest, np.bool_(False))
                 jax.block_until_ready(chunk.loss)  # the driver reads each call's losses
-            return jax.block_until_ready(report)
+            return jax.block_until_ready(program.call(state, *rest, np.bool_(True))[2])  # and measures
 
         return once
 
     return run(plan), run(plan._replace(layers_every=0)), config, plan
-
-
-def interleaved(fns, repeats):
-    """Seconds of each function, called in turn ``repeats`` times after a warm-up."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, kept in zip(fns, times):
-            t0 = time.perf_counter()
-            fn()
-            kept.append(time.perf_counter() - t0)
-    return times
 
 
 def main():
@@ -82,7 +70,8 @@ def main():
           f"{'ratio min':>10s} {'median':>7s}")
     for name, hidden, steps, batch in CASES:
         with_layers, without, config, plan = programs(name, hidden, steps, batch)
-        t_with, t_without = interleaved([with_layers, without], args.repeats)
+        times = interleaved({"with": with_layers, "without": without}, args.repeats)
+        t_with, t_without = times["with"], times["without"]
         label = f"{name} {'-'.join(map(str, config.sizes))}, {steps} steps" + (f", batch {batch}" if batch else "")
         a, b = (min(t_with), statistics.median(t_with)), (min(t_without), statistics.median(t_without))
         print(f"{label:40s} {a[0] * 1e3:8.1f}ms {a[1] * 1e3:6.1f}ms {b[0] * 1e3:11.1f}ms {b[1] * 1e3:6.1f}ms "

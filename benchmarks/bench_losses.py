@@ -24,7 +24,7 @@ import numpy as np
 import optax
 import scipy.special
 
-from _timing import interleaved, load_average  # noqa: E402
+from _timing import interleaved, load_average, spread  # noqa: E402
 from actlab.blocks import losses
 
 jax.config.update("jax_enable_x64", True)
@@ -111,11 +111,11 @@ def main():
         print(f"\nfloat32 {shape}: median ms [fastest]; peer / actlab on the medians [on the fastest] (> 1: actlab faster)")
         for name, group in groups.items():
             times = interleaved(group, args.repeats)
-            base, base_best = times["actlab"]
+            base, base_best = spread(times["actlab"])
             cells = "  ".join(
                 f"{k} {t * 1e3:6.2f} [{best * 1e3:5.2f}]"
                 + ("" if k == "actlab" else f" ({t / base:4.2f}x [{best / base_best:4.2f}x])")
-                for k, (t, best) in times.items()
+                for k, (t, best) in ((k, spread(ts)) for k, ts in times.items())
             )
             print(f"  {name:21s} {cells}")
     print(f"\nload average after: {load_average()}")

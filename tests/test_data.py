@@ -178,3 +178,139 @@ def test_standardize_uses_training_statistics():
     np.testing.assert_allclose(st.x_train.mean(0), 0, atol=1e-12)
     np.testing.assert_allclose(st.x_train.std(0), 1, atol=1e-12)
     np.testing.assert_allclose(st.x_test, (ds.x_test - ds.x_train.mean(0)) / ds.x_train.std(0))
+
+
+# --- the real sets, read from scikit-learn's bundled files -----------------------------------
+
+REAL = ["digits", "iris", "wine", "breast-cancer", "diabetes"]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_sets_hold_the_rows_scikit_learn_loads(name):
+    """Our reading of the bundled files against scikit-learn's own loaders."""
+    sk = pytest.importorskip("sklearn.datasets")
+    loader = {"digits": sk.load_digits, "iris": sk.load_iris, "wine": sk.load_wine,
+              "breast-cancer": sk.load_breast_cancer,
+              "diabetes": lambda: sk.load_diabetes(scaled=False)}[name]
+    want = loader()
+    from actlab.blocks.data.bundled import read_raw
+
+    x, y, classes = read_raw(name)
+    np.testing.assert_array_equal(x, want.data)
+    np.testing.assert_array_equal(y.ravel(), want.target)
+    assert data.BUNDLED[name].features == tuple(map(str, want.feature_names))
+    if name != "diabetes":
+        assert classes == tuple(map(str, want.target_names))
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_split_is_a_stratified_partition_and_seeded(name):
+    ds = data.load_bundled(name, seed=3)
+    again = data.load_bundled(name, seed=3)
+    other = data.load_bundled(name, seed=4)
+    np.testing.assert_array_equal(ds.x_test, again.x_test)
+    assert not np.array_equal(ds.x_test, other.x_test)
+    n = data.DATASETS[name].samples
+    assert len(ds.x_train) + len(ds.x_test) == n and len(ds.x_test) == round(0.25 * n)
+    if ds.task != "regression":
+        y = np.concatenate([ds.y_train, ds.y_test])
+        share = np.bincount(y) / len(y)
+        test_share = np.bincount(ds.y_test, minlength=len(share)) / len(ds.y_test)
+        assert np.abs(test_share - share).max() <= 1.0 / len(ds.y_test) + 1e-12  # each class keeps its share
+
+
+def test_digits_pixels_in_unit_interval_and_tabular_sets_standardized():
+    digits = data.load_bundled("digits")
+    assert digits.image == (8, 8) and digits.x_train.min() == 0 and digits.x_train.max() == 1
+    from actlab.blocks.data.bundled import read_raw
+
+    raw, _, _ = read_raw("digits")
+    assert raw.max() == 16  # the files hold 0..16
+    iris = data.load_bundled("iris")
+    np.testing.assert_allclose(iris.x_train.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(iris.x_train.std(0), 1, atol=1e-12)
+    # the recorded scaling maps raw rows to what the network saw
+    x, _, _ = read_raw("iris")
+    rows = [np.flatnonzero((np.abs((x - iris.shift) / iris.scale - r) < 1e-12).all(1)) for r in iris.x_test[:5]]
+    assert all(len(r) >= 1 for r in rows)
+
+
+def test_digit_subsets_are_the_course_tasks():
+    two = data.load_bundled("digits", digits=(0, 1))
+    assert two.task == "binary" and two.n_outputs == 1 and two.target_names == ("0", "1")
+    assert len(two.x_train) + len(two.x_test) == 360  # 178 zeros and 182 ones in the UCI set
+    three, _ = data.load(data.Request(name="digits", digits=(8, 3, 5)))
+    assert three.task == "multi-class" and three.target_names == ("3", "5", "8") and three.n_outputs == 3
+    from actlab.blocks.data.bundled import read_raw
+
+    x, y, _ = read_raw("digits")
+    # class id k is the k-th digit in increasing order: check rows against the raw labels
+    for row, k in zip(three.x_test[:20], three.y_test[:20]):
+        match = np.flatnonzero((np.abs(x / 16 - row) < 1e-12).all(1))
+        assert set(y[match]) == {(3, 5, 8)[k]}
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"name": "digits", "digits": (3,)}, "two or more"),
+    ({"name": "digits", "digits": (1, 1)}, "two or more"),
+    ({"name": "digits", "digits": (0, 12)}, "from 0 to 9"),
+    ({"name": "moons", "digits": (0, 1)}, "--digits goes with the digits set"),
+    ({"name": "digts"}, "did you mean 'digits'"),
+    ({"name": "iris", "train_frac": 0.0}, "--train-frac"),
+])
+def test_bad_requests(kwargs, match):
+    with pytest.raises(ActlabError, match=match):
+        data.Request(**kwargs)
+
+
+def test_train_frac_keeps_the_test_rows_and_each_class():
+    full, _ = data.load(data.Request(name="digits", seed=1))
+    part, _ = data.load(data.Request(name="digits", seed=1, train_frac=0.1))
+    np.testing.assert_array_equal(part.x_test, full.x_test)
+    assert len(part.x_train) == round(0.1 * len(full.x_train))
+    assert set(np.unique(part.y_train)) == set(range(10))
+    rows = {r.tobytes() for r in full.x_train}
+    assert all(r.tobytes() in rows for r in part.x_train)
+
+
+def test_real_sets_load_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from actlab.blocks import data; data.load_bundled('digits'); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+# --- CSV: numpy's parser, the careful reader on failure ---------------------------------------
+
+
+def test_csv_fast_and_careful_readers_agree(tmp_path):
+    from actlab.blocks.data import csvfile
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(50, 3))
+    text = "a,b,c\n" + "".join(f"{float(u)!r},{float(v)!r},{float(w)!r}\n" for u, v, w in values)
+    p = write(tmp_path, text)
+    header, fast, line = data.read_table(p)
+    h2, careful, line2 = csvfile._read_carefully(p)
+    assert header == h2 == ["a", "b", "c"] and line == line2 == 1
+    np.testing.assert_array_equal(fast, values)  # repr round-trips: the exact doubles
+    np.testing.assert_array_equal(careful, values)
+
+
+def test_csv_oddities_the_fast_path_hands_over(tmp_path):
+    """Blank lines, a BOM, quoted numbers and rows of empty cells: the careful
+    reader's rules, whichever reader answers."""
+    p = write(tmp_path, "\ufeff\n x , y \n1,2\n\n,\n\"3\",4\n")
+    header, values, line = data.read_table(p)
+    assert header == ["x", "y"] and line == 2
+    np.testing.assert_array_equal(values, [[1, 2], [3, 4]])
+
+
+def test_csv_multilabel_with_one_target_column_is_refused(tmp_path):
+    p = write(tmp_path, "x,t1,t2\n0.5,1,0\n0.1,1,1\n0.3,0,1\n0.9,0,0\n")
+    with pytest.raises(ActlabError, match=r"every label column.*inputs \(x, t2\)"):
+        data.load_csv(p, ["t1"], task="multi-label")

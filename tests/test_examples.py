@@ -34,7 +34,8 @@ PROMISES = {
     "plot.sh": ["actlab activations", "sigmoid", "0.25", '"series"'],
     "stability.sh": ["from_logits=True", "3.6", "float16", "ulp"],
     "sweep.sh": ["linear", "0%", "activation,optimizer,lr", '"configs"'],
-    "train.sh": ["1.0000", "75%", "regions: predicted class", "sigmoid", "params.npz", "xor 1.0"],
+    "train.sh": ["1.0000", "75%", "regions: predicted class", "sigmoid", "params.npz", "xor 1.0",
+                 "Confusion matrix", "most confident mistake", "row 5 of the test split", "overfitting"],
 }
 FILES = {"lessons.sh": ["handout/lessons.md"], "plot.sh": ["gelu.svg"], "sweep.sh": ["grid.csv"]}
 

@@ -34,6 +34,15 @@ def np_accuracy(result, x, y):
     return float(np.mean(pred == y))
 
 
+def real_run(name, *, seed=0, request=None, **kw):
+    """What `actlab train NAME --seed SEED` does on a real set, through the core."""
+    from actlab.lab import setup
+
+    ds, _ = data.load(data.Request(name=name, seed=seed, **(request or {})))
+    config, _ = setup.make_config(ds, activation=activations.get("relu"), optimizer="adam", **kw)
+    return ds, config, train.train(config, ds, lr=setup.default_lr(ds, "adam"), seed=seed)
+
+
 def default_run(name, *, act="relu", seed=0, **kw):
     """What `actlab train NAME` does with its defaults, through the core."""
     ds = data.make_dataset(name, seed=seed)
@@ -313,7 +322,7 @@ def test_save_folder(runner, tmp_path):
     result = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder)])
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["figure.png", "history.csv", "layers.csv", "params.npz", "result.json"]
+    assert names == ["figure.png", "history.csv", "layers.csv", "params.npz", "result.json", "run.json"]
     npz = np.load(folder / "params.npz")
     assert npz["W1"].shape == (2, 16) and npz["b3"].shape == (1,)
     rows = list(csv.reader(open(folder / "history.csv")))
@@ -321,7 +330,8 @@ def test_save_folder(runner, tmp_path):
     assert (folder / "figure.png").read_bytes()[:4] == b"\x89PNG"
     again = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder)])
     assert again.exit_code == 2 and "--overwrite" in again.stderr
-    assert runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder), "--overwrite"]).exit_code == 0
+    replaced = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.stderr
 
 
 def test_advise(runner):
@@ -363,3 +373,143 @@ def test_real_entry_point_prints_one_json_object(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)  # exactly one object, nothing else on stdout
     assert out["dataset"] == "xor" and out["steps"] == 300 and out["compile_seconds"] > 0
+
+
+# --- real data, epochs and mini-batches ---------------------------------------------------------
+
+
+def test_course_binary_digits_reach_test_accuracy_one(runner):
+    """The course's 25-15-1 network with a sigmoid output tells 0 from 1."""
+    out = run_json(runner, ["digits", "--digits", "0,1", "--hidden", "25,15"])
+    assert (out["task"], out["output"], out["hidden"]) == ("binary", "sigmoid", [25, 15])
+    assert out["test_accuracy"] == 1.0 and out["classes"] == ["0", "1"]
+    ds, _ = data.load(data.Request(name="digits", digits=(0, 1)))
+    assert out["n_test"] == len(ds.x_test) and out["confusion"] == [[int((ds.y_test == 0).sum()), 0],
+                                                                      [0, int((ds.y_test == 1).sum())]]
+
+
+@pytest.mark.parametrize("name,threshold", [("digits", 0.95), ("iris", 0.9), ("breast-cancer", 0.93)])
+def test_real_sets_reach_their_test_accuracy_for_data_seeds_0_to_4(name, threshold):
+    for seed in range(5):
+        ds, config, r = real_run(name, seed=seed)
+        acc = np_accuracy(r, ds.x_test, ds.y_test)  # recomputed from the weights
+        assert acc >= threshold, (seed, acc)
+        assert abs(acc - r.accuracy) < 1e-6
+    if name == "digits":  # the course's network, as typed
+        assert config.sizes == (64, 25, 15, 10) and config.batch == 32 and config.steps == 40 * (len(ds.x_train) // 32)
+
+
+@pytest.mark.parametrize("n,batch", [(23, 5), (1000, 32), (4096, 256), (5, 2)])
+def test_epochs_shuffle_every_row_once_per_epoch(n, batch):
+    """batch_of: epoch e is one permutation of the rows cut into batches; the
+    n mod B rows it puts last sit that epoch out."""
+    epochs = 3
+    x = jnp.arange(n, dtype=jnp.float32)[:, None]
+    y = jnp.arange(n, dtype=jnp.int32)
+    key = jax.random.key_data(jax.random.key(7))
+    steps = jnp.arange(epochs * (n // batch))
+    rows = jax.jit(jax.vmap(lambda t: train.batch_of(key, t, x, y, batch)[1]))(steps)
+    rows = np.asarray(rows).reshape(epochs, -1)
+    for e in range(epochs):
+        assert len(set(rows[e])) == (n // batch) * batch  # no row twice within an epoch
+        assert rows[e].min() >= 0 and rows[e].max() < n
+    assert len({tuple(r) for r in rows}) == epochs  # a new shuffle each epoch
+
+
+def test_the_shuffle_is_a_permutation_that_looks_random():
+    """The whole range, every position once (cycle walking included), and no
+    trace of the order: positions and rows uncorrelated, each batch of a
+    class-sorted set mixed as a random draw would be."""
+    n = 10_000
+    keys = jax.random.bits(jax.random.key(3), (train.SHUFFLE_ROUNDS,), jnp.uint32)
+    p = np.asarray(jax.jit(lambda i: train.shuffled(i, n, keys))(jnp.arange(n, dtype=jnp.uint32)))
+    np.testing.assert_array_equal(np.sort(p), np.arange(n))
+    assert abs(np.corrcoef(np.arange(n), p)[0, 1]) < 0.03
+    labels = p // (n // 10)  # rows sorted by class: 10 classes of 1000
+    shares = np.array([np.bincount(labels[b:b + 100], minlength=10) for b in range(0, n, 100)]) / 100
+    # a uniform draw of 100 gives each class a share with standard deviation 0.03
+    assert abs(shares.std() - 0.03) < 0.006 and abs(shares.mean() - 0.1) < 1e-12
+
+
+def test_epochs_set_the_steps_and_a_full_batch_is_no_batch():
+    from actlab.lab import setup
+
+    ds = data.make_dataset("moons", samples=200, seed=0)  # 150 training rows
+    act = activations.get("tanh")
+    config, _ = setup.make_config(ds, activation=act, optimizer="adam", epochs=4, batch=32)
+    assert config.steps == 4 * (150 // 32) and config.batch == 32
+    full, _ = setup.make_config(ds, activation=act, optimizer="adam", steps=50, batch=150)
+    plain, _ = setup.make_config(ds, activation=act, optimizer="adam", steps=50)
+    assert full == plain  # --batch n_train is the full batch: the same program, the same numbers
+
+
+def test_one_compiled_program_per_training_run():
+    """Initialisation, the steps, the checkpoints and the final measurements:
+    one program (jax counts the backend compilations)."""
+    from collections import Counter
+
+    from jax import monitoring
+
+    events = Counter()
+    monitoring.register_event_duration_secs_listener(lambda name, secs, **kw: events.update([name]))
+    ds = data.make_dataset("circles", samples=123, seed=0)  # shapes no other test uses
+    config = train.TrainConfig(task="binary", sizes=(2, 7, 1), activation=activations.get("tanh"), steps=60,
+                               batch=16)
+    train.train(config, ds, lr=0.01, seed=0)
+    assert events["/jax/core/compile/backend_compile_duration"] == 1
+
+
+def test_test_loss_checkpoints_and_the_best_step():
+    ds, config, r = real_run("iris", seed=0)
+    cp = r.checkpoints
+    assert cp.step[-1] == config.steps and np.all(np.diff(cp.step) > 0)
+    # the last checkpoint's test loss is the network's final test loss, recomputed here
+    logits = np_forward(r.params, ds.x_test, "relu")
+    log_p = logits - logits.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    np_loss = -log_p[np.arange(len(ds.y_test)), ds.y_test].mean()
+    assert abs(cp.test_loss[-1] - np_loss) < 1e-5 and abs(r.test_loss - np_loss) < 1e-5
+    assert r.best_test_step == int(cp.step[np.argmin(cp.test_loss)])
+
+
+def test_float16_trains_in_mixed_precision_with_any_optimizer(runner):
+    for opt in ("sgd", "adam"):
+        out = run_json(runner, ["moons", "--dtype", "float16", "--opt", opt, "--steps", "300"])
+        assert out["dtype"] == "float16" and out["test_accuracy"] >= 0.95, (opt, out["test_accuracy"])
+    ds = data.make_dataset("moons", seed=0)
+    config = train.TrainConfig(task="binary", sizes=(2, 8, 1), activation=activations.get("tanh"), steps=20,
+                               dtype="float16")
+    r = train.train(config, ds, lr=0.01)
+    assert all(w.dtype == np.float32 for w, _ in r.params)  # float32 master weights
+
+
+def test_loss_scale_halves_on_overflow_and_grows_after_a_period():
+    s = train.LossScale(jnp.float32(1024.0), jnp.int32(0))
+    s = s.adjust(jnp.asarray(False))
+    assert float(s.value) == 512 and int(s.good) == 0
+    s = train.LossScale(jnp.float32(512.0), jnp.int32(train.LossScale.PERIOD - 1)).adjust(jnp.asarray(True))
+    assert float(s.value) == 1024 and int(s.good) == 0
+    s = train.LossScale(jnp.float32(1.0), jnp.int32(0)).adjust(jnp.asarray(False))
+    assert float(s.value) == 1  # never below 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["digts"], "did you mean 'digits'"),
+    (["digits", "--digits", "0"], "two or more"),
+    (["digits", "--digits", "0,10"], "from 0 to 9"),
+    (["digits", "--digits", "a,b"], "--digits"),
+    (["moons", "--conv"], "--conv takes image data"),
+    (["digits", "--conv", "0"], "--conv"),
+    (["moons", "--epochs", "3", "--steps", "10"], "give one"),
+    (["moons", "--batch", "301"], "at most 300"),
+    (["iris", "--task", "binary"], "--task"),
+])
+def test_bad_real_data_input_exit_2(runner, args, message):
+    result = runner.invoke(cli, ["train", *args])
+    assert result.exit_code == 2, result.stdout
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_offers_float16_as_mixed_precision(runner):
+    text = " ".join(runner.invoke(cli, ["train", "--help"]).stdout.split())
+    assert "float16 trains in mixed precision" in text and "without replacement" in text

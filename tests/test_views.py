@@ -89,6 +89,9 @@ COMMANDS = {
     "train-moons": ["train", "moons", "--steps", "100"],
     "train-sine": ["train", "sine", "--steps", "100"],
     "train-multilabel": ["train", "multilabel", "--steps", "50"],
+    "train-digits": ["train", "digits", "--epochs", "2"],
+    "train-iris": ["train", "iris", "--steps", "100"],
+    "train-conv-float16": ["train", "digits", "--digits", "3,5,8", "--conv", "--epochs", "2", "--dtype", "float16"],
     "advise": ["advise"],
     "advise-one": ["advise", "multi-label"],
     "sweep": _cut(["sweep", "xor", "--act", "relu,tanh,sigmoid,linear", "--seeds", "64"]),
@@ -159,7 +162,12 @@ def _shown(name, data):
         for r in data.get("temperatures", []):
             numbers += [r["entropy"], *r["probabilities"]]
     elif name.startswith("train"):
-        numbers += [data["final_loss"], data["steps"], data["n_train"], data["lr"]]
+        numbers += [data["final_loss"], data["steps"], data["n_train"], data["lr"], data["param_count"]]
+        labels = data["task"] == "multi-label"  # each label's counts (TP FP FN TN) stand for the support
+        for c in data.get("per_class", []):
+            numbers += [c["precision"], c["recall"], c["f1"]] + ([] if labels else [c["support"]])
+        numbers += [n for block in data.get("confusion", []) for n in (sum(block, []) if labels else block) if n]
+        numbers += [m["confidence"] for m in data.get("mistakes", [])]
         for row in data.get("truth_table", []):
             numbers.append(row["probability"])
         prose += data["notes"]
@@ -242,7 +250,13 @@ def test_readme_shows_the_tour():
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("args, code", README_COMMANDS, ids=lambda a: " ".join(a) if isinstance(a, list) else "")
-def test_readme_command_runs_as_documented_and_fits(args, code, width):
+def test_readme_command_runs_as_documented_and_fits(args, code, width, tmp_path, monkeypatch):
+    """In a fresh folder: what README's commands save lands there; a `predict
+    DIR` first runs the README command that saved DIR."""
+    monkeypatch.chdir(tmp_path)
+    if args[0] == "predict":
+        saves = [a for a, _ in README_COMMANDS if a[0] == "train" and "--save" in a]
+        _run(next(a for a in saves if a[a.index("--save") + 1] == args[1]), width)
     _fits(_run(args, width, code), width, " ".join(args))
 
 

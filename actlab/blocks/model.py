@@ -183,7 +183,7 @@ def pre_activations(params, x, act, *, conv: Conv | None = None):
                                              dimension_numbers=("NHWC", "HWIO", "NHWC")) + b
             zs.append(z.reshape(-1, z.shape[-1]))
             a = g(z)
-        a = a.reshape(a.shape[0], -1)
+        a = a.reshape(a.shape[0], math.prod(a.shape[1:]))  # -1 is ambiguous with 0 rows
     for w, b in params[n_conv:-1]:
         z = a @ w + b
         zs.append(z)

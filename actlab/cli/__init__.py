@@ -85,6 +85,7 @@ COMMANDS = {
     "train": "actlab.cli.train:train_cmd",
     "advise": "actlab.cli.train:advise_cmd",
     "sweep": "actlab.cli.sweep:sweep_cmd",
+    "predict": "actlab.cli.predict:predict_cmd",
     "lessons": "actlab.cli.lessons:lessons_cmd",
 }
 
@@ -130,6 +131,8 @@ class ActlabGroup(click.Group):
             return self._main(args, prog_name, complete_var, standalone_mode, **extra)
 
     def _main(self, args, prog_name, complete_var, standalone_mode, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        extra.setdefault("obj", {"argv": args})  # the command line, for a run's record
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
@@ -178,6 +181,16 @@ def _exit(code: int, standalone_mode: bool) -> int:
     if standalone_mode:
         sys.exit(code)
     return code
+
+
+def command_line() -> str:
+    """The command being run, as a shell line: ``actlab train digits --save run1``."""
+    import shlex
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    args = obj.get("argv", []) if isinstance(obj, dict) else sys.argv[1:]
+    return shlex.join(["actlab", *args])
 
 
 def one_line(message: str) -> str:

@@ -155,7 +155,7 @@ dataset_options = _compose(
                  help="Train on this fraction of the training rows (the test rows stay the same), "
                       "e.g. 0.1 to see overfitting."),
     click.option("--digits", metavar="D,D[,...]",
-                 help="digits only: the digits to tell apart, e.g. 0,1 (binary, as in the course) or "
+                 help="With digits: the digits to tell apart, e.g. 0,1 (binary, as in the course) or "
                       "3,5,8; default all ten."),
     _as_request,
 )

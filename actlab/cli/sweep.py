@@ -111,7 +111,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
             raise ActlabError(f"--distributed could not start: {' '.join(str(e).split())}") from None
     from actlab import catalog
     from actlab.blocks import data as datasets
-    from actlab.lab import sweep
+    from actlab.lab import setup, sweep
 
     activations = catalog.activations([act], what="--act")
     opts = catalog.optimizers(optimizers)
@@ -122,9 +122,10 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
     with quiet, view.progress_bar(show=main) as progress:
         result = sweep.sweep(
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
-            lrs={o.name: lr_values or [o.default_lr] for o in opts}, seeds=seeds, steps=steps,
-            epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
-            dtype=dtype, init=init_name, l2=l2, l1=l1, features=features, progress=progress)
+            lrs={o.name: lr_values or [setup.default_lr(ds, o.name)] for o in opts}, seeds=seeds, steps=steps,
+            epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed,
+            max_batch=max_batch, batch=batch, dtype=dtype, init=init_name, l2=l2, l1=l1, features=features,
+            progress=progress)
     if not main:
         return
     if csv_file is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from actlab.cli import command_line
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
     number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, replay_args, replay_data,
@@ -27,11 +28,14 @@ from actlab.errors import ActlabError
 @click.option("--opt", "optimizer", default="adam", show_default=True,
               help="Optimizer: " + OPTIMIZERS_HELP + ".")
 @click.option("--lr", type=number(0, lo_open=True),
-              help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
+              help="Learning rate (default per optimizer: adam 0.01 (on digits 0.001, as in the course), "
+                   "sgd 0.1, lion 0.001, ...).")
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
-              help="Write params.npz, history.csv, layers.csv, result.json and figure.png into this folder.")
+              help="Write the run into this folder (whole or not at all): params.npz, run.json (what "
+                   "`actlab predict` rebuilds the network from), history.csv, layers.csv, result.json, "
+                   "figure.png (and mistakes.png for images).")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @click.option("--live", is_flag=True,
@@ -46,20 +50,25 @@ from actlab.errors import ActlabError
 def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, epochs, batch, conv,
               l2, l1, features_text, dtype, seed, save_dir, overwrite, no_chart, live, live_seconds, find_lr,
               as_json):
-    """Train a small network on a toy set or a CSV file, compiled end to end.
+    """Train a small network on a toy set, a real one (the course's digits,
+    iris, wine, breast-cancer, diabetes) or a CSV file, compiled end to end.
 
     The output layer and the loss follow the task (binary: sigmoid + binary
     cross-entropy; multi-class: softmax + cross-entropy; multi-label: a sigmoid
     per label; regression: linear + MSE; non-negative regression: ReLU + MSE),
-    always computed from the logits. Shows the metrics, the loss curve, the
-    decision regions of 2-D data and the truth table of the logic gates.
+    always computed from the logits. Shows the metrics, train and test loss,
+    a classifier's confusion matrix, per-class scores and most confident
+    mistakes, the decision regions of 2-D data and the truth table of the
+    logic gates. `actlab predict` answers with a run saved by --save.
 
     \b
     Examples:
       actlab train xor --opt adam
+      actlab train digits --digits 0,1 --hidden 25,15
+      actlab train digits --conv --save run1
       actlab train spiral --act tanh --hidden 32,32 --steps 3000 --live
       actlab train moons --find-lr
-      actlab train --data points.csv --target label --save run1
+      actlab train --data points.csv --target label --epochs 50 --batch 32
     """
     from actlab import runtime
     from actlab.render import train as view
@@ -101,16 +110,20 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
         lr_view.show(found, command=command, as_json=as_json,
                      title=f"{ds.name}: {activation.name}, {opt.name}, loss against the learning rate")
         return
-    lr = opt.default_lr if lr is None else lr
+    lr = setup.default_lr(ds, opt.name) if lr is None else lr
     result = _train_live(train, config, ds, lr=lr, seed=seed, seconds=live_seconds) if live else None
     if result is None:
         with view.progress_bar(config.steps) as progress:
             result = train.train(config, ds, lr=lr, seed=seed, progress=progress, stop_on_interrupt=True)
     if save_path is not None:
-        view.save_run(save_path, result, warnings)
+        from actlab.lab import runs
+
+        record = runs.make_record(config, ds, data, command=command_line())
+        names = view.save_run(save_path, result, arrays=runs.param_arrays(result.params), record=record,
+                              warnings=warnings)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
     if save_path is not None and not as_json:
-        view.saved(save_path)
+        view.saved(save_path, names)
     if result.interrupted:
         raise click.exceptions.Exit(130)
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from actlab.blocks import model
+from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, DATASETS, Dataset
 from actlab.errors import ActlabError
 from actlab.limits import DTYPE_MAX
@@ -40,6 +40,15 @@ def defaults(ds: Dataset) -> Defaults:
     if spec is None:
         return Defaults(CSV_HIDDEN, CSV_STEPS)
     return Defaults(spec.hidden, spec.steps, spec.batch, spec.epochs)
+
+
+def default_lr(ds: Dataset, optimizer: str) -> float:
+    """The learning rate when none is given: the optimizer's own
+    (``actlab.blocks.optim``), or the dataset's for Adam where it has one."""
+    spec = DATASETS.get(ds.name)
+    if optimizer == "adam" and spec is not None and spec.adam_lr is not None:
+        return spec.adam_lr
+    return optim.default_lr(optimizer)
 
 
 def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, steps: int | None = None,

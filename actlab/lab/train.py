@@ -45,9 +45,10 @@ update-to-weight ratio (``actlab.lab.layers``).
 ``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls.
 It compiles one program (``make_program``: initialisation, a chunk of steps
 with checkpoints of the train and test loss and, at about ``layers.CHECKPOINTS``
-of them, the hidden layers, and the final measurements) ahead of time, timed
+of them, the hidden layers; or the final measurements) ahead of time, timed
 apart from training, calls it chunk after chunk with a progress callback (or
-a ``watch`` that gets a ``Frame`` to draw), and returns a ``TrainResult``.
+a ``watch`` that gets a ``Frame`` to draw), then once to measure, and returns
+a ``TrainResult``.
 Compiled programs are kept per configuration and shapes, so a second run
 with the same shapes compiles nothing; across processes jax's persistent
 compilation cache (turned on by ``actlab.runtime.configure``) does the same.
@@ -165,7 +166,6 @@ class TrainState(NamedTuple):
     opt_state: Any
     key: Any  # uint32 key data: the shuffles of the epochs
     step: Any  # int32 scalar: optimizer steps taken
-    perm: Any  # int32 (n,): this epoch's shuffle of the rows; (0,) for the full batch
     scale: LossScale
 
 
@@ -203,23 +203,68 @@ def steps_per_epoch(n: int, batch: int | None) -> int:
     return n // batch if batch and batch < n else 1
 
 
-def batch_of(state: TrainState, t, x, y, batch: int | None):
-    """The rows of step ``t``: epoch t // per_epoch is one shuffle of the rows,
-    drawn at its first step from the run's key, and step t takes the slice
-    [j * batch, (j + 1) * batch) of it (j = t mod per_epoch). -> (perm, xb, yb)."""
+SHUFFLE_ROUNDS = 6
+
+
+def _mix(x, key):
+    """A 32-bit hash of ``x`` under ``key`` (murmur3's finalizer)."""
+    x = x ^ key
+    x = (x ^ (x >> 16)) * jnp.uint32(0x85EBCA6B)
+    x = (x ^ (x >> 13)) * jnp.uint32(0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def shuffled(i, n: int, keys):
+    """Position ``i`` (uint32) of a pseudorandom permutation of range(n), in
+    O(1) per position: a Feistel network on the k = ceil(log2 n) bits of i (each
+    round is invertible, so the whole is a bijection of [0, 2^k)), walked along
+    its cycle until it lands below n (fewer than 2 rounds on average, as
+    2^k < 2n). Luby & Rackoff 1988; Black & Rogaway 2002 (cycle walking).
+
+    Args:
+      i: positions, uint32 in [0, n) (outside it the walk need not end).
+      n: the size of the permuted range.
+      keys: uint32 (rounds,), one key per Feistel round.
+    """
+    k = max(2, math.ceil(math.log2(n)))
+    widths = (k // 2, k - k // 2)  # the high and the low part of x
+
+    def permute(x):
+        hi, lo = widths
+        for key in keys:  # (L, R) -> (R, L xor F(R)): the parts swap widths each round
+            left, right = x >> lo, x & jnp.uint32((1 << lo) - 1)
+            x = (right << hi) | ((left ^ _mix(right, key)) & jnp.uint32((1 << hi) - 1))
+            hi, lo = lo, hi
+        return x
+
+    return lax.while_loop(lambda x: jnp.any(x >= n), lambda x: jnp.where(x >= n, permute(x), x), permute(i))
+
+
+def batch_of(key, t, x, y, batch: int | None):
+    """The rows of step ``t``: epoch e = t // per_epoch is one pseudorandom
+    permutation of the rows (``shuffled``, its keys hashed from the run's
+    ``key`` data and e), and step t takes its positions [j * batch, (j + 1) * batch)
+    with j = t mod per_epoch; the n mod batch rows the permutation puts last sit
+    that epoch out. No permutation is ever stored or sorted: a step costs
+    O(batch) whatever the number of rows. -> (xb, yb)."""
     n = x.shape[0]
     if not batch or batch >= n:
-        return state.perm, x, y
+        return x, y
     per_epoch = n // batch
-    j = t % per_epoch
+    start = (t % per_epoch) * batch
+    positions = start.astype(jnp.uint32) + jnp.arange(batch, dtype=jnp.uint32)
+    idx = shuffled(positions, n, epoch_keys(key, t // per_epoch))
+    return x[idx], y[idx]
 
-    def shuffle(_):
-        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t // per_epoch)
-        return jax.random.permutation(key, n).astype(jnp.int32)
 
-    perm = lax.cond(j == 0, shuffle, lambda _: state.perm, None)
-    idx = lax.dynamic_slice_in_dim(perm, j * batch, batch)
-    return perm, x[idx], y[idx]
+def epoch_keys(key, epoch):
+    """The Feistel round keys of one epoch: the run's key data and the epoch
+    number hashed together (a few integer operations a step, where drawing them
+    with ``jax.random`` would run threefry every step)."""
+    key = jnp.asarray(key, jnp.uint32)
+    golden = jnp.uint32(0x9E3779B9)  # 2^32 / phi: spreads consecutive epochs apart
+    rounds = jnp.asarray(epoch).astype(jnp.uint32) * golden + jnp.arange(SHUFFLE_ROUNDS, dtype=jnp.uint32)
+    return _mix(_mix(rounds, key[0]), key[-1])
 
 
 @functools.lru_cache(maxsize=128)
@@ -274,31 +319,33 @@ def make_run(config: TrainConfig) -> Run:
             w, _ = params[-1]
             params[-1] = (0.1 * w, jnp.mean(data[1].astype(pdtype), 0))
         opt_state = optimizer(1.0).init(params)
-        n = data[0].shape[0]
-        perm = jnp.zeros((n if steps_per_epoch(n, config.batch) > 1 else 0,), jnp.int32)
         scale = LossScale(jnp.asarray(LossScale.INITIAL if config.mixed else 1.0, jnp.float32),
                           jnp.zeros((), jnp.int32))
-        return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), perm, scale)
+        return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), scale)
+
+    # Jitted once: its trace is kept, so the blank state of ``train`` and the
+    # program that calls it share one trace.
+    init = jax.jit(init)
 
     def steps(state, lr, data, total, length: int, start=None):
-        """``length`` optimizer steps from step ``start`` (default ``state.step``;
-        pass it unbatched under vmap so that the shuffles stay one per epoch).
-        Past step ``total`` the state stays put, so one chunk length serves any
-        step count; ``total=None`` takes every step (no masking, fewer kernels:
-        on tiny networks each one counts)."""
+        """``length`` optimizer steps, numbered from ``start`` (default
+        ``state.step``; the number picks the batch). Past step ``total`` the
+        state stays put, so one chunk length serves any step count;
+        ``total=None`` takes every step (no masking, fewer kernels: on tiny
+        networks each one counts)."""
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
         opt = optimizer(lr)
 
         def body(state, t):
-            perm, xb, yb = batch_of(state, t, x, y, config.batch)
+            xb, yb = batch_of(state.key, t, x, y, config.batch)
             (loss, sc), grads, finite = gradients(state.params, xb, yb, state.scale)
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
             params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
             if config.mixed:  # a step whose gradients overflowed changes only the loss scale
                 params, opt_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old),
                                                  (params, opt_state), (state.params, state.opt_state))
-            new = TrainState(params, opt_state, state.key, state.step + 1, perm, state.scale.adjust(finite))
+            new = TrainState(params, opt_state, state.key, state.step + 1, state.scale.adjust(finite))
             if total is not None:
                 new = jax.tree.map(lambda a, b: jnp.where(t < total, a, b), new, state)
             return new, (loss.astype(pdtype), sc.astype(pdtype))
@@ -336,14 +383,15 @@ def make_run(config: TrainConfig) -> Run:
     return Run(config, init, steps, run, evaluate, predict, inside, measure)
 
 
+def on_device(a, dtype):
+    """A host array as a jax array of ``dtype``, converted by numpy and put on
+    the device as it is (``jnp.asarray`` would compile a program per shape)."""
+    return jax.device_put(np.asarray(a).astype(jnp.dtype(dtype), copy=False))
+
+
 def prepare_data(x, y, config: TrainConfig):
     """(x, y) as jax arrays in the dtypes ``run`` expects."""
-    x = jnp.asarray(np.asarray(x), jnp.dtype(config.dtype))
-    if config.task in CLASSIFICATION:
-        y = jnp.asarray(np.asarray(y), jnp.int32)
-    else:
-        y = jnp.asarray(np.asarray(y), jnp.dtype(config.dtype))
-    return x, y
+    return on_device(x, config.dtype), on_device(y, jnp.int32 if config.task in CLASSIFICATION else config.dtype)
 
 
 # --- one program for one training run ----------------------------------------------------
@@ -352,7 +400,7 @@ TEST_SAMPLE = 4096  # test rows evaluated at each checkpoint (all of them at the
 
 
 class Report(NamedTuple):
-    """The trained network measured once, at the end of the last chunk."""
+    """The trained network measured once, by a call of its own after the last chunk."""
 
     train_loss: Any  # on every training row
     train_score: Any
@@ -411,22 +459,37 @@ def _divisor_near(n: int, target: int, within: float = 2.0) -> int | None:
     return min(near, key=lambda d: (abs(d - target), d)) if near else None
 
 
+CHECKPOINTS = 100  # at most
+TEST_SHARE = 0.05  # the most that evaluating the test rows at checkpoints may add to the steps' work
 # Steps of one program call, about at most: in a very long run the progress
-# and Ctrl-C stay prompt (the checkpoints are then more than 100).
+# and Ctrl-C stay prompt (the checkpoints are then more than CHECKPOINTS).
 MAX_CALL_STEPS = 1 << 16
 
 
-def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
-    """Checkpoints once per epoch for 10 epochs or more (at most 100 of them),
-    else 100 for the full batch and 20 for mini-batches (whose test evaluation
-    would otherwise outweigh the steps), spaced to divide the run where they
-    can; about ``chunks`` program calls, each of about ``MAX_CALL_STEPS`` steps
-    at most; the loss of every step, or of every k-th past ``HISTORY_POINTS``."""
+def plan(steps: int, per_epoch: int, *, rows: int = 1, test_rows: int = 0, chunks: int = 10) -> Plan:
+    """Where the checkpoints go: up to ``CHECKPOINTS`` of them, fewer when
+    evaluating the test rows (at most ``TEST_SAMPLE``) there would add more than
+    ``TEST_SHARE`` to the work of the steps (``rows`` a step, a forward and a
+    backward pass: about 3 forward passes), but never fewer than 10; on epoch
+    boundaries when the run has 10 epochs or more, and spaced to divide the
+    run where they can. About ``chunks`` program calls, each of about
+    ``MAX_CALL_STEPS`` steps at most; the loss of every step, or of every k-th
+    past ``HISTORY_POINTS``.
+
+    Args:
+      steps: the run's optimizer steps.
+      per_epoch: steps in one epoch (1 for the full batch).
+      rows: rows in one step's batch.
+      test_rows: rows of the test split (0: none).
+    """
+    sample = min(test_rows, TEST_SAMPLE)
+    budget = TEST_SHARE * 3 * steps * rows / sample if sample else CHECKPOINTS
+    count = max(1, min(steps, CHECKPOINTS, max(10, int(budget))))
     if per_epoch > 1 and steps % per_epoch == 0 and steps >= 10 * per_epoch:
         epochs = steps // per_epoch
-        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / 100)) or 1)
+        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / count)) or 1)
     else:
-        target = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
+        target = math.ceil(steps / count)
         every = _divisor_near(steps, target) or target
     if every > MAX_CALL_STEPS:
         every = _divisor_near(steps, MAX_CALL_STEPS) or MAX_CALL_STEPS
@@ -451,14 +514,28 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
     """The one function ``train`` compiles: called with a blank state (step -1)
     it initialises from ``seed``; each call advances ``plan_.chunk`` steps with a
     checkpoint every ``plan_.every`` (the hidden layers at every
-    ``plan_.layers_every``-th); the call that reaches ``total`` also measures
-    the network (``Report``). ``live``: each call also predicts the probe
-    points, for a picture of the network as it is.
+    ``plan_.layers_every``-th), or, with ``measure``, leaves the state as it is
+    and measures the network on every row (``Report``; zeros otherwise).
+    ``live``: each call also predicts the probe points, for a picture of the
+    network as it is.
 
-    advance(state, seed, lr, data, test, probe, total) -> (state, Chunk, Report)
+    advance(state, seed, lr, data, test, probe, total, measure) -> (state, Chunk, Report)
     """
     r = make_run(config)
     every = plan_.every
+
+    def zeros_like(fn, *args):
+        return jax.tree.map(jnp.zeros_like, jax.eval_shape(fn, *args))
+
+    def inside(state, lr, data, total):
+        # Only at every layers_every-th checkpoint (lax.cond runs one branch):
+        # about a training step's work.
+        start = state.step
+        record = (start < total) & (plan_.layers_every > 0)
+        record &= (start // every) % max(plan_.layers_every, 1) == 0
+        stats = lax.cond(record, lambda s: r.measure(s, lr, data), lambda s: zeros_like(r.measure, s, lr, data),
+                         state)
+        return Inside(start, record, stats)
 
     def strides(state, lr, data, total):
         """The steps of one interval: the loss and score of every ``stride``-th
@@ -480,23 +557,11 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
         state, (loss, sc, sums) = lax.scan(thinned, state, None, length=every // plan_.stride)
         return state, (loss, sc, jnp.sum(sums))
 
-    def advance(state, seed, lr, data, test, probe, total):
-        state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
+    def chunk(state, lr, data, test, probe, total):
         sample = tuple(a[:TEST_SAMPLE] for a in test)
 
-        def inside(state):
-            # Only at every layers_every-th checkpoint (lax.cond runs one branch):
-            # about a training step's work.
-            start = state.step
-            record = (start < total) & (plan_.layers_every > 0)
-            record &= (start // every) % max(plan_.layers_every, 1) == 0
-            blank = jax.eval_shape(r.measure, state, lr, data)
-            stats = lax.cond(record, lambda s: r.measure(s, lr, data),
-                             lambda s: jnp.zeros(blank.shape, blank.dtype), state)
-            return Inside(start, record, stats)
-
         def interval(state, _):
-            start, seen = state.step, inside(state)
+            start, seen = state.step, inside(state, lr, data, total)
             state, (loss, sc, loss_sum) = strides(state, lr, data, total)
             active = start + jnp.arange(every) < total
             train_loss = loss_sum / jnp.maximum(jnp.sum(active), 1)
@@ -505,12 +570,25 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
             return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score), seen)
 
         state, (loss, sc, marks, seen) = lax.scan(interval, state, None, length=plan_.intervals)
-        args = (state, lr, data, test, probe)
-        final = functools.partial(measure, r)
-        blank = lambda *a: jax.tree.map(jnp.zeros_like, jax.eval_shape(final, *a))  # noqa: E731
-        report = lax.cond(state.step >= total, final, blank, *args)
         now = r.predict(state.params, probe) if live else None
-        return state, Chunk(loss.reshape(-1), sc.reshape(-1), marks, seen, now), report
+        return state, Chunk(loss.reshape(-1), sc.reshape(-1), marks, seen, now)
+
+    report = functools.partial(measure, r)
+    # Jitted so that each is traced once: for its own branch, and for the
+    # zeros of the other branch.
+    chunk, report = jax.jit(chunk), jax.jit(report)
+
+    def advance(state, seed, lr, data, test, probe, total, measure_now):
+        state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
+
+        def train_chunk(state):
+            return *chunk(state, lr, data, test, probe, total), zeros_like(report, state, lr, data, test, probe)
+
+        def measure_only(state):
+            return state, zeros_like(chunk, state, lr, data, test, probe, total)[1], report(state, lr, data, test,
+                                                                                           probe)
+
+        return lax.cond(measure_now, measure_only, train_chunk, state)
 
     return advance
 
@@ -597,6 +675,7 @@ class TrainResult(NamedTuple):
     feature_names: tuple[str, ...] = ()
     test_sample: int = 0  # test rows evaluated at each checkpoint
     eval_values: np.ndarray | None = None  # output values of the test rows (training rows without a split)
+    measure_seconds: float = 0.0  # the final measurement on every row, after training
     layers: layers.LayerHistory | None = None  # inside each hidden layer, at the checkpoints
     layer_notes: tuple = ()  # what the layers did, with suggestions
     interrupted: bool = False  # stopped by Ctrl-C after ``steps`` of the planned updates
@@ -605,33 +684,40 @@ class TrainResult(NamedTuple):
     features: tuple | None = None  # the input formulas, when not the data's columns
 
 
-_COMPILED: dict = {}
-
-
-def _compiled(name, fn, args, static=None):
-    """An ahead-of-time compiled ``fn`` for these argument shapes, cached; -> (compiled, seconds)."""
-    sig = (name, tuple(sorted((static or {}).items())), tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)),
-           str(jax.tree.structure(args)))
-    if sig in _COMPILED:
-        return _COMPILED[sig], 0.0
-    t0 = time.perf_counter()
-    jitted = jax.jit(fn, static_argnames=tuple(static or {}))
-    compiled = jitted.lower(*args, **(static or {})).compile()
-    _COMPILED[sig] = compiled
-    return compiled, time.perf_counter() - t0
-
-
 def chunk_length(steps: int, chunks: int = 10) -> int:
     """Steps per compiled chunk: a power of two near steps / chunks, so runs of
     similar length share one program."""
     return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
 
 
-def blank_state(config: TrainConfig, data) -> TrainState:
-    """A state of the right shapes at step -1: the program initialises it."""
+class Program(NamedTuple):
+    """The compiled ``make_program`` for one configuration and data shapes, and
+    the blank state its first call starts from."""
+
+    call: Callable
+    blank: TrainState
+
+
+_PROGRAMS: dict = {}
+
+
+def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, test, probe,
+                     live: bool = False) -> tuple[Program, float]:
+    """``make_program`` compiled ahead of time, once per process for these
+    shapes (across processes jax's persistent cache keeps the compiled code);
+    -> (program, seconds spent compiling now)."""
+    sig = (config, plan_, has_test, live, *((a.shape, a.dtype) for a in (*data, *test, probe)))
+    if sig in _PROGRAMS:
+        return _PROGRAMS[sig], 0.0
+    t0 = time.perf_counter()
     shapes = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
-    state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
-    return state._replace(step=np.asarray(-1, np.int32))
+    blank = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)._replace(step=np.asarray(-1, np.int32))
+    args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps),
+            np.bool_(False))
+    # The state is donated: each call updates it in place.
+    call = jax.jit(make_program(config, plan_, has_test, live), donate_argnums=0).lower(*args).compile()
+    _PROGRAMS[sig] = Program(call, blank)
+    return _PROGRAMS[sig], time.perf_counter() - t0
 
 
 class Frame(NamedTuple):
@@ -651,7 +737,7 @@ class Frame(NamedTuple):
 
 
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
-          progress: Callable[[int, float], None] | None = None, chunks: int = 10,
+          progress: Callable[[int, float], None] | None = None, chunks: int | None = None,
           grid: int = 101, watch: Callable[[Frame], None] | None = None,
           stop_on_interrupt: bool = False) -> TrainResult:
     """Trains one network on ``ds`` and measures it, its hidden layers
@@ -664,7 +750,9 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       seed: seeds the initial weights and the mini-batches.
       progress: called with (0, nan) once compiled, then after each chunk with
         (steps done, last loss).
-      chunks: about how many program calls (each reports progress).
+      chunks: about how many program calls; default 10 with ``progress`` or
+        ``watch`` (each reports), else 1 (a call costs about as much as 20
+        small steps).
       grid: resolution of the decision-region grid for 2-D classification.
       watch: called after each program call with a ``Frame``; its program
         also predicts the picture's points each call.
@@ -676,47 +764,47 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     _check_memory(config, ds, grid)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
-    per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
-    plan_ = plan(config.steps, per_epoch, chunks=chunks)
+    n_train = ds.x_train.shape[0]
+    per_epoch = steps_per_epoch(n_train, config.batch)
+    reports = progress is not None or watch is not None
+    plan_ = plan(config.steps, per_epoch, rows=config.batch or n_train,
+                 test_rows=ds.x_test.shape[0] if ds.has_test else 0, chunks=chunks or (10 if reports else 1))
     probe, shape_probe = _probe(ds, config, grid)
-    live = watch is not None
-    args = (blank_state(config, data), np.asarray(seed, np.int64), np.asarray(lr, config.param_dtype), data,
-            test, jnp.asarray(probe, jnp.dtype(config.dtype)), np.asarray(config.steps, np.int32))
-    program, compile_seconds = _compiled(("train", config, plan_, ds.has_test, live),
-                                         make_program(config, plan_, ds.has_test, live), args)
+    probe = on_device(probe, config.dtype)
+    program, compile_seconds = compiled_program(config, plan_, ds.has_test, data, test, probe,
+                                                live=watch is not None)
     if progress is not None:
         progress(0, math.nan)
 
-    state, *rest = args
-    chunks_out, report, done, interrupted = [], None, 0, False
+    state = program.blank
+    rest = (np.int64(seed), np.asarray(lr, config.param_dtype), data, test, probe, np.int32(config.steps))
+    chunks_out, done, interrupted = [], 0, False
     t0 = time.perf_counter()
     try:
         while done < config.steps:
-            new_state, chunk, new_report = program(state, *rest)
+            state, chunk, _ = program.call(state, *rest, np.bool_(False))
             chunk = jax.tree.map(np.asarray, chunk)  # blocks until the call is done
             chunks_out.append(chunk)
-            prev, (state, report, done) = done, (new_state, new_report, min(done + plan_.chunk, config.steps))
+            prev, done = done, min(done + plan_.chunk, config.steps)
             if progress is not None:
                 progress(done, float(chunk.loss[(done - prev - 1) // plan_.stride]))
-            if watch is not None:
-                end = np.asarray(report.layers) if done == config.steps else None  # the last call measured it
-                watch(_frame(chunks_out, done, plan_.stride, config, ds, shape_probe, end))
+            if watch is not None and done < config.steps:  # the last frame waits for the measurements
+                watch(_frame(chunks_out, done, plan_.stride, config, ds, shape_probe, None))
     except KeyboardInterrupt:
         if not stop_on_interrupt or not chunks_out:
             raise
         interrupted = True
-    if done < config.steps:  # stopped early: measure the network as it is
-        final, seconds = _compiled(("measure", config), functools.partial(measure, make_run(config)),
-                                   (state, rest[1], data, test, rest[4]))
-        compile_seconds += seconds
-        report = final(state, rest[1], data, test, rest[4])
+    t1 = time.perf_counter()
+    state, _, report = program.call(state, *rest, np.bool_(True))  # the network as it is, on every row
     report = Report(*(np.asarray(v) for v in report))
-    train_seconds = time.perf_counter() - t0
+    train_seconds, measure_seconds = t1 - t0, time.perf_counter() - t1
+    if watch is not None and not interrupted:
+        watch(_frame(chunks_out, done, plan_.stride, config, ds, shape_probe, report.layers))
     history, checkpoints, inside = _histories(chunks_out, done, plan_.stride, ds.has_test, report.layers)
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
     result = _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
                      params=params, probe=shape_probe, train_seconds=train_seconds,
-                     compile_seconds=compile_seconds, per_epoch=per_epoch)
+                     measure_seconds=measure_seconds, compile_seconds=compile_seconds, per_epoch=per_epoch)
     activation = result.activation
     notes = [f"interrupted at step {done} of {config.steps}: the report is for that step"] * interrupted
     return result._replace(
@@ -760,9 +848,11 @@ def _probe(ds: Dataset, config: TrainConfig, n: int):
     """The points whose predictions the pictures need, and how to read them back:
     a grid over the plane (2-D classification), a line (1-D regression), the
     four points of a logic gate; else none."""
-    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
     if ds.name in LOGIC_GATES:
         return ds.x_train, ("truth",)
+    if ds.n_features > 2:
+        return np.zeros((0, ds.n_features)), ("none",)
+    x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
     if ds.n_features == 2 and config.task in CLASSIFICATION:
         lo, hi = x_all.min(0), x_all.max(0)
         pad = 0.1 * np.maximum(hi - lo, 1e-9)
@@ -804,7 +894,7 @@ def _pictures(kind, values, ds: Dataset, task: str):
 
 
 def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe, train_seconds,
-            compile_seconds, per_epoch) -> TrainResult:
+            measure_seconds, compile_seconds, per_epoch) -> TrainResult:
     classify = config.task in CLASSIFICATION
     final_loss, final_score = float(report.train_loss), float(report.train_score)
     test_loss, test_score = ((float(report.test_loss), float(report.test_score)) if ds.has_test
@@ -834,7 +924,7 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         conv=tuple(config.conv.channels) if config.conv else (), dtype=config.dtype, image=ds.image,
         feature_names=tuple(ds.feature_names),
         test_sample=min(TEST_SAMPLE, int(ds.x_test.shape[0])) if ds.has_test else 0,
-        eval_values=np.asarray(report.eval_values), l1=config.l1, l2=config.l2,
+        eval_values=np.asarray(report.eval_values), measure_seconds=measure_seconds, l1=config.l1, l2=config.l2,
         features=config.features.formulas if config.features is not None else None,
     )
 

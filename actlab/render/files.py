@@ -42,7 +42,7 @@ from actlab.render.terminal import json_text
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 # What `train --save` writes; an existing folder that holds only these may be replaced.
-RUN_FILES = ("params.npz", "history.csv", "result.json", "figure.png", "layers.csv")
+RUN_FILES = ("params.npz", "history.csv", "result.json", "figure.png", "layers.csv", "run.json", "mistakes.png")
 
 
 class Target(NamedTuple):
@@ -318,26 +318,33 @@ def _commit_folder(tmp: str, target: Target, contents: tuple[str, ...]) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def save_run(folder: Target | Path, *, arrays: dict, history_rows, result, figure, texts=None) -> None:
-    """The run folder, whole or not at all: params.npz (``arrays``), history.csv
-    (``history_rows``, the header first), result.json (``result``), figure.png
-    (``figure``) and ``texts`` (name -> text)."""
+def save_run(folder: Target | Path, *, arrays: dict, tables: dict, result, record, figures: dict) -> list[str]:
+    """The run folder, whole or not at all: params.npz (``arrays``), a CSV per
+    table (``{"history": rows, ...}``, the header first), result.json
+    (``result``), run.json (``record``) and a PNG per figure (``{"figure":
+    fig, ...}``). Returns the names written."""
     import matplotlib.pyplot as plt
     import numpy as np
+
+    names = []
 
     def write(tmp: Path) -> None:
         with open(tmp / "params.npz", "wb") as f:
             np.savez(f, **arrays)
-        (tmp / "history.csv").write_text(csv_text(history_rows), encoding="utf-8")
+        for name, rows in tables.items():
+            (tmp / f"{name}.csv").write_text(csv_text(rows), encoding="utf-8")
         (tmp / "result.json").write_text(json_text(result, indent=2) + "\n", encoding="utf-8")
-        write_figure(figure, tmp / "figure.png")
-        for name, text in (texts or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        (tmp / "run.json").write_text(json_text(record, indent=2) + "\n", encoding="utf-8")
+        for name, fig in figures.items():
+            write_figure(fig, tmp / f"{name}.png")
+        names.extend(sorted(p.name for p in tmp.iterdir()))
 
     try:
         write_folder(folder, write)
     finally:
-        plt.close(figure)
+        for fig in figures.values():
+            plt.close(fig)
+    return names
 
 
 # --- figures -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     lines = image_lines(pixels, (8, 8))        # 8 lines of 16 characters, darker = more ink
     text = side_by_side([(lines, ["true 3", "said 8"]), ...], width=80)
+    text = beside(lines, ["0  0.01", "1  0.99"])
     fig = image_grid([(pixels, "true 3, said 8 (0.97)"), ...], (8, 8))
 """
 
@@ -45,6 +46,14 @@ def side_by_side(blocks, *, width: int) -> str:
     return "\n".join(out[:-1])
 
 
+def beside(left: list[str], right: list[str]) -> str:
+    """Two blocks of lines next to each other, ``GAP`` spaces apart."""
+    w = max((len(line) for line in left), default=0)
+    rows = max(len(left), len(right))
+    pad = lambda lines, i: lines[i] if i < len(lines) else ""  # noqa: E731
+    return "\n".join((pad(left, i).ljust(w + GAP) + pad(right, i)).rstrip() for i in range(rows))
+
+
 def image_grid(items, shape, *, title: str = "", columns: int = 5):
     """A matplotlib figure of images with a caption each: [(pixels, caption), ...]."""
     import numpy as np
@@ -52,11 +61,13 @@ def image_grid(items, shape, *, title: str = "", columns: int = 5):
     n = max(1, len(items))
     cols = min(columns, n)
     rows = -(-n // cols)
-    fig, axes = files.new_figure(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
-    for ax in axes.flat:
+    fig, axes = files.new_figure(rows, cols, figsize=(2.2 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(items):]:
         ax.axis("off")
     for ax, (pixels, caption) in zip(axes.flat, items):
         ax.imshow(np.asarray(pixels, np.float64).reshape(shape), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_xticks([])  # the frame stays: blank pixels are white, like the page
+        ax.set_yticks([])
         ax.set_title(caption, fontsize=9)
     if title:
         fig.suptitle(title)

@@ -43,7 +43,8 @@ def to_json(result, warnings=()) -> dict:
         "dataset": result.dataset, "task": result.task, "activation": result.activation,
         "optimizer": result.optimizer, "steps": result.steps, "final_loss": result.final_loss,
         "accuracy": result.accuracy, "train_accuracy": result.train_accuracy,
-        "train_seconds": result.train_seconds, "compile_seconds": result.compile_seconds,
+        "train_seconds": result.train_seconds, "measure_seconds": result.measure_seconds,
+        "compile_seconds": result.compile_seconds,
         "backend": result.backend, "activation_params": result.activation_params or {}, "lr": result.lr, "hidden": list(result.hidden),
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
@@ -122,19 +123,20 @@ def warn(warnings) -> None:
         screen.line(paint("Warning:", "warn"), f" {w}")
 
 
-def saved(folder) -> None:
-    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png, layers.csv in {folder}")
+def saved(folder, names) -> None:
+    terminal.stderr().line(f"saved {', '.join(names)} in {folder}")
 
 
 def summary_table(result) -> terminal.Table:
     t = terminal.Table(f"actlab train {result.dataset}")
     t.column("quantity", key=True)
     t.column("value", wrap=True)
-    net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
+    net = "-".join(str(s) for s in (result.params[len(result.conv)][0].shape[0], *result.hidden, _n_out(result)))
     t.row("task", result.task)
     act = with_params(result.activation, result.activation_params)
     if result.conv:
-        net = f"conv {','.join(map(str, result.conv))} (3x3, stride 2), dense {net}"
+        image = "x".join(map(str, result.image))
+        net = f"{image} image, conv 3x3/2 {','.join(map(str, result.conv))} channels, dense {net}"
     t.row("network", f"{net}, hidden {act}, output {result.output}")
     t.row("parameters", f"{result.param_count:,}")
     t.row("loss function", LOSS_NAMES.get(result.loss, result.loss))
@@ -147,6 +149,7 @@ def summary_table(result) -> terminal.Table:
     if result.features is not None:
         t.row("input features", ", ".join(result.features))
     t.row("steps", schedule(result))
+    t.row("inputs", inputs_text(result.feature_names))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.row("final loss (train)", fmt(result.final_loss))
     if result.test_loss is not None:
@@ -162,9 +165,17 @@ def summary_table(result) -> terminal.Table:
     else:
         t.row(f"{name} (no test split)", f"{train_v:.4f}")
     t.row("training seconds", f"{result.train_seconds:.3f}")
+    t.row("measuring seconds (all rows)", f"{result.measure_seconds:.3f}")
     t.row("compile seconds", f"{result.compile_seconds:.3f}" + (" (cached)" if result.compile_seconds == 0 else ""))
     t.row("backend", result.backend)
     return t
+
+
+def inputs_text(names) -> str:
+    """The input columns: all of them when few, else how many and the first and last."""
+    if len(names) <= 6:
+        return ", ".join(names)
+    return f"{len(names)} columns: {', '.join(names[:3])}, ..., {names[-1]}"
 
 
 def schedule(result) -> str:
@@ -173,12 +184,6 @@ def schedule(result) -> str:
         return str(result.steps)
     epochs = result.steps / result.steps_per_epoch
     return f"{result.steps} ({epochs:g} epoch{'s' if epochs != 1 else ''} of {result.steps_per_epoch} batches)"
-
-
-def _n_in(result):
-    if result.conv:
-        return "x".join(map(str, result.image))
-    return result.params[0][0].shape[0]
 
 
 def _n_out(result):
@@ -435,17 +440,23 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json, figure.png and layers.csv."""
-    arrays = {}
-    for k, (w, b) in enumerate(result.params, 1):
-        arrays[f"W{k}"], arrays[f"b{k}"] = w, b
+def save_run(folder, result, *, arrays: dict, record: dict, warnings=()) -> list[str]:
+    """The run folder (whole or not at all): the weights (``arrays``), the
+    history, the layers, the result, the run's record, the figure and, for
+    images, the most confident mistakes. Returns the names written."""
     h = result.history
     history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
-    files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
-                   figure=figure(result),
-                   texts={"layers.csv": files.csv_text(layer_view.history_rows(result.layers))})
+    figures = {"figure": figure(result)}
+    c = result.classification
+    if result.image is not None and c is not None and c.mistakes:
+        x = result.points[2] if c.split == "test" else result.points[0]
+        figures["mistakes"] = images.image_grid(
+            [(x[m.row], f"row {m.row}: true {m.true}\nsaid {m.predicted} ({m.confidence:.3f})") for m in c.mistakes],
+            result.image, title=f"{result.dataset}: the most confident mistakes ({c.split} rows)")
+    return files.save_run(folder, arrays=arrays, tables={"history": history,
+                                                         "layers": layer_view.history_rows(result.layers)},
+                          result=to_json(result, warnings), record=record, figures=figures)
 
 
 def figure(result):
@@ -458,12 +469,18 @@ def figure(result):
     fig, axes = files.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
     axes = np.atleast_1d(axes)
     ax = axes[0]
-    h = result.history
-    ax.plot(h.step, h.loss, lw=1.2)
-    if (h.loss > 0).all():
+    series, title = loss_series(result)
+    for label, steps, loss in series:
+        ax.plot(steps, loss, lw=1.2, label=label)
+    if all((loss > 0).all() for _, _, loss in series):
         ax.set_yscale("log")
+    if result.best_test_step is not None:
+        ax.axvline(result.best_test_step, color="0.5", ls=":", lw=1,
+                   label=f"lowest test loss (step {result.best_test_step})")
+    if len(series) > 1:
+        ax.legend()
     ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel(title)
     ax.set_title(f"{result.dataset}: {result.activation}, {result.optimizer} lr {result.lr:g}")
     ax.grid(alpha=0.3)
     x_tr, y_tr, x_te, y_te = result.points
@@ -523,7 +540,9 @@ def show_advice(rules, *, as_json=False) -> None:
         "task": r.task, "output": r.output, "loss": r.loss, "loss_name": LOSS_NAMES[r.loss],
         "from_logits": r.from_logits, "why": r.why, "hidden": r.hidden,
         "command": r.example,
-        "csv_command": f"actlab train --data FILE.csv --target COL --task {r.task} --out {r.output} --loss {r.loss}",
+        "csv_command": (f"actlab train --data FILE.csv "
+                        f"--target {'LABEL1,LABEL2,...' if r.task == 'multi-label' else 'COL'} "
+                        f"--task {r.task} --out {r.output} --loss {r.loss}"),
     } for r in rules]
     if as_json:
         terminal.print_json(rows[0] if len(rows) == 1 else {"tasks": rows})

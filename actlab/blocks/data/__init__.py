@@ -132,7 +132,8 @@ def load(request: Request) -> tuple[Dataset, list[str]]:
 
 # Loaded on first use: numpy stays off the --help path.
 _LAZY = {"make_dataset": "sets", "split": "sets", "standardize": "sets", "subsample": "sets",
-         "load_bundled": "bundled", "load_csv": "csvfile", "read_table": "csvfile", "infer_task": "csvfile", "fmt_value": "csvfile"}
+         "load_bundled": "bundled", "load_csv": "csvfile", "read_table": "csvfile", "infer_task": "csvfile",
+         "fmt_value": "csvfile"}
 
 
 def __getattr__(name):

@@ -122,8 +122,9 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     t_idx = [header.index(t) for t in target]
     x_idx = [i for i in range(len(header)) if i not in t_idx]
     x, y_raw = values[:, x_idx], values[:, t_idx]
-    task = infer_task(y_raw) if task is None else normalize_task(task)
-    y, targets, n_out = _encode_targets(y_raw, task, target, path)
+    values = unique_values(y_raw[:, 0]) if len(target) == 1 else None
+    task = infer_task(y_raw, values) if task is None else normalize_task(task)
+    y, targets, n_out = _encode_targets(y_raw, task, target, path, values)
     if task == "multi-label" and len(target) == 1:
         raise ActlabError(f"--task multi-label takes every label column as --target, got one ({target[0]!r}): "
                           f"the other columns would be inputs ({', '.join(header[i] for i in x_idx)}); "
@@ -132,11 +133,25 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     return split(path.name, task, x, y, tuple(header[i] for i in x_idx), targets, n_out, test_frac, rng)
 
 
-def infer_task(y: np.ndarray) -> str:
-    """The task a target matrix (n, columns) suggests, by the rules in ``load_csv``."""
+def unique_values(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct values sorted, each row's index among them), as
+    ``np.unique(..., return_inverse=True)``; counted without a sort when the
+    values are small whole numbers (class labels usually are)."""
+    if column.size and column.min() >= 0 and column.max() < 1 << 16:
+        whole = column.astype(np.int64)
+        if np.array_equal(whole, column):
+            present = np.bincount(whole) > 0
+            ids = np.cumsum(present) - 1
+            return np.flatnonzero(present).astype(column.dtype), ids[whole]
+    return np.unique(column, return_inverse=True)
+
+
+def infer_task(y: np.ndarray, values=None) -> str:
+    """The task a target matrix (n, columns) suggests, by the rules in
+    ``load_csv``; ``values``: ``unique_values`` of a single column, if known."""
     if y.shape[1] > 1:
         return "multi-label" if np.isin(y, (0.0, 1.0)).all() else "regression"
-    uniq = np.unique(y[:, 0])
+    uniq, _ = unique_values(y[:, 0]) if values is None else values
     if len(uniq) == 2:
         return "binary"
     if len(uniq) <= 20 and np.all(uniq == np.round(uniq)) and len(uniq) < y.shape[0]:
@@ -144,11 +159,11 @@ def infer_task(y: np.ndarray) -> str:
     return "regression"
 
 
-def _encode_targets(y, task, names, path):
+def _encode_targets(y, task, names, path, values):
     if task in ("binary", "multi-class"):
         if y.shape[1] != 1:
             raise ActlabError(f"--task {task} takes one target column, got {len(names)}: {', '.join(names)}")
-        uniq, ids = np.unique(y[:, 0], return_inverse=True)
+        uniq, ids = values
         if task == "binary" and len(uniq) > 2:
             raise ActlabError(f"--task binary: target {names[0]!r} in {path} has {len(uniq)} distinct "
                               "values, binary needs 2")
