@@ -198,6 +198,8 @@ def test_l2_adds_l2_times_w_to_the_gradient():
         np.testing.assert_allclose(b1, b - 0.5 * gb, rtol=1e-5, atol=1e-7)  # biases: no penalty
 
 
-def test_float16_training_is_refused_with_the_reason():
-    with pytest.raises(ActlabError, match="float16"):
-        _xor_config(dtype="float16")
+def test_float16_trains_on_float32_master_weights():
+    ds, config = _xor_config(dtype="float16")
+    result = train.train(config, ds, lr=0.05, seed=0)
+    assert {str(w.dtype) for w, b in result.params} == {"float32"}
+    assert result.accuracy == 1.0

@@ -155,7 +155,7 @@ def test_chunks_match_one_scan():
     """The chunked driver and the pure run function train the same network."""
     ds = data.make_dataset("moons", samples=64, seed=0)
     config = train.TrainConfig(task="binary", sizes=(2, 8, 1), activation=activations.get("tanh"), steps=100)
-    res = train.train(config, ds, lr=0.02, seed=5, chunk=32)
+    res = train.train(config, ds, lr=0.02, seed=5, chunks=3)
     r = train.make_run(config)
     out = jax.jit(r.run)(jax.random.key(5), jnp.float32(0.02), train.prepare_data(ds.x_train, ds.y_train, config))
     np.testing.assert_allclose(res.history.loss, np.asarray(out.loss), rtol=1e-5)
@@ -241,7 +241,7 @@ def test_table_chart_and_regions(runner):
     result = runner.invoke(cli, ["train", "moons", "--steps", "200"])
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "test accuracy" in out and "compile seconds" in out and "training loss" in out
+    assert "test accuracy" in out and "compile seconds" in out and "train and test loss" in out
     assert "decision regions" not in out or True
     assert "regions: predicted class" in out and "\x1b" not in out
     assert result.stderr == ""  # no progress bar off a terminal

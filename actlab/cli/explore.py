@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from actlab.cli.options import dtype_option, json_option, overwrite_option, param_option, parse_params
+from actlab.cli.options import (dtype_option, json_option, number, overwrite_option, param_option,
+                                parse_params, whole)
 from actlab.errors import ActlabError
 
 MAX_POINTS = 100_000
@@ -29,9 +30,9 @@ def list_cmd(as_json):
 @click.command("plot")
 @click.argument("names", nargs=-1, required=True)
 @click.option("--derivative", "-d", is_flag=True, help="Also draw each derivative f'(x).")
-@click.option("--range", "x_range", nargs=2, type=float, default=(-5.0, 5.0), show_default=True,
+@click.option("--range", "x_range", nargs=2, type=number(), default=(-5.0, 5.0), show_default=True,
               metavar="MIN MAX", help="The x interval.")
-@click.option("--points", type=int, default=201, show_default=True,
+@click.option("--points", type=whole(2, MAX_POINTS), default=201, show_default=True,
               help=f"Number of sample points (2 to {MAX_POINTS}).")
 @param_option
 @dtype_option()
@@ -52,10 +53,8 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
       actlab plot leaky_relu --param alpha=0.2 --save leaky.png
     """
     lo, hi = x_range
-    if not (lo < hi) or not all(abs(v) < float("inf") for v in (lo, hi)):
+    if not lo < hi:
         raise ActlabError(f"bad --range {lo:g} {hi:g}: MIN must be below MAX, both finite")
-    if not 2 <= points <= MAX_POINTS:
-        raise ActlabError(f"bad --points {points}: allowed 2 to {MAX_POINTS}")
     path = None
     if save:
         from actlab.render.files import check_save_path

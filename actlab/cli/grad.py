@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    dtype_option, json_option, overwrite_option, param_option, parse_floats, parse_params, seed_option,
+    dtype_option, json_option, number, overwrite_option, param_option, parse_floats, parse_params,
+    seed_option, whole,
 )
 from actlab.errors import ActlabError
 
@@ -18,27 +19,27 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--at", "at", default=None, metavar="X,X,...",
               help=f"Points for the derivative table (default {DEFAULT_AT}).")
-@click.option("--step", "step", type=float, default=None, metavar="H",
+@click.option("--step", "step", type=number(0, lo_open=True), default=None, metavar="H",
               help="A fixed finite-difference step for --at, instead of eps^(1/3) max(1, |x|): "
                    "too large and truncation shows, too small and rounding does.")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="L",
+@click.option("--depth", type=whole(1), default=None, metavar="L",
               help="Gradient flow through a random MLP of L hidden layers (with --cost: "
                    "hidden layers of the timed networks, default 2).")
-@click.option("--width", type=click.IntRange(min=1), default=64, show_default=True, metavar="W",
+@click.option("--width", type=whole(1), default=64, show_default=True, metavar="W",
               help="Units per hidden layer (and input features) for --depth.")
 @click.option("--init", "init", default="auto", show_default=True, metavar="INIT",
               help="Weight init for --depth: auto (He for the ReLU family, Glorot otherwise), "
                    "he, glorot, lecun, or normal:STD.")
-@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--batch", type=whole(1), default=None, metavar="N",
               help="Examples in the loss (default 128 for --depth, 16 for --cost).")
-@click.option("--bias-std", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="STD",
+@click.option("--bias-std", type=number(0), default=0.0, show_default=True, metavar="STD",
               help="Draw biases from N(0, STD^2) for --depth; 0 starts them at 0.")
 @click.option("--cost", is_flag=True,
               help="Time reverse mode (jax.grad), forward mode (jax.jacfwd) and finite "
                    "differences as the parameter count grows.")
 @click.option("--widths", default=DEFAULT_WIDTHS, show_default=True, metavar="W,W,...",
               help="Hidden widths of the networks timed by --cost.")
-@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+@click.option("--repeats", type=whole(1), default=3, show_default=True, metavar="N",
               help="Timed measurements per method and size for --cost (the fastest is shown).")
 @click.option("--all-layers", is_flag=True,
               help="Show every layer in the --depth tables (deep networks show 12, evenly spaced).")

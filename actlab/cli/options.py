@@ -68,6 +68,10 @@ seed_option = click.option(
     help="Random seed; the same seed gives the same numbers.")
 
 
+MIXED_HELP = ("float16 trains in mixed precision: float32 master weights and optimizer state, float16 "
+              "forward and backward passes, a dynamic loss scale.")
+
+
 def dtype_option(default="float32", help="Floating-point type of the computation."):
     return click.option(
         "--dtype", type=click.Choice(DTYPES), default=default, show_default=True, help=help
@@ -104,14 +108,15 @@ def _as_request(f):
 
     @functools.wraps(f)
     def command(*, dataset, data_path, target, task, no_standardize, samples, noise, classes,
-                test_frac, **rest):
+                test_frac, train_frac, digits, **rest):
         from actlab.blocks.data import Request
 
         data_seed = rest.pop("data_seed", None)
         data = Request(name=dataset, path=data_path,
                        target=tuple(split_words(target, "--target")) if target else (),
                        task=task, standardize=not no_standardize, samples=samples, noise=noise,
-                       classes=classes, test_frac=test_frac,
+                       classes=classes, test_frac=test_frac, train_frac=train_frac,
+                       digits=parse_ints(digits, "--digits", example="0,1") if digits is not None else None,
                        seed=rest["seed"] if data_seed is None else data_seed)
         return f(data=data, **rest)
 
@@ -134,7 +139,14 @@ dataset_options = _compose(
     click.option("--classes", type=whole(2, 10), default=3, show_default=True,
                  help="Classes of spiral and blobs."),
     click.option("--test-frac", type=number(0, 1), default=0.25, show_default=True,
-                 help="Fraction held out for testing (the four-point gates have no split)."),
+                 help="Fraction held out for testing (the four-point gates have no split; the real "
+                      "sets keep each class's share in both parts)."),
+    click.option("--train-frac", type=number(0, 1, lo_open=True), default=1.0, show_default=True,
+                 help="Train on this fraction of the training rows (the test rows stay the same), "
+                      "e.g. 0.1 to see overfitting."),
+    click.option("--digits", metavar="D,D[,...]",
+                 help="digits only: the digits to tell apart, e.g. 0,1 (binary, as in the course) or "
+                      "3,5,8; default all ten."),
     _as_request,
 )
 
@@ -145,7 +157,17 @@ training_options = _compose(
                  help="Weight init: auto (the activation's family: He for ReLU-like units, LeCun "
                       "for selu, Glorot otherwise), he, glorot, lecun or normal:STD."),
     click.option("--steps", type=whole(1), help="Optimizer steps; default per dataset."),
-    click.option("--batch", type=whole(1), help="Mini-batch size (default: the full batch)."),
+    click.option("--epochs", type=whole(1),
+                 help="Passes over the training rows, instead of --steps (Keras' epochs): "
+                      "n_train // batch steps each."),
+    click.option("--batch", type=whole(1),
+                 help="Mini-batch size (Keras' batch_size); default per dataset (digits 32), else the "
+                      "full batch. Each epoch is one shuffle of the training rows, cut into batches "
+                      "(sampling without replacement; the n mod batch rows the shuffle puts last sit "
+                      "that epoch out)."),
+    click.option("--conv", is_flag=False, flag_value="", default=None, metavar="[C,C...]",
+                 help="Image data (digits): 3x3 convolutional layers with these channels (stride 2) "
+                      "before the dense layers; --conv alone: 8,16. Dense --hidden then defaults to none."),
     click.option("--l2", type=number(0), default=0.0, show_default=True,
                  help="L2 penalty (l2/2)*||W||^2 on the weights."),
 )
@@ -184,6 +206,25 @@ def split_words(text: str, what: str, example: str = "a,b") -> list[str]:
     if not text.strip() or any(not item for item in items):
         raise ActlabError(f"bad {what} {text!r}: expected a comma-separated list, e.g. {example}")
     return items
+
+
+def parse_ints(text: str, what: str, example: str = "1,2") -> tuple[int, ...]:
+    """``"3,5,8"`` -> ``(3, 5, 8)``; a non-integer item is refused."""
+    items = split_words(text, what, example=example)
+    try:
+        return tuple(int(item) for item in items)
+    except ValueError:
+        raise ActlabError(f"bad {what} {text!r}: expected whole numbers, e.g. {example}") from None
+
+
+def parse_conv(text: str | None) -> tuple[int, ...] | None:
+    """``--conv`` -> channels: None without it, () for the default, else positive whole numbers."""
+    if text is None:
+        return None
+    channels = parse_ints(text, "--conv", example="8,16") if text.strip() else ()
+    if any(c < 1 for c in channels):
+        raise ActlabError(f"bad --conv {text!r}: channels must be >= 1, e.g. 8,16")
+    return channels
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from actlab.cli.options import DTYPES, json_option, parse_float, parse_floats, split_words
+from actlab.cli.options import DTYPES, json_option, number, parse_float, parse_floats, split_words, whole
 from actlab.errors import ActlabError, unknown
 
 DEFAULT_SCALE = 100.0
@@ -17,14 +17,14 @@ DEFAULT_SCALE = 100.0
               help=f"Use the logits [S, 0, -S] (default S = {DEFAULT_SCALE:g}).")
 @click.option("--values", default=None, metavar="X,X,...",
               help="Explicit logits, e.g. 1000,0,-5 (-inf masks a class).")
-@click.option("--label", type=int, default=None, metavar="K",
+@click.option("--label", type=whole(0), default=None, metavar="K",
               help="The true class (default 1: in [S, 0, -S] the class with logit 0, whose loss "
                    "~ S is representable in every dtype, so what breaks is the method, not the "
                    "dtype's range; label 0 has a loss ~ e^-S below every dtype's reach).")
 @click.option("--binary", is_flag=True,
               help="Sigmoid + binary cross-entropy instead: each logit is one example, "
                    "probabilities first (naive) vs from the logits (fused).")
-@click.option("--target", type=float, default=1.0, show_default=True, metavar="Y",
+@click.option("--target", type=number(0, 1), default=1.0, show_default=True, metavar="Y",
               help="The binary target in [0, 1], for --binary.")
 @click.option("--temperature", type=float, default=1.0, show_default=True, metavar="T",
               help="Softmax temperature: the logits become x / T (in each dtype). T < 1 sharpens "
@@ -32,7 +32,7 @@ DEFAULT_SCALE = 100.0
 @click.option("--scan", is_flag=True,
               help="Sweep S over 1..1e5 (log-spaced) and show, per dtype and method, the first S "
                    "that breaks beside log(max float), with a chart of relative error vs S.")
-@click.option("--points", type=click.IntRange(min=2, max=2000), default=101, show_default=True,
+@click.option("--points", type=whole(2, 2000), default=101, show_default=True,
               help="Scales in the --scan sweep.")
 @click.option("--roundoff", is_flag=True,
               help="Round-off as in the course notes: 2/10000 against (1 + 1/10000) - (1 - 1/10000) "

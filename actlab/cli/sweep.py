@@ -11,8 +11,8 @@ import sys
 import click
 
 from actlab.cli.options import (
-    DATASETS_HELP, MAX_SEED, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
-    number, overwrite_option, parse_floats, parse_hidden, seed_option, training_options, whole,
+    DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
+    number, overwrite_option, parse_conv, parse_floats, parse_hidden, seed_option, training_options, whole,
 )
 from actlab.errors import ActlabError
 
@@ -49,7 +49,7 @@ def _stdout_to_stderr():
                    "default 1.0 on xor/and/or, else 0.95.")
 @click.option("--max-batch", type=whole(1), default=1024, show_default=True,
               help="Most runs in one program call; a larger grid is cut into chunks (memory).")
-@dtype_option(help="Floating-point type of parameters and data.")
+@dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Also write one row per configuration to this CSV file.")
@@ -65,8 +65,8 @@ def _stdout_to_stderr():
 @click.option("--process-id", type=whole(0),
               help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
-def sweep_cmd(data, act, optimizers, lrs, seeds, steps, hidden, threshold, max_batch, batch, init_name,
-              l2, dtype, seed, csv_path, overwrite, distributed, coordinator, num_processes,
+def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshold, max_batch, batch, conv,
+              init_name, l2, dtype, seed, csv_path, overwrite, distributed, coordinator, num_processes,
               process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
     many seeds at once and report how often each one succeeds.
@@ -117,7 +117,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, hidden, threshold, max_b
         result = sweep.sweep(
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
             lrs={o.name: lr_values or [o.default_lr] for o in opts}, seeds=seeds, steps=steps,
-            hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
+            epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
             dtype=dtype, init=init_name, l2=l2, progress=progress)
     if not main:
         return
@@ -143,5 +143,8 @@ def _replay_args(data, l2, init_name) -> str:
         args += [f"--task {data.task}"] * bool(data.task) + ["--no-standardize"] * (not data.standardize)
     args += [f"--classes {data.classes}"] * (data.name in ("spiral", "blobs") and data.classes != 3)
     args += [f"--test-frac {data.test_frac:g}"] * (data.test_frac != 0.25)
+    args += [f"--train-frac {data.train_frac:g}"] * (data.train_frac != 1)
+    if data.digits is not None:
+        args.append(f"--digits {','.join(map(str, data.digits))}")
     args += [f"--l2 {l2:g}"] * bool(l2) + [f"--init {init_name}"] * (init_name != "auto")
     return " ".join(args)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    DATASETS_HELP, MAX_SEED, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option, overwrite_option,
-    number, param_option, parse_hidden, parse_params, seed_option, training_options, whole,
+    DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
+    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, seed_option,
+    training_options, whole,
 )
 
 
@@ -26,15 +27,15 @@ from actlab.cli.options import (
               help="Optimizer: " + OPTIMIZERS_HELP + ".")
 @click.option("--lr", type=number(0, lo_open=True),
               help="Learning rate (default per optimizer: adam 0.01, sgd 0.1, lion 0.001, ...).")
-@dtype_option(help="Floating-point type of parameters and data.")
+@dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
               help="Write params.npz, history.csv, result.json and figure.png into this folder.")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
 @json_option
-def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, batch, l2,
-              dtype, seed, save_dir, overwrite, no_chart, as_json):
+def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, epochs, batch, conv,
+              l2, dtype, seed, save_dir, overwrite, no_chart, as_json):
     """Train a small network on a toy set or a CSV file, compiled end to end.
 
     The output layer and the loss follow the task (binary: sigmoid + binary
@@ -53,6 +54,7 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     from actlab.render import train as view
 
     widths = parse_hidden(hidden) if hidden is not None else None
+    channels = parse_conv(conv)
     save_path = None
     if save_dir is not None:
         from actlab.render.files import check_save_dir
@@ -67,8 +69,8 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     opt = catalog.optimizer(optimizer)
     ds, warnings = datasets.load(data)
     config, head_warnings = setup.make_config(
-        ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, batch=batch,
-        l2=l2, init=init_name, dtype=dtype, output=output, loss=loss)
+        ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, epochs=epochs,
+        batch=batch, l2=l2, init=init_name, dtype=dtype, output=output, loss=loss, conv=channels)
     warnings += head_warnings
     view.warn(warnings)
     with view.progress_bar(config.steps) as progress:

@@ -3,6 +3,7 @@ the training configuration built by the task rules.
 
     ds, warnings = data.load(data.Request(name="moons", seed=0))
     config, warnings = make_config(ds, activation=act, optimizer="adam")
+    config, warnings = make_config(digits, activation=act, optimizer="adam", epochs=20, batch=32)
 
 A seed of ``sweep`` replays in ``train`` because both configure here.
 """
@@ -16,42 +17,70 @@ from actlab.blocks import model
 from actlab.blocks.data import DATASETS, Dataset
 from actlab.errors import ActlabError
 from actlab.lab.heads import choose_head
-from actlab.lab.train import TrainConfig
+from actlab.lab.train import TrainConfig, steps_per_epoch
 
 CSV_HIDDEN, CSV_STEPS = (16, 16), 1000  # the defaults for a CSV file
+CONV_CHANNELS = (8, 16)  # --conv without channels
 
 
 class Defaults(NamedTuple):
     hidden: tuple[int, ...]
     steps: int
+    batch: int | None = None
+    epochs: int | None = None
 
 
 def defaults(ds: Dataset) -> Defaults:
-    """The network and step count a dataset trains well with (``DATASETS``; for a CSV 16,16 and 1000)."""
+    """The network and schedule a dataset trains well with (``DATASETS``; for a
+    CSV 16,16 and 1000 full-batch steps)."""
     spec = DATASETS.get(ds.name)
-    return Defaults(spec.hidden, spec.steps) if spec else Defaults(CSV_HIDDEN, CSV_STEPS)
+    if spec is None:
+        return Defaults(CSV_HIDDEN, CSV_STEPS)
+    return Defaults(spec.hidden, spec.steps, spec.batch, spec.epochs)
 
 
 def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, steps: int | None = None,
-                batch: int | None = None, l2: float = 0.0, init: str = "auto", dtype: str = "float32",
-                output: str | None = None, loss: str | None = None) -> tuple[TrainConfig, list[str]]:
+                epochs: int | None = None, batch: int | None = None, l2: float = 0.0, init: str = "auto",
+                dtype: str = "float32", output: str | None = None, loss: str | None = None,
+                conv: tuple[int, ...] | None = None) -> tuple[TrainConfig, list[str]]:
     """The training configuration for ``ds``: the head by the task rules (unless
-    overridden), the dataset's default widths and steps where none are given,
-    and a mini-batch only when it is smaller than the training set.
+    overridden), the dataset's default widths and schedule where none are
+    given. ``epochs`` counts passes over the training rows in batches of
+    ``batch`` (the full batch without one): n_train // batch steps each.
+
+    Args:
+      conv: channels of 3x3 convolutional layers in front (image data only);
+        () for the default ``CONV_CHANNELS``. With them the dense hidden
+        layers default to none.
 
     Returns:
       (config, warnings): one warning per choice that goes against the rules.
     """
     if not (math.isfinite(l2) and l2 >= 0):
         raise ActlabError(f"bad --l2 {l2}: must be a finite number >= 0")
-    default = defaults(ds)
-    hidden = default.hidden if hidden is None else tuple(hidden)
-    head, warnings = choose_head(ds.task, ds.n_outputs, output=output, loss=loss)
+    if steps is not None and epochs is not None:
+        raise ActlabError(f"--epochs {epochs} and --steps {steps} both set the length of training; give one")
     n_train = ds.x_train.shape[0]
+    if batch is not None and batch > n_train:
+        raise ActlabError(f"bad --batch {batch}: the training set has {n_train} rows; give at most {n_train}")
+    default = defaults(ds)
+    batch = default.batch if batch is None else batch
+    if steps is None and epochs is None:  # the dataset's own length of training
+        steps, epochs = (None, default.epochs) if default.epochs else (default.steps, None)
+    head, warnings = choose_head(ds.task, ds.n_outputs, output=output, loss=loss)
+    net = None
+    if conv is not None:
+        if ds.image is None:
+            raise ActlabError(f"--conv takes image data (digits); {ds.name} has rows of "
+                              f"{ds.n_features} numbers, not images")
+        net = model.Conv(ds.image, tuple(conv) or CONV_CHANNELS)
+        hidden = () if hidden is None else tuple(hidden)
+    hidden = default.hidden if hidden is None else tuple(hidden)
+    batch = batch if batch and batch < n_train else None
+    if epochs is not None:
+        steps = epochs * steps_per_epoch(n_train, batch)
     config = TrainConfig(
-        task=ds.task, sizes=(ds.n_features, *hidden, head.n_outputs), activation=activation,
-        optimizer=optimizer, output=head.output, loss=head.loss,
-        steps=default.steps if steps is None else steps,
-        batch=batch if batch and batch < n_train else None, l2=l2,
-        init=model.parse_init(init, activation), dtype=dtype)
+        task=ds.task, sizes=(net.features if net else ds.n_features, *hidden, head.n_outputs),
+        activation=activation, optimizer=optimizer, output=head.output, loss=head.loss, steps=steps,
+        batch=batch, l2=l2, init=model.parse_init(init, activation), dtype=dtype, conv=net)
     return config, warnings

@@ -478,8 +478,9 @@ def _verdict(cases) -> str:
 # --- the scan --------------------------------------------------------------------------------------
 
 
-def _scan_rows(scale: float, binary: bool):
-    return [scale, 0.0, -scale] if not binary else [scale, 0.0, -scale]
+def _scan_logits(scale: float) -> list[float]:
+    """[S, 0, -S]: one softmax example, or three binary ones."""
+    return [scale, 0.0, -scale]
 
 
 def scan(label: int | None = 1, *, binary: bool = False, target: float = 1.0, start: float = 1.0,
@@ -536,17 +537,17 @@ def _scan_errors(scales, name, method, binary, label, target):
     usable = [s if ok else 0.0 for s, ok in zip(scales, fits)]
     if binary:
         y = _stored([target], name)[0]
-        flat = [v for s in usable for v in _scan_rows(s, True)]
+        flat = [v for s in usable for v in _scan_logits(s)]
         loss, _ = _evaluate(flat, name, method, binary=True, label=None, target=y)
         loss = loss.reshape(len(usable), 3)
     else:
-        loss, _ = _evaluate([_scan_rows(s, False) for s in usable], name, method, binary=False, label=label, target=None)
+        loss, _ = _evaluate([_scan_logits(s) for s in usable], name, method, binary=False, label=label, target=None)
     out = []
     for i, s in enumerate(usable):
         if not fits[i]:
             out.append(math.nan)
             continue
-        stored = _stored(_scan_rows(s, binary), name)
+        stored = _stored(_scan_logits(s), name)
         if binary:
             errs = [_tolerant_error(float(loss[i][j]), exact_sigmoid_binary_cross_entropy(stored[j], y)[0], facts)
                     for j in range(3)]

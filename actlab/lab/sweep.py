@@ -128,6 +128,7 @@ class SweepResult(NamedTuple):
     threshold: float
     steps: int
     hidden: tuple[int, ...]
+    conv: tuple[int, ...]  # channels of the convolutional layers
     batch: int | None
     dtype: str
     seed: int  # run s uses seed + s
@@ -169,7 +170,8 @@ def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
 
 def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
-          hidden: Sequence[int] | None = None, threshold: float | None = None, seed: int = 0,
+          epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
+          threshold: float | None = None, seed: int = 0,
           max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
           init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
@@ -182,13 +184,15 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       lrs: learning rates for every optimizer, or a dict optimizer -> learning rates.
       seeds: runs per configuration; run s starts from ``jax.random.key(seed + s)``.
       steps: optimizer steps per run (default: the dataset's, as ``actlab train``; 1000 for a CSV).
+      epochs: passes over the training rows instead of ``steps``.
+      conv: channels of convolutional layers in front (image data), () for the default.
       hidden: hidden-layer widths (default: the dataset's; (16, 16) for a CSV).
       threshold: success when the final accuracy (R^2 for regression) >= this;
         default ``default_threshold(ds.name)``.
       seed: the first seed.
       max_batch: most runs in one program call (memory bound); the grid of a
         pair is cut into chunks of at most this many runs.
-      batch: mini-batch size (None: full batch).
+      batch: mini-batch size (None: the dataset's default, else the full batch).
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
@@ -206,7 +210,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
-                                                steps=steps, batch=batch, l2=l2, init=init,
+                                                steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
+                                                conv=conv,
                                                 dtype=dtype)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
@@ -240,7 +245,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     return SweepResult(
         dataset=ds.name, task=ds.task, metric="accuracy" if ds.task in CLASSIFICATION else "r2",
         held_out=bool(ds.has_test), threshold=threshold, steps=config.steps,
-        hidden=tuple(config.sizes[1:-1]), batch=config.batch, dtype=dtype, seed=seed, seeds=seeds,
+        hidden=tuple(config.sizes[1:-1]), conv=tuple(config.conv.channels) if config.conv else (),
+        batch=config.batch, dtype=dtype, seed=seed, seeds=seeds,
         runs=len(configs) * seeds, devices=len(devices), processes=jax.process_count(),
         backend=jax.default_backend(), max_batch=max_batch, chunk_runs=chunk_runs, chunks=chunks,
         compile_seconds=compile_seconds, train_seconds=train_seconds, configs=tuple(configs),
@@ -336,7 +342,7 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return _PROGRAMS[sig], 0.0
     t0 = time.perf_counter()
     r = core.make_run(config)
-    dtype = jnp.dtype(config.dtype)
+    dtype = jnp.dtype(config.param_dtype)
     thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
@@ -345,7 +351,7 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return r.init(jax.random.key(seed), data)
 
     def chunk_one(state, first, lr, data, total, offset):
-        state, (_, score) = r.steps(state, lr, data, total, length=C)
+        state, (_, score) = r.steps(state, lr, data, total, length=C, start=offset)
         hit = score >= thr  # score[i]: after offset + i steps
         at = (offset + jnp.argmax(hit)).astype(jnp.int32)
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
@@ -418,7 +424,7 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
     data = tuple(_put(a, replicated) for a in data)
     test = None if test is None else tuple(_put(a, replicated) for a in test)
     total = _put(np.int32(config.steps), replicated)
-    dtype = np.dtype(config.dtype) if config.dtype != "bfloat16" else jnp.bfloat16
+    dtype = jnp.dtype(config.param_dtype)
 
     n = grid_seed.size
     parts = []

@@ -21,25 +21,28 @@ rates and shards over devices::
 
 Nothing in ``run`` is Python-side state: the loop is a ``lax.scan``; the
 optimizer is rebuilt from the traced ``lr`` (its state's structure does not
-depend on it); ``key`` alone decides the initial weights and the mini-batches.
-``lr`` is cast to the config's dtype. ``x`` has the config's float dtype;
-``y`` holds int32 class ids (binary / multi-class: shape (n,)), int32 0/1
-(multi-label: (n, L)) or floats (regression: (n, outputs)). Data generation is
-deterministic in its own seed (``actlab.blocks.data``, numpy), so many runs can share
-one dataset. ``actlab.lab.heads.choose_head(task, n_outputs)`` gives the
-output layer and loss by the task rules; ``trace_count()`` counts traces of
-the training loop.
+depend on it); ``key`` alone decides the initial weights and the mini-batches
+(``batch_of``: one shuffle per epoch, then slices, so a step costs O(batch)
+whatever the number of rows). ``lr`` is cast to the parameters' dtype. ``x``
+has the config's float dtype; ``y`` holds int32 class ids (binary /
+multi-class: shape (n,)), int32 0/1 (multi-label: (n, L)) or floats
+(regression: (n, outputs)). Data generation is deterministic in its own seed
+(``actlab.blocks.data``, numpy), so many runs can share one dataset.
+``actlab.lab.heads.choose_head(task, n_outputs)`` gives the output layer and
+loss by the task rules; ``trace_count()`` counts traces of the training loop.
 
-Lower-level pieces, for a driver that wants progress (``train`` uses them):
-``r.init(key, data) -> TrainState`` (for regression, data sets the output
-bias to the target mean); ``r.steps(state, lr, data, total, length=C)`` runs C
-scan steps and leaves the state unchanged after step ``total`` (so one
-compiled chunk length serves any step count); ``r.evaluate(params, x, y) ->
-(loss, score)``; ``r.predict(params, x)`` gives the output layer's values
+Lower-level pieces (``sweep`` and ``train`` use them): ``r.init(key, data) ->
+TrainState`` (for regression, data sets the output bias to the target mean);
+``r.steps(state, lr, data, total, length=C, start=t)`` runs C scan steps from
+step t and leaves the state unchanged after step ``total`` (so one compiled
+chunk length serves any step count); ``r.evaluate(params, x, y) -> (loss,
+score)``; ``r.predict(params, x)`` gives the output layer's values
 (probabilities for sigmoid/softmax).
 
-``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls:
-it compiles ahead of time (timed apart from training), runs in chunks with a
+``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls.
+It compiles one program (``make_program``: initialisation, a chunk of steps
+with checkpoints of the train and test loss, and the final measurements)
+ahead of time, timed apart from training, calls it chunk after chunk with a
 progress callback, and returns a ``TrainResult``. Compiled programs are kept
 per configuration and shapes, so a second run with the same shapes compiles
 nothing; across processes jax's persistent compilation cache (turned on by
@@ -64,6 +67,7 @@ from jax import lax
 from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
+from actlab.lab import metrics
 from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
@@ -75,16 +79,22 @@ class TrainConfig:
 
     Attributes:
       task: one of ``actlab.blocks.data.TASKS``.
-      sizes: layer widths, input first, outputs last: (n_in, h_1, ..., n_out).
+      sizes: dense layer widths, input first, outputs last: (n_in, h_1, ..., n_out);
+        with ``conv`` n_in is ``conv.features``.
       activation: an ``Activation`` from the registry (one object per name and
         parameters, so it hashes stably) or any elementwise jnp function.
       optimizer: an ``actlab.blocks.optim`` name.
       output, loss: the head (``choose_head``).
       steps: number of optimizer steps of ``run``.
-      batch: mini-batch size drawn without replacement each step; None: full batch.
+      batch: mini-batch size; None: full batch. Each epoch is one shuffle of the
+        training rows cut into n // batch batches (the n % batch rows that the
+        shuffle puts last sit that epoch out), so every step costs O(batch).
       l2: weight-matrix L2 coefficient.
       init: the weight init (``actlab.blocks.model.parse_init``).
-      dtype: parameter and input dtype name.
+      dtype: the compute dtype name. float16 trains in mixed precision:
+        float32 master weights and optimizer state, float16 forward and
+        backward passes, and a dynamic loss scale (Micikevicius et al. 2018).
+      conv: convolutional layers in front of the dense ones (image rows), or None.
     """
 
     task: str
@@ -98,24 +108,54 @@ class TrainConfig:
     l2: float = 0.0
     init: model.Init = model.Init("glorot")
     dtype: str = "float32"
+    conv: model.Conv | None = None
 
     def __post_init__(self):
-        if self.dtype == "float16":
-            raise ActlabError("--dtype float16 cannot train here: optimizer constants such as Adam's "
-                              "eps = 1e-8 round to 0 in float16 and give NaN; use bfloat16 or float32")
         if self.steps < 1:
             raise ActlabError(f"bad --steps {self.steps}: must be >= 1")
+        if self.batch is not None and self.batch < 1:
+            raise ActlabError(f"bad --batch {self.batch}: must be >= 1")
 
     @property
     def head(self) -> Head:
         return Head(self.output, self.loss, self.sizes[-1])
 
+    @property
+    def mixed(self) -> bool:
+        """float16 compute on float32 master weights, with a loss scale."""
+        return self.dtype == "float16"
+
+    @property
+    def param_dtype(self) -> str:
+        """The dtype of the parameters, the optimizer state and the learning rate."""
+        return "float32" if self.mixed else self.dtype
+
+
+class LossScale(NamedTuple):
+    """Dynamic loss scaling: the loss is multiplied by ``value`` before the
+    backward pass so that small float16 gradients do not flush to zero; a step
+    whose gradients overflow is skipped and halves it, ``PERIOD`` good steps
+    in a row double it."""
+
+    value: Any  # float32 scalar
+    good: Any  # int32 scalar: finite steps since the last change
+
+    INITIAL = 2.0**15
+    PERIOD = 2000
+
+    def adjust(self, finite):
+        grow = finite & (self.good + 1 >= self.PERIOD)
+        value = jnp.where(finite, jnp.where(grow, 2 * self.value, self.value), jnp.maximum(self.value / 2, 1))
+        return LossScale(value, jnp.where(finite & ~grow, self.good + 1, 0).astype(jnp.int32))
+
 
 class TrainState(NamedTuple):
     params: Any
     opt_state: Any
-    key: Any  # for mini-batches
+    key: Any  # uint32 key data: the shuffles of the epochs
     step: Any  # int32 scalar: optimizer steps taken
+    perm: Any  # int32 (n,): this epoch's shuffle of the rows; (0,) for the full batch
+    scale: LossScale
 
 
 class RunOutput(NamedTuple):
@@ -145,79 +185,118 @@ def trace_count() -> int:
     return sum(_TRACES.values())
 
 
+def steps_per_epoch(n: int, batch: int | None) -> int:
+    """Optimizer steps in one pass over ``n`` rows: n // batch (1 for the full batch)."""
+    return n // batch if batch and batch < n else 1
+
+
+def batch_of(state: TrainState, t, x, y, batch: int | None):
+    """The rows of step ``t``: epoch t // per_epoch is one shuffle of the rows,
+    drawn at its first step from the run's key, and step t takes the slice
+    [j * batch, (j + 1) * batch) of it (j = t mod per_epoch). -> (perm, xb, yb)."""
+    n = x.shape[0]
+    if not batch or batch >= n:
+        return state.perm, x, y
+    per_epoch = n // batch
+    j = t % per_epoch
+
+    def shuffle(_):
+        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), t // per_epoch)
+        return jax.random.permutation(key, n).astype(jnp.int32)
+
+    perm = lax.cond(j == 0, shuffle, lambda _: state.perm, None)
+    idx = lax.dynamic_slice_in_dim(perm, j * batch, batch)
+    return perm, x[idx], y[idx]
+
+
 @functools.lru_cache(maxsize=128)
 def make_run(config: TrainConfig) -> Run:
     """The pure functions of one training configuration; see the module docstring."""
     optim.check_name(config.optimizer)
-    dtype = jnp.dtype(config.dtype)
+    dtype, pdtype = jnp.dtype(config.dtype), jnp.dtype(config.param_dtype)
     act = config.activation
     head = config.head
     task = config.task
 
     def forward(params, x):
-        return model.apply(params, x, act)
+        return model.apply(jax.tree.map(lambda p: p.astype(dtype), params), x, act, conv=config.conv)
 
     def loss_and_score(params, x, y):
         logits = forward(params, x)
         return head_loss(logits, y, task, head), score(logits, y, task, head)
 
+    def gradients(params, x, y, scale: LossScale):
+        """((loss, score), grads, finite): in mixed precision through the scaled loss."""
+        if not config.mixed:
+            out, grads = jax.value_and_grad(loss_and_score, has_aux=True)(params, x, y)
+            return out, grads, jnp.asarray(True)
+
+        def scaled(p):
+            loss, sc = loss_and_score(p, x, y)
+            return loss.astype(pdtype) * scale.value, (loss, sc)
+
+        (_, out), grads = jax.value_and_grad(scaled, has_aux=True)(params)
+        grads = jax.tree.map(lambda g: g / scale.value, grads)
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
+        return out, grads, finite
+
     def init(key, data):
         k_init, k_batch = jax.random.split(key)
-        params = model.init_mlp(key=k_init, sizes=list(config.sizes), init=config.init, dtype=dtype)
+        params = model.init_net(key=k_init, sizes=list(config.sizes), conv=config.conv, init=config.init,
+                                dtype=pdtype)
         if task not in CLASSIFICATION:
             # Start near the best constant: output bias at the target mean, last
             # weights scaled by 0.1. A ReLU output then starts alive on every
             # example; with a bias at 0 (or large last weights) a part of the
             # input range starts at z < 0, where its gradient is 0 for good.
             w, _ = params[-1]
-            params[-1] = (0.1 * w, jnp.mean(data[1], 0).astype(dtype))
-        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, dtype), l2=config.l2).init(params)
-        return TrainState(params, opt_state, k_batch, jnp.zeros((), jnp.int32))
+            params[-1] = (0.1 * w, jnp.mean(data[1].astype(pdtype), 0))
+        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, pdtype), l2=config.l2).init(params)
+        n = data[0].shape[0]
+        perm = jnp.zeros((n if steps_per_epoch(n, config.batch) > 1 else 0,), jnp.int32)
+        scale = LossScale(jnp.asarray(LossScale.INITIAL if config.mixed else 1.0, jnp.float32),
+                          jnp.zeros((), jnp.int32))
+        return TrainState(params, opt_state, jax.random.key_data(k_batch), jnp.zeros((), jnp.int32), perm, scale)
 
-    def steps(state, lr, data, total, length: int):
+    def steps(state, lr, data, total, length: int, start=None):
+        """``length`` optimizer steps from step ``start`` (default ``state.step``;
+        pass it unbatched under vmap so that the shuffles stay one per epoch).
+        Past step ``total`` the state stays put, so one chunk length serves any
+        step count; ``total=None`` takes every step (no masking, fewer kernels:
+        on tiny networks each one counts)."""
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
-        n = x.shape[0]
-        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, dtype), l2=config.l2)
-        grad_fn = jax.value_and_grad(loss_and_score, has_aux=True)
+        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2)
 
-        def body(state, _):
-            key, sub = jax.random.split(state.key)
-            if config.batch and config.batch < n:
-                idx = jax.random.choice(sub, n, (config.batch,), replace=False)
-                xb, yb = x[idx], y[idx]
-            else:
-                xb, yb = x, y
-            (loss, sc), grads = grad_fn(state.params, xb, yb)
+        def body(state, t):
+            perm, xb, yb = batch_of(state, t, x, y, config.batch)
+            (loss, sc), grads, finite = gradients(state.params, xb, yb, state.scale)
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
             params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
-            # Past `total` the state stays put: one chunk length serves any step count.
-            active = state.step < total
-            keep = lambda new, old: jnp.where(active, new, old)  # noqa: E731
-            new = TrainState(jax.tree.map(keep, params, state.params),
-                             jax.tree.map(keep, opt_state, state.opt_state),
-                             key, state.step + active.astype(jnp.int32))
-            return new, (loss, sc)
+            if config.mixed:  # a step whose gradients overflowed changes only the loss scale
+                params, opt_state = jax.tree.map(lambda new, old: jnp.where(finite, new, old),
+                                                 (params, opt_state), (state.params, state.opt_state))
+            new = TrainState(params, opt_state, state.key, state.step + 1, perm, state.scale.adjust(finite))
+            if total is not None:
+                new = jax.tree.map(lambda a, b: jnp.where(t < total, a, b), new, state)
+            return new, (loss.astype(pdtype), sc.astype(pdtype))
 
-        return lax.scan(body, state, None, length=length)
+        first = state.step if start is None else start
+        return lax.scan(body, state, first + jnp.arange(length, dtype=jnp.int32))
 
     def evaluate(params, x, y):
-        return loss_and_score(params, x, y)
+        loss, sc = loss_and_score(params, x, y)
+        return loss.astype(pdtype), sc.astype(pdtype)
 
     def predict(params, x):
         return output_values(forward(params, x), head.output)
 
     def run(key, lr, data):
-        state, (loss, sc) = steps(init(key, data), lr, data, config.steps, length=config.steps)
+        state, (loss, sc) = steps(init(key, data), lr, data, config.steps, length=config.steps, start=0)
         final_loss, final_score = evaluate(state.params, *data)
         return RunOutput(state.params, loss, sc, final_loss, final_score)
 
     return Run(config, init, steps, run, evaluate, predict)
-
-
-@functools.lru_cache(maxsize=128)
-def _jit_predict(config: TrainConfig):
-    return jax.jit(make_run(config).predict)
 
 
 def prepare_data(x, y, config: TrainConfig):
@@ -228,6 +307,99 @@ def prepare_data(x, y, config: TrainConfig):
     else:
         y = jnp.asarray(np.asarray(y), jnp.dtype(config.dtype))
     return x, y
+
+
+# --- one program for one training run ----------------------------------------------------
+
+TEST_SAMPLE = 4096  # test rows evaluated at each checkpoint (all of them at the end)
+
+
+class Report(NamedTuple):
+    """The trained network measured once, at the end of the last chunk."""
+
+    train_loss: Any  # on every training row
+    train_score: Any
+    test_loss: Any  # on every test row (the training rows without a split)
+    test_score: Any
+    eval_values: Any  # output values of the test rows (training rows without a split)
+    probe_values: Any  # output values at the probe points (grid, curve, truth table)
+
+
+class Plan(NamedTuple):
+    """How the driver cuts a run: a checkpoint every ``every`` steps, ``intervals``
+    of them per program call; ``exact``: the checkpoints divide the run, so no
+    step needs masking."""
+
+    every: int
+    intervals: int
+    exact: bool
+
+    @property
+    def chunk(self) -> int:
+        return self.every * self.intervals
+
+
+def _divisor_near(n: int, target: int, within: float = 2.0) -> int | None:
+    """The divisor of ``n`` closest to ``target`` within a factor ``within`` of it, or None."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    near = [d for d in {*small, *(n // d for d in small)} if target / within <= d <= target * within]
+    return min(near, key=lambda d: (abs(d - target), d)) if near else None
+
+
+def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
+    """Checkpoints once per epoch for 10 epochs or more (at most 100 of them),
+    else 100 for the full batch and 20 for mini-batches (whose test evaluation
+    would otherwise outweigh the steps), spaced to divide the run where they
+    can; about ``chunks`` program calls."""
+    if per_epoch > 1 and steps % per_epoch == 0 and steps >= 10 * per_epoch:
+        epochs = steps // per_epoch
+        every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / 100)) or 1)
+    else:
+        target = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
+        every = _divisor_near(steps, target) or target
+    intervals = math.ceil(steps / every)  # calls take whole intervals: no call runs past the end
+    per_call = _divisor_near(intervals, max(1, round(intervals / chunks)), within=math.inf)
+    return Plan(every, per_call, steps % every == 0)
+
+
+def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
+    """The one function ``train`` compiles: called with a blank state (step -1)
+    it initialises from ``seed``; each call advances ``plan_.chunk`` steps with a
+    checkpoint every ``plan_.every``; the call that reaches ``total`` also
+    measures the network (``Report``).
+
+    advance(state, seed, lr, data, test, probe, total)
+      -> (state, loss (chunk,), score (chunk,), metrics.Checkpoints (intervals,), Report)
+    """
+    r = make_run(config)
+    every = plan_.every
+
+    def final(params, data, test, probe):
+        train_loss, train_score = r.evaluate(params, *data)
+        test_loss, test_score = r.evaluate(params, *test)
+        return Report(train_loss, train_score, test_loss, test_score, r.predict(params, test[0]),
+                      r.predict(params, probe))
+
+    def advance(state, seed, lr, data, test, probe, total):
+        state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
+        sample = tuple(a[:TEST_SAMPLE] for a in test)
+
+        def interval(state, _):
+            start = state.step
+            state, (loss, sc) = r.steps(state, lr, data, None if plan_.exact else total, length=every)
+            active = start + jnp.arange(every) < total
+            train_loss = jnp.sum(jnp.where(active, loss, 0)) / jnp.maximum(jnp.sum(active), 1)
+            nan = jnp.asarray(jnp.nan, loss.dtype)
+            test_loss, test_score = r.evaluate(state.params, *sample) if has_test else (nan, nan)
+            return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score))
+
+        state, (loss, sc, marks) = lax.scan(interval, state, None, length=plan_.intervals)
+        args = (state.params, data, test, probe)
+        blank = lambda *a: jax.tree.map(jnp.zeros_like, jax.eval_shape(final, *a))  # noqa: E731
+        report = lax.cond(state.step >= total, final, blank, *args)
+        return state, loss.reshape(-1), sc.reshape(-1), marks, report
+
+    return advance
 
 
 # --- the driver behind `actlab train` -------------------------------------------------
@@ -296,6 +468,18 @@ class TrainResult(NamedTuple):
     notes: tuple
     label_regions: tuple | None = None  # multi-label 2-D data: one binary Regions per label
     activation_params: dict | None = None
+    checkpoints: metrics.Checkpoints | None = None  # train and test loss at regular steps
+    best_test_step: int | None = None  # the checkpoint with the lowest test loss
+    overfitting: metrics.Overfitting | None = None
+    classification: metrics.Classification | None = None  # classification: on the test rows
+    steps_per_epoch: int = 1
+    param_count: int = 0
+    conv: tuple[int, ...] = ()  # channels of the convolutional layers
+    dtype: str = "float32"
+    image: tuple[int, int] | None = None  # rows are images of this shape (digits)
+    feature_names: tuple[str, ...] = ()
+    test_sample: int = 0  # test rows evaluated at each checkpoint
+    eval_values: np.ndarray | None = None  # output values of the test rows (training rows without a split)
 
 
 _COMPILED: dict = {}
@@ -320,10 +504,17 @@ def chunk_length(steps: int, chunks: int = 10) -> int:
     return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
 
 
+def blank_state(config: TrainConfig, data) -> TrainState:
+    """A state of the right shapes at step -1: the program initialises it."""
+    shapes = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
+    state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+    return state._replace(step=np.asarray(-1, np.int32))
+
+
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
-          progress: Callable[[int, float], None] | None = None, chunk: int | None = None,
+          progress: Callable[[int, float], None] | None = None, chunks: int = 10,
           grid: int = 101) -> TrainResult:
-    """Trains one network on ``ds`` and measures it.
+    """Trains one network on ``ds`` and measures it, in one compiled program.
 
     Args:
       config: the configuration (its ``steps`` is the step count).
@@ -332,82 +523,105 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
       seed: seeds the initial weights and the mini-batches.
       progress: called with (0, nan) once compiled, then after each chunk with
         (steps done, last loss).
-      chunk: steps per compiled chunk (default: ``chunk_length(steps)``).
+      chunks: about how many program calls (each reports progress).
       grid: resolution of the decision-region grid for 2-D classification.
     """
     optim.check_lr(lr)
-    r = make_run(config)
-    dtype = jnp.dtype(config.dtype)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
-    key = jax.random.key(seed)
-    lr_arr = jnp.asarray(lr, dtype)
-    C = chunk or chunk_length(config.steps)
-    total = jnp.asarray(config.steps, jnp.int32)
-
-    init_c, t_init = _compiled(("init", config), r.init, (key, data))
-    state = init_c(key, data)
-    steps_c, t_steps = _compiled(("steps", config), r.steps, (state, lr_arr, data, total), {"length": C})
-    eval_c, t_eval = _compiled(("eval", config), r.evaluate, (state.params, *data))
-    compile_seconds = t_init + t_steps + t_eval
+    per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
+    plan_ = plan(config.steps, per_epoch, chunks=chunks)
+    probe, shape_probe = _probe(ds, config, grid)
+    args = (blank_state(config, data), np.asarray(seed, np.int64), np.asarray(lr, config.param_dtype), data,
+            test, jnp.asarray(probe, jnp.dtype(config.dtype)), np.asarray(config.steps, np.int32))
+    program, compile_seconds = _compiled(("train", config, plan_, ds.has_test),
+                                         make_program(config, plan_, ds.has_test), args)
     if progress is not None:
         progress(0, math.nan)
 
-    losses, scores = [], []
+    state, *rest = args
+    losses, scores, marks = [], [], []
     done = 0
     t0 = time.perf_counter()
     while done < config.steps:
-        state, (loss, sc) = steps_c(state, lr_arr, data, total)
+        state, loss, sc, mark, report = program(state, *rest)
         loss = np.asarray(loss)  # blocks until the chunk is done
         losses.append(loss)
         scores.append(np.asarray(sc))
-        prev, done = done, min(done + C, config.steps)
+        marks.append(mark)
+        prev, done = done, min(done + plan_.chunk, config.steps)
         if progress is not None:
             progress(done, float(loss[done - prev - 1]))
-    final_loss, final_score = (float(v) for v in eval_c(state.params, *data))
+    report = Report(*(np.asarray(v) for v in report))
     train_seconds = time.perf_counter() - t0
-    if ds.has_test:
-        eval_test, t = _compiled(("eval", config), r.evaluate, (state.params, *test))
-        compile_seconds += t
-        test_loss, test_score = (float(v) for v in eval_test(state.params, *test))
-    else:
-        test_loss, test_score = None, final_score
-
+    history = History(np.arange(1, config.steps + 1), np.concatenate(losses)[: config.steps],
+                      np.concatenate(scores)[: config.steps])
+    checkpoints = metrics.checkpoints(*(np.concatenate([np.asarray(getattr(m, f)) for m in marks])
+                                        for f in metrics.Checkpoints._fields), has_test=ds.has_test)
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
-    hist_loss = np.concatenate(losses)[: config.steps]
-    hist_score = np.concatenate(scores)[: config.steps]
-    history = History(np.arange(1, config.steps + 1), hist_loss, hist_score)
+    return _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
+                   params=params, probe=shape_probe, train_seconds=train_seconds,
+                   compile_seconds=compile_seconds, per_epoch=per_epoch)
 
-    classify = config.task in CLASSIFICATION
-    regions = curve = truth = None
+
+def _probe(ds: Dataset, config: TrainConfig, n: int):
+    """The points whose predictions the pictures need, and how to read them back:
+    a grid over the plane (2-D classification), a line (1-D regression), the
+    four points of a logic gate; else none."""
     x_all = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
-    if ds.n_features == 2 and config.task in ("binary", "multi-class"):
-        regions = _regions(r, state.params, x_all, config, grid)
-    label_regions = None
-    if ds.n_features == 2 and config.task == "multi-label":
-        label_regions = _regions(r, state.params, x_all, config, grid, per_label=True)
-    if ds.n_features == 1 and not classify:
-        lo, hi = float(x_all.min()), float(x_all.max())
-        xs = np.linspace(lo, hi, 201)
-        ys = np.asarray(_jit_predict(config)(state.params, jnp.asarray(xs[:, None], dtype)))[:, 0]
-        curve = Curve(xs, ys)
     if ds.name in LOGIC_GATES:
-        p = np.asarray(_jit_predict(config)(state.params, data[0]))
-        p1 = p[:, 0] if p.shape[1] == 1 else p[:, 1]
+        return ds.x_train, ("truth",)
+    if ds.n_features == 2 and config.task in CLASSIFICATION:
+        lo, hi = x_all.min(0), x_all.max(0)
+        pad = 0.1 * np.maximum(hi - lo, 1e-9)
+        xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
+        ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
+        gx, gy = np.meshgrid(xs, ys)
+        return np.stack([gx.ravel(), gy.ravel()], 1), ("grid", xs, ys)
+    if ds.n_features == 1 and config.task not in CLASSIFICATION:
+        xs = np.linspace(float(x_all.min()), float(x_all.max()), 201)
+        return xs[:, None], ("curve", xs)
+    return np.zeros((0, ds.n_features)), ("none",)
+
+
+def _pictures(kind, values, ds: Dataset, task: str):
+    """(regions, label_regions, curve, truth table) from the probe's output values."""
+    values = np.asarray(values, np.float64)
+    if kind[0] == "truth":
+        p1 = values[:, 0] if values.shape[1] == 1 else values[:, 1]
         truth = [TruthRow(float(a), float(b), int(t), float(q), int(q > 0.5))
                  for (a, b), t, q in zip(ds.x_train, ds.y_train, p1)]
+        return None, None, None, truth
+    if kind[0] == "curve":
+        return None, None, Curve(kind[1], values[:, 0]), None
+    if kind[0] != "grid":
+        return None, None, None, None
+    xs, ys = kind[1], kind[2]
+    n = len(xs)
+    if task == "multi-label":  # each label on (p > 0.5) or off, on its own
+        labels = tuple(Regions(xs, ys, (values[:, k] > 0.5).astype(np.int64).reshape(n, n),
+                               values[:, k].reshape(n, n)) for k in range(values.shape[1]))
+        return None, labels, None, None
+    if values.shape[1] == 1:
+        prob = values[:, 0]
+        cls = (prob > 0.5).astype(np.int64)
+    else:
+        cls = values.argmax(1)
+        prob = values[:, 1] if values.shape[1] == 2 else values.max(1)
+    return Regions(xs, ys, cls.reshape(n, n), prob.reshape(n, n)), None, None, None
 
-    notes = []
-    linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
-    if linear_hidden:
-        notes.append("with --act linear every layer is affine, so the whole network is one affine "
-                     "map (logistic regression with a sigmoid output)")
-    elif len(config.sizes) == 2:
-        notes.append("no hidden layer: the network is one affine map (logistic regression with a "
-                     "sigmoid output)")
-    if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
-        notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
-                     "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+
+def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe, train_seconds,
+            compile_seconds, per_epoch) -> TrainResult:
+    classify = config.task in CLASSIFICATION
+    final_loss, final_score = float(report.train_loss), float(report.train_score)
+    test_loss, test_score = ((float(report.test_loss), float(report.test_score)) if ds.has_test
+                             else (None, final_score))
+    regions, label_regions, curve, truth = _pictures(probe, report.probe_values, ds, config.task)
+    classification = None
+    if classify:
+        classification = metrics.classify(report.eval_values, ds.y_test, config.task, ds.target_names,
+                                          split="test" if ds.has_test else "train")
     return TrainResult(
         dataset=ds.name, task=config.task, activation=getattr(config.activation, "name", str(config.activation)),
         optimizer=config.optimizer, lr=float(lr), steps=config.steps, batch=config.batch,
@@ -420,26 +634,28 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
         points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
                 ds.y_test if ds.has_test else None),
-        class_names=ds.target_names, notes=tuple(notes), label_regions=label_regions,
+        class_names=ds.target_names, notes=tuple(_notes(config, ds)), label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
+        checkpoints=checkpoints, best_test_step=metrics.best_step(checkpoints),
+        overfitting=metrics.overfitting(checkpoints), classification=classification,
+        steps_per_epoch=per_epoch, param_count=model.count_params(params),
+        conv=tuple(config.conv.channels) if config.conv else (), dtype=config.dtype, image=ds.image,
+        feature_names=tuple(ds.feature_names),
+        test_sample=min(TEST_SAMPLE, int(ds.x_test.shape[0])) if ds.has_test else 0,
+        eval_values=np.asarray(report.eval_values),
     )
 
 
-def _regions(r: Run, params, x, config, n, per_label=False):
-    lo, hi = x.min(0), x.max(0)
-    pad = 0.1 * np.maximum(hi - lo, 1e-9)
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], 1), jnp.dtype(config.dtype))
-    p = np.asarray(_jit_predict(config)(params, pts), np.float64)
-    if per_label:  # each label on (p > 0.5) or off, on its own
-        return tuple(Regions(xs, ys, (p[:, k] > 0.5).astype(np.int64).reshape(n, n), p[:, k].reshape(n, n))
-                     for k in range(p.shape[1]))
-    if p.shape[1] == 1:
-        prob = p[:, 0]
-        cls = (prob > 0.5).astype(np.int64)
-    else:
-        cls = p.argmax(1)
-        prob = p[:, 1] if p.shape[1] == 2 else p.max(1)
-    return Regions(xs, ys, cls.reshape(n, n), prob.reshape(n, n))
+def _notes(config: TrainConfig, ds: Dataset) -> list[str]:
+    notes = []
+    linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
+    if linear_hidden:
+        notes.append("with --act linear every layer is affine, so the whole network is one affine "
+                     "map (logistic regression with a sigmoid output)")
+    elif len(config.sizes) == 2 and not config.conv:
+        notes.append("no hidden layer: the network is one affine map (logistic regression with a "
+                     "sigmoid output)")
+    if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
+        notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
+                     "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+    return notes

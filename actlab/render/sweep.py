@@ -38,7 +38,7 @@ def to_json(result) -> dict:
         "devices": result.devices, "processes": result.processes, "backend": result.backend,
         "dataset": result.dataset, "task": result.task, "metric": result.metric,
         "held_out": result.held_out, "threshold": result.threshold, "steps": result.steps,
-        "hidden": list(result.hidden), "batch": result.batch, "dtype": result.dtype,
+        "hidden": list(result.hidden), "conv": list(result.conv), "batch": result.batch, "dtype": result.dtype,
         "seed": result.seed, "seeds": result.seeds, "runs": result.runs,
         "max_batch": result.max_batch, "chunk_runs": result.chunk_runs, "chunks": result.chunks,
         "compile_seconds": result.compile_seconds, "train_seconds": result.train_seconds,
@@ -176,6 +176,7 @@ def footer(result, replay_args: str = "", replay_data: str = "") -> str:
                  + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
                  + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
                  + (f" --batch {result.batch}" if result.batch else "")
+                 + (f" --conv {','.join(map(str, result.conv))}" if result.conv else "")
                  + (f" {replay_args}" if replay_args else ""))
     return text
 

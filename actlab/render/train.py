@@ -10,7 +10,7 @@ import contextlib
 import time
 from pathlib import Path
 
-from actlab.render import files, terminal
+from actlab.render import files, images, terminal
 from actlab.render.terminal import fmt, paint, with_params
 
 LOSS_NAMES = {
@@ -54,6 +54,20 @@ def to_json(result, warnings=()) -> dict:
     }
     if result.truth_table is not None:
         out["truth_table"] = [row._asdict() for row in result.truth_table]
+    out.update(param_count=result.param_count, conv=list(result.conv), dtype=result.dtype,
+               steps_per_epoch=result.steps_per_epoch,
+               epochs=result.steps / result.steps_per_epoch if result.batch else None,
+               test_accuracy=result.accuracy if result.n_test else None,
+               best_test_step=result.best_test_step, inputs=list(result.feature_names))
+    cp = result.checkpoints
+    if cp is not None:
+        out["checkpoints"] = {"step": cp.step, "train_loss": cp.train_loss, "test_loss": cp.test_loss,
+                              "test_score": cp.test_score, "test_rows": result.test_sample}
+    out["overfitting"] = result.overfitting._asdict() if result.overfitting else None
+    c = result.classification
+    if c is not None:
+        out.update(classes=list(c.classes), confusion=c.confusion, split=c.split,
+                   per_class=[s._asdict() for s in c.per_class], mistakes=[m._asdict() for m in c.mistakes])
     return out
 
 
@@ -67,12 +81,15 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
         screen.line(paint("Note:", "bold"), f" {note}", wrap=False)
     if result.truth_table is not None:
         screen.table(truth_table(result))
+    elif result.classification is not None:
+        show_classification(result, screen)
+    if result.overfitting is not None:
+        screen.line(paint("Note:", "bold"), f" {overfitting_note(result)}")
     if not chart:
         return
-    h = result.history
-    positive = bool((h.loss > 0).all())
-    screen.chart(terminal.line_chart([("loss", h.step, h.loss)], title="training loss", xlabel="step",
-                                     ylabel="loss" + (" (log)" if positive else ""), ylog=positive, height=16))
+    screen.chart(loss_chart(result, width=screen.width))
+    if result.best_test_step is not None:
+        screen.note(best_step_caption(result))
     screen.blank()
     if result.regions is not None and result.truth_table is None:
         screen.line(decision_regions(result, screen))
@@ -103,11 +120,15 @@ def summary_table(result) -> terminal.Table:
     net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
     t.row("task", result.task)
     act = with_params(result.activation, result.activation_params)
+    if result.conv:
+        net = f"conv {','.join(map(str, result.conv))} (3x3, stride 2), dense {net}"
     t.row("network", f"{net}, hidden {act}, output {result.output}")
+    t.row("parameters", f"{result.param_count:,}")
     t.row("loss function", LOSS_NAMES.get(result.loss, result.loss))
     t.row("optimizer", f"{result.optimizer}, lr {fmt(result.lr)}"
-          + (f", batch {result.batch}" if result.batch else ", full batch"))
-    t.row("steps", str(result.steps))
+          + (f", batch {result.batch}" if result.batch else ", full batch")
+          + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    t.row("steps", schedule(result))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.row("final loss (train)", fmt(result.final_loss))
     if result.test_loss is not None:
@@ -128,7 +149,17 @@ def summary_table(result) -> terminal.Table:
     return t
 
 
+def schedule(result) -> str:
+    """"840 (20 epochs of 42 batches)" with mini-batches, else the step count."""
+    if not result.batch:
+        return str(result.steps)
+    epochs = result.steps / result.steps_per_epoch
+    return f"{result.steps} ({epochs:g} epoch{'s' if epochs != 1 else ''} of {result.steps_per_epoch} batches)"
+
+
 def _n_in(result):
+    if result.conv:
+        return "x".join(map(str, result.image))
     return result.params[0][0].shape[0]
 
 
@@ -230,6 +261,150 @@ def fit_chart(result) -> str:
                                scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
                                title=f"{result.dataset}: data and the fitted function", xlabel="x",
                                width=100, height=20)
+
+
+# --- a classifier's answers -------------------------------------------------------------
+
+
+def show_classification(result, screen) -> None:
+    """The confusion matrix (or each label's counts), per-class precision,
+    recall and F1, and the most confident mistakes (digits as images)."""
+    c = result.classification
+    rows = len(c.predicted)
+    where = f"the {rows} test rows" if c.split == "test" else f"the {rows} training rows (no test split)"
+    if result.task == "multi-label":
+        screen.line(paint("Each label", "bold"), f" on {where} (TP: rightly on, FP: wrongly on, FN: missed, "
+                    "TN: rightly off):")
+        screen.table(label_table(c))
+    else:
+        matrix = confusion_table(c)
+        if table_width(matrix) <= screen.width:
+            screen.line(paint("Confusion matrix", "bold"), f" on {where} (rows: true class, columns: predicted):")
+            screen.table(matrix)
+        else:
+            screen.line(paint("Confusion matrix", "bold"), f" on {where}: {len(c.classes)} classes are wider "
+                        f"than {screen.width} columns (--json has it all); the most frequent confusions:")
+            screen.table(top_confusions(c))
+        screen.table(per_class_table(c))
+    screen.note("precision: right among the rows predicted as the class; recall: found among the rows "
+                "of the class; F1: their harmonic mean")
+    if c.mistakes:
+        show_mistakes(result, screen)
+
+
+def table_width(t: terminal.Table) -> int:
+    """The columns a "rule" table needs unwrapped: each column's widest cell plus padding."""
+    widths = [max([len(c.header)] + [len(str(row[i])) for row in t.rows if row is not None])
+              for i, c in enumerate(t.columns)]
+    return sum(w + 2 for w in widths) + 2
+
+
+def confusion_table(c) -> terminal.Table:
+    t = terminal.Table()
+    t.column("true", align="right")
+    for name in c.classes:
+        t.column(name, align="right", wrap=False)
+    for i, name in enumerate(c.classes):
+        t.row(name, *(paint(str(n), "bold") if i == j and n else str(n) if n else paint(".", "dim")
+                      for j, n in enumerate(c.confusion[i])))
+    return t
+
+
+def top_confusions(c, n: int = 10) -> terminal.Table:
+    k = len(c.classes)
+    pairs = sorted(((int(c.confusion[i, j]), i, j) for i in range(k) for j in range(k)
+                    if i != j and c.confusion[i, j]), reverse=True)[:n]
+    t = terminal.Table()
+    for name in ("true", "predicted", "rows"):
+        t.column(name, align="right")
+    for count, i, j in pairs:
+        t.row(c.classes[i], c.classes[j], str(count))
+    return t
+
+
+def per_class_table(c) -> terminal.Table:
+    t = terminal.Table()
+    for name in ("class", "precision", "recall", "F1", "support"):
+        t.column(name, align="right", wrap=name != "class")
+    for s in c.per_class:
+        t.row(s.name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    return t
+
+
+def label_table(c) -> terminal.Table:
+    """Multi-label: each label's counts and its precision, recall and F1."""
+    t = terminal.Table()
+    for name in ("label", "TP", "FP", "FN", "TN", "precision", "recall", "F1"):
+        t.column(name, align="right", wrap=False)
+    for s, ((tn, fp), (fn, tp)) in zip(c.per_class, c.confusion):
+        t.row(s.name, str(tp), str(fp), str(fn), str(tn), f"{s.precision:.3f}", f"{s.recall:.3f}",
+              f"{s.f1:.3f}")
+    return t
+
+
+def show_mistakes(result, screen) -> None:
+    c = result.classification
+    n = len(c.mistakes)
+    screen.line(paint(f"The {n} most confident mistakes" if n > 1 else "The most confident mistake", "bold"),
+                f" ({c.split} rows; confidence: the probability given to the wrong answer):")
+    x = result.points[2] if c.split == "test" else result.points[0]
+    if result.image is not None:
+        blocks = [(images.image_lines(x[m.row], result.image),
+                   [f"row {m.row}", f"true {m.true}, said {m.predicted}", f"confidence {m.confidence:.3f}"])
+                  for m in c.mistakes]
+        screen.line(images.side_by_side(blocks, width=screen.width), wrap=False)
+        return
+    t = terminal.Table()
+    cols = ["row", *(["label"] if result.task == "multi-label" else []), "true", "predicted", "confidence"]
+    for name in cols:
+        t.column(name, align="right")
+    for m in c.mistakes:
+        t.row(str(m.row), *([m.label] if m.label is not None else []), m.true, m.predicted,
+              f"{m.confidence:.3f}")
+    screen.table(t)
+
+
+# --- losses over training ---------------------------------------------------------------
+
+
+def loss_chart(result, *, width: int) -> str:
+    """Train and test loss at the checkpoints in one chart (log scale when
+    positive); without a test split, the training loss of every step."""
+    cp = result.checkpoints
+    if result.n_test and cp is not None and len(cp.step):
+        series = [("train", cp.step, cp.train_loss), ("test", cp.step, cp.test_loss)]
+        title = "train and test loss"
+    else:
+        h = result.history
+        series = [("loss", h.step, h.loss)]
+        title = "training loss"
+    positive = all((ys > 0).all() for _, _, ys in series)
+    return terminal.line_chart(series, title=title, xlabel="step", ylabel="loss" + (" (log)" if positive else ""),
+                               ylog=positive, height=16, width=min(width, 100))
+
+
+def best_step_caption(result) -> str:
+    cp = result.checkpoints
+    i = list(cp.step).index(result.best_test_step)
+    epoch = f" (epoch {result.best_test_step / result.steps_per_epoch:g})" if result.batch else ""
+    sample = (f" on {result.test_sample} of the {result.n_test} test rows" if result.test_sample < result.n_test
+              else "")
+    return (f"train: mean loss of the batches since the previous checkpoint; test: at the checkpoint{sample}. "
+            f"Lowest test loss {fmt(cp.test_loss[i], 4)} at step {result.best_test_step}{epoch}; "
+            f"at the end {fmt(cp.test_loss[-1], 4)}.")
+
+
+def overfitting_note(result) -> str:
+    o = result.overfitting
+    stop = (f"--epochs {max(1, round(o.best_step / result.steps_per_epoch))}" if result.batch
+            else f"--steps {o.best_step}")
+    return (f"overfitting: the test loss rose {100 * o.rise:.0f}% from its lowest, {fmt(o.best_test_loss, 4)} "
+            f"at step {o.best_step}, to {fmt(o.final_test_loss, 4)} at step {o.final_step}, while the "
+            f"training loss fell from {fmt(o.train_loss_at_best, 4)} to {fmt(o.final_train_loss, 4)} "
+            f"(gap test - train {fmt(o.best_test_loss - o.train_loss_at_best, 3)} -> "
+            f"{fmt(o.final_test_loss - o.final_train_loss, 3)}): the network learns its training rows "
+            f"rather than the task. Try stopping near step {o.best_step} ({stop}), more training data, "
+            "--l2 1e-3, or a smaller network (--hidden).")
 
 
 # --- progress ----------------------------------------------------------------------------

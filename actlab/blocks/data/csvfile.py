@@ -4,36 +4,69 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from actlab.blocks.data.specs import normalize_task
+from actlab.blocks.data.specs import Dataset, normalize_task
 from actlab.blocks.data.sets import split
 from actlab.errors import ActlabError, did_you_mean
 
 
+def read_table(path: str | Path) -> tuple[list[str], np.ndarray, int]:
+    """The header and the numeric rows of a CSV file: (column names, float64
+    array (rows, columns), the header's line number).
 
-
-def load_csv(path: str | Path, target: list[str], *, task: str | None = None, seed: int = 0,
-             test_frac: float = 0.25) -> Dataset:
-    """A dataset from a CSV file with a header row and numeric columns.
-
-    The columns named in ``target`` are the targets, the rest the inputs. The
-    task is inferred unless given: two values -> binary; a few integers (at
-    most 20) -> multi-class; several 0/1 columns -> multi-label; otherwise
-    regression. Class values are mapped to ids 0..K-1 in sorted order.
+    numpy's C parser reads a well-formed file; anything it refuses (or a
+    non-finite value) is read again cell by cell, which names the line and
+    column at fault.
 
     Raises:
-      ActlabError: unreadable file, ragged rows, a non-number or empty cell, a
-        missing target column (each names the line and column at fault), or a
-        task that the targets cannot have.
+      ActlabError: unreadable file, no header, empty or duplicate column names,
+        ragged rows, a non-number or empty cell, no data rows.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            line_no, first = 0, ""
+            for first in f:
+                line_no += 1
+                if first.strip(" \t\r\n,"):
+                    break
     except FileNotFoundError:
         raise ActlabError(f"data file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ActlabError(f"cannot read data file {str(path)!r}: {e}") from None
+    header = [h.strip() for h in next(csv.reader([first]), [])]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns about a file without rows
+            values = np.loadtxt(path, delimiter=",", skiprows=line_no, ndmin=2, comments=None,
+                                quotechar='"', encoding="utf-8-sig", dtype=np.float64)
+        if values.shape[0] and values.shape[1] == len(header) and np.isfinite(values).all():
+            _check_header(path, header, line_no)
+            return header, values, line_no
+    except ValueError:  # the careful reading below says where
+        pass
+    return _read_carefully(path)
+
+
+def _check_header(path, header, line):
+    if not any(header):
+        raise ActlabError(f"{path}: the file is empty; expected a header row and numeric rows")
+    for col, h in enumerate(header, 1):
+        if not h:
+            raise ActlabError(f"{path} line {line}, column {col}: empty column name in the header")
+    for col, h in enumerate(header, 1):
+        if header.index(h) != col - 1:
+            raise ActlabError(f"{path} line {line}, column {col}: duplicate column name {h!r}")
+
+
+def _read_carefully(path: Path) -> tuple[list[str], np.ndarray, int]:
+    """``read_table`` cell by cell: slow, and exact about what is wrong where."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise ActlabError(f"cannot read data file {str(path)!r}: {e}") from None
     rows = list(csv.reader(text.splitlines()))
@@ -42,16 +75,7 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     if not rows:
         raise ActlabError(f"{path}: the file is empty; expected a header row and numeric rows")
     header = [h.strip() for h in rows[0]]
-    for col, h in enumerate(header, 1):
-        if not h:
-            raise ActlabError(f"{path} line {lines[0]}, column {col}: empty column name in the header")
-    for col, h in enumerate(header, 1):
-        if header.index(h) != col - 1:
-            raise ActlabError(f"{path} line {lines[0]}, column {col}: duplicate column name {h!r}")
-    for t in target:
-        if t not in header:
-            raise ActlabError(f"{path} line {lines[0]}: no target column {t!r}{did_you_mean(t, header)}; "
-                              f"columns: {', '.join(header)}")
+    _check_header(path, header, lines[0])
     if len(rows) < 2:
         raise ActlabError(f"{path}: no data rows after the header")
     values = np.empty((len(rows) - 1, len(header)), np.float64)
@@ -67,6 +91,29 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
                 what = "an empty cell" if not cell.strip() else f"{cell.strip()!r} is not a finite number"
                 raise ActlabError(f"{path} line {line}, column {c + 1} ({header[c]!r}): {what}")
             values[r, c] = v
+    return header, values, lines[0]
+
+
+def load_csv(path: str | Path, target: list[str], *, task: str | None = None, seed: int = 0,
+             test_frac: float = 0.25) -> Dataset:
+    """A dataset from a CSV file with a header row and numeric columns.
+
+    The columns named in ``target`` are the targets, the rest the inputs. The
+    task is inferred unless given: two values -> binary; a few integers (at
+    most 20) -> multi-class; several 0/1 columns -> multi-label; otherwise
+    regression. Class values are mapped to ids 0..K-1 in sorted order.
+
+    Raises:
+      ActlabError: what ``read_table`` refuses, a missing target column, a task
+        that the targets cannot have, or multi-label with one target column
+        (the other label columns would silently become inputs).
+    """
+    path = Path(path)
+    header, values, header_line = read_table(path)
+    for t in target:
+        if t not in header:
+            raise ActlabError(f"{path} line {header_line}: no target column {t!r}{did_you_mean(t, header)}; "
+                              f"columns: {', '.join(header)}")
     if len(target) == len(header):
         raise ActlabError(f"{path}: every column is a target; at least one input column is needed")
     t_idx = [header.index(t) for t in target]
@@ -74,6 +121,10 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
     x, y_raw = values[:, x_idx], values[:, t_idx]
     task = infer_task(y_raw) if task is None else normalize_task(task)
     y, targets, n_out = _encode_targets(y_raw, task, target, path)
+    if task == "multi-label" and len(target) == 1:
+        raise ActlabError(f"--task multi-label takes every label column as --target, got one ({target[0]!r}): "
+                          f"the other columns would be inputs ({', '.join(header[i] for i in x_idx)}); "
+                          "name all the labels, e.g. --target tag1,tag2,tag3 (one label is --task binary)")
     rng = np.random.default_rng([seed, 20251123])
     return split(path.name, task, x, y, tuple(header[i] for i in x_idx), targets, n_out, test_frac, rng)
 

@@ -10,13 +10,14 @@ import math
 
 import numpy as np
 
-from actlab.blocks.data.specs import DATASETS, LOGIC_GATES, Dataset
+from actlab.blocks.data.specs import BUNDLED, DATASETS, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError, unknown
 
 
 def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise: float | None = None,
                  classes: int = 3, test_frac: float = 0.25) -> Dataset:
-    """A generated dataset, deterministic in its arguments.
+    """A generated dataset, deterministic in its arguments (the real sets come
+    from ``bundled.load_bundled``).
 
     Args:
       name: one of ``names()``.
@@ -29,6 +30,8 @@ def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise:
     spec = DATASETS.get(name)
     if spec is None:
         raise unknown("dataset", name, DATASETS)
+    if name in BUNDLED:
+        raise ActlabError(f"{name} is a real set, not a generated one: load_bundled({name!r}) reads it")
     n = spec.samples if samples is None else int(samples)
     noise = spec.noise if noise is None else float(noise)
     if n < 4 and name not in LOGIC_GATES:
@@ -92,7 +95,9 @@ def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise:
     return split(name, spec.task, x, y, features, class_names, n_out, test_frac, rng)
 
 
-def split(name, task, x, y, features, targets, n_out, test_frac, rng) -> Dataset:
+def split(name, task, x, y, features, targets, n_out, test_frac, rng, *, stratify=False) -> Dataset:
+    """The rows cut into a training and a test part (``test_frac`` of them), at
+    random; with ``stratify`` each class keeps its share in both parts."""
     n = x.shape[0]
     n_test = int(round(n * test_frac))
     if test_frac > 0 and n_test == 0 and n >= 2:
@@ -101,17 +106,52 @@ def split(name, task, x, y, features, targets, n_out, test_frac, rng) -> Dataset
         raise ActlabError(f"bad --test-frac {test_frac}: leaves no training data out of {n} rows")
     if n_test == 0:
         return Dataset(name, task, x, y, x, y, features, targets, n_out, False)
-    order = rng.permutation(n)
-    test, train = order[:n_test], order[n_test:]
+    if stratify:
+        test = rng.permutation(_stratified(y, n_test, rng))
+        train = rng.permutation(np.setdiff1d(np.arange(n), test))
+    else:
+        order = rng.permutation(n)
+        test, train = order[:n_test], order[n_test:]
     return Dataset(name, task, x[train], y[train], x[test], y[test], features, targets, n_out, True)
 
 
+def _stratified(y, k, rng) -> np.ndarray:
+    """``k`` row indices drawn so that each class has its share of them: the
+    floor of k * n_c / n each, then one more to the largest remainders."""
+    _, ids = np.unique(y, return_inverse=True)
+    counts = np.bincount(ids)
+    quota = k * counts / len(y)
+    take = np.floor(quota).astype(int)
+    extra = np.argsort(-(quota - take), kind="stable")[: k - take.sum()]
+    take[extra] += 1
+    return np.concatenate([rng.permutation(np.flatnonzero(ids == c))[:t] for c, t in enumerate(take)])
+
+
+def subsample(ds: Dataset, frac: float, *, seed: int) -> Dataset:
+    """A fraction of the training rows (stratified for classes), the test rows
+    untouched: the same test questions for a smaller training set."""
+    if not 0 < frac <= 1:
+        raise ActlabError(f"bad --train-frac {frac}: must be in (0, 1]")
+    n = ds.x_train.shape[0]
+    k = max(1, int(round(n * frac)))
+    if k == n:
+        return ds
+    rng = np.random.default_rng([seed, 20251124])
+    keep = (_stratified(ds.y_train, k, rng) if ds.task in ("binary", "multi-class")
+            else rng.permutation(n)[:k])
+    keep = np.sort(keep)
+    if ds.has_test:
+        return ds._replace(x_train=ds.x_train[keep], y_train=ds.y_train[keep])
+    return ds._replace(x_train=ds.x_train[keep], y_train=ds.y_train[keep], x_test=ds.x_train[keep],
+                       y_test=ds.y_train[keep])
 
 
 def standardize(ds: Dataset) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Inputs shifted and scaled to mean 0, std 1 with the training statistics
-    (what a network with a default init expects); returns (dataset, mean, std)."""
+    (what a network with a default init expects); returns (dataset, mean, std).
+    The dataset records them (``shift``, ``scale``) for rows that come later."""
     mean = ds.x_train.mean(0)
     std = ds.x_train.std(0)
     std = np.where(std > 0, std, 1.0)
-    return ds._replace(x_train=(ds.x_train - mean) / std, x_test=(ds.x_test - mean) / std), mean, std
+    return ds._replace(x_train=(ds.x_train - mean) / std, x_test=(ds.x_test - mean) / std,
+                       shift=mean, scale=std), mean, std

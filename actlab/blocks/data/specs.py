@@ -58,7 +58,7 @@ RULES = {
 
 
 class Spec(NamedTuple):
-    """What a generated set is and the network it trains well with by default."""
+    """What a dataset is and the network it trains well with by default."""
 
     task: str
     samples: int
@@ -66,6 +66,8 @@ class Spec(NamedTuple):
     hidden: tuple[int, ...]
     steps: int
     about: str
+    batch: int | None = None  # default mini-batch (None: the full batch)
+    epochs: int | None = None  # default epochs of ``batch`` (instead of ``steps``)
 
 
 # Suggested widths/steps: small enough to train in well under a second on a CPU,
@@ -84,11 +86,54 @@ DATASETS = {
     "sine": Spec("regression", 200, 0.1, (32, 32), 1000, "y = sin(x) + noise on [-pi, pi]"),
     "parabola": Spec("non-negative-regression", 200, 0.1, (16, 16), 1000,
                      "y = x^2 * exp(noise) >= 0 on [-2, 2]"),
+    # The real sets (BUNDLED). Digits: the course's 25-15 network, Adam on
+    # mini-batches of 32 as Keras' model.fit defaults to.
+    "digits": Spec("multi-class", 1797, 0.0, (25, 15), 0, "8x8 handwritten digits 0-9 (UCI; --digits 0,1 for two)",
+                   batch=32, epochs=20),
+    "iris": Spec("multi-class", 150, 0.0, (16,), 500, "iris flowers: 4 measurements, 3 species"),
+    "wine": Spec("multi-class", 178, 0.0, (16,), 500, "wines: 13 chemical measurements, 3 cultivars"),
+    "breast-cancer": Spec("binary", 569, 0.0, (16,), 500,
+                          "breast tumours: 30 cell-nucleus measurements, malignant or benign"),
+    "diabetes": Spec("regression", 442, 0.0, (16,), 1000,
+                     "diabetes progression after one year from 10 baseline measurements"),
+}
+
+
+class Bundled(NamedTuple):
+    """A real set read from the data files scikit-learn ships inside its wheel
+    (``sklearn/datasets/data``), so nothing is downloaded."""
+
+    files: tuple[str, ...]  # the data file (and for diabetes the target file)
+    features: tuple[str, ...]
+    image: tuple[int, int] | None = None  # digits: rows of 8x8 pixels
+    pixel_max: float | None = None  # pixels are scaled by this to [0, 1]; other sets are standardized
+
+
+_CANCER = ("radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+           "concave points", "symmetry", "fractal dimension")
+BUNDLED = {
+    "digits": Bundled(("digits.csv.gz",), tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8)),
+                      image=(8, 8), pixel_max=16.0),
+    "iris": Bundled(("iris.csv",), ("sepal length (cm)", "sepal width (cm)", "petal length (cm)",
+                                    "petal width (cm)")),
+    "wine": Bundled(("wine_data.csv",), (
+        "alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+        "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
+        "od280/od315_of_diluted_wines", "proline")),
+    "breast-cancer": Bundled(("breast_cancer.csv",), tuple(
+        [f"mean {f}" for f in _CANCER] + [f"{f} error" for f in _CANCER] + [f"worst {f}" for f in _CANCER])),
+    "diabetes": Bundled(("diabetes_data_raw.csv.gz", "diabetes_target.csv.gz"),
+                        ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")),
 }
 
 
 class Dataset(NamedTuple):
-    """Training and test arrays plus what they mean."""
+    """Training and test arrays plus what they mean.
+
+    Inputs may have been scaled: ``x = (raw - shift) / scale`` column by column
+    (``shift``/``scale`` None: as read), and a network that is to take raw rows
+    later (``actlab predict --data``) applies the same.
+    """
 
     name: str
     task: str
@@ -100,6 +145,9 @@ class Dataset(NamedTuple):
     target_names: tuple[str, ...]  # class names (binary/multi-class) or output names
     n_outputs: int  # network outputs the task rules call for
     has_test: bool
+    shift: np.ndarray | None = None  # (features,)
+    scale: np.ndarray | None = None  # (features,)
+    image: tuple[int, int] | None = None  # each row is an image of these (height, width)
 
     @property
     def n_features(self) -> int:
