@@ -11,15 +11,27 @@ For each (activation, optimizer) pair there is one compiled program: the
 pure functions of ``actlab.lab.train.make_run`` vmapped over a runs axis that
 holds every (learning rate, seed) of the pair. The runs axis is sharded over
 every visible device (a one-axis ``jax.sharding.Mesh`` named ``runs``) and cut
-into chunks of at most ``max_batch`` runs, each padded to a multiple of the
-device count; training advances in compiled chunks of steps, so a progress
-callback hears from the program between chunks. Every run computes alone, so
-the numbers do not depend on the device count or the chunking.
+into chunks of as many runs as fit (``runs_that_fit``: about 16 MiB a device on
+a CPU), at most ``max_batch``, each padded to a multiple of the device count;
+training advances in compiled chunks of steps, so a progress callback hears
+from the program between chunks.
+
+Every run computes alone: its initial weights, data and steps are the same
+whatever the device count, the chunking or the other runs, and so are the
+outcomes (success, accuracy, steps to the threshold) unless a run ends right
+at the threshold. The float32 losses agree
+to about four significant digits, not to the last bit: XLA compiles a program
+for each number of runs a device takes per call and fuses each differently (a
+fused multiply-add rounds once where a multiply and an add round twice; a sum
+may add in another order), and training grows one step's last-bit difference
+(xor, 1000 seeds, 1 against 4 devices: median final loss 1.6e-4 apart
+relative with relu, 1.4e-6 with tanh).
 
 Run ``s`` of a configuration starts from ``jax.random.key(seed + s)``: the
 same initial weights for every configuration (comparisons are paired), and
 the same as ``actlab train DATASET --seed SEED+s --data-seed SEED``, so a
-failed seed can be replayed and looked at.
+failed seed can be replayed and looked at: the replay, a program of one run,
+reaches the same outcome with a final loss within about 1e-3 relative (above).
 
 Success: the final accuracy (held-out when the dataset has a test split, as
 in ``actlab train``; R^2 for regression) reaches the threshold. The step at
@@ -137,7 +149,7 @@ class SweepResult(NamedTuple):
     devices: int
     processes: int
     backend: str
-    max_batch: int
+    max_batch: int | None  # as given; None: as many as fit
     chunk_runs: int  # runs per program call (padded to a multiple of devices)
     chunks: int  # program calls per (activation, optimizer) pair
     compile_seconds: float
@@ -158,6 +170,36 @@ class RunsOutput(NamedTuple):
 # --- the grid ---------------------------------------------------------------------------
 
 
+# Runs per device and program call on a CPU: as many as fit in this working set.
+# Past the processor's caches every step streams the runs through memory and a
+# run costs more (moons: 1.6x the CPU time at 1024 runs a call against 64).
+CPU_WORKING_SET = 16 << 20
+
+
+def run_bytes(config: core.TrainConfig, ds: Dataset, C: int) -> int:
+    """Bytes one run holds during a program call: its state (parameters,
+    optimizer state, this epoch's shuffle), a gradient and an update of the
+    parameters, four numbers per unit and row of a step (z, f(z), f'(z) and the
+    backward signal), and the call's C per-step losses and scores."""
+    data_avals, _ = _avals(config, ds)
+    data = tuple(jax.ShapeDtypeStruct(shape, dt) for shape, dt in data_avals)
+    state = jax.eval_shape(core.make_run(config).init, jax.random.key(0), data)
+    nbytes = lambda tree: sum(math.prod(a.shape) * a.dtype.itemsize for a in jax.tree.leaves(tree))  # noqa: E731
+    n = data_avals[0][0][0]
+    rows = min(config.batch or n, n)
+    units = sum(config.sizes[1:]) + (sum(h * w * c for h, w, c in config.conv.shapes()[1:]) if config.conv else 0)
+    itemsize = jnp.dtype(config.dtype).itemsize
+    return nbytes(state) + 2 * nbytes(state.params) + 4 * rows * units * itemsize + 2 * C * itemsize
+
+
+def runs_that_fit(per_run: int, device) -> int:
+    """Runs one device takes per program call: a working set of ``CPU_WORKING_SET``
+    on a CPU, a quarter of the device's memory on an accelerator."""
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    budget = stats["bytes_limit"] // 4 if stats and "bytes_limit" in stats else CPU_WORKING_SET
+    return max(1, budget // per_run)
+
+
 def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
     """(chunks, runs per chunk): the fewest chunks of at most ``max_batch`` runs
     (at least one run per device), evened out and padded to a multiple of the
@@ -172,7 +214,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
-          max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
+          max_batch: int | None = None, batch: int | None = None, dtype: str = "float32",
           init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
@@ -190,8 +232,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       threshold: success when the final accuracy (R^2 for regression) >= this;
         default ``default_threshold(ds.name)``.
       seed: the first seed.
-      max_batch: most runs in one program call (memory bound); the grid of a
-        pair is cut into chunks of at most this many runs.
+      max_batch: most runs in one program call; default as many as fit
+        (``runs_that_fit``). The grid of a pair is cut into chunks of at most
+        this many runs.
       batch: mini-batch size (None: the dataset's default, else the full batch).
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
@@ -206,7 +249,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     lr_table = _lr_table(activations, optimizers, lrs)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
-    if max_batch < 1:
+    if max_batch is not None and max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
@@ -217,8 +260,10 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
-    chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds, max_batch, len(devices))
     C = core.chunk_length(config.steps)
+    fit = len(devices) * runs_that_fit(max(run_bytes(job[2], ds, C) for job in jobs), devices[0])
+    chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds,
+                                   fit if max_batch is None else min(fit, max_batch), len(devices))
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
     compile_seconds = _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total)
@@ -373,9 +418,8 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
     data, test = spec(data_avals), spec(test_avals)
 
     # shard_map: each device runs the vmapped program on its share of the runs,
-    # with no communication (runs are independent). XLA may still optimise the
-    # partitioned program a little differently, so a float32 loss can differ in
-    # its last bit from a single-device run; success counts and steps do not.
+    # with no communication (runs are independent; on rounding see the module
+    # docstring).
     runs_, same = PartitionSpec(RUNS), PartitionSpec()
 
     def per_device(fn, in_axes, in_specs):
