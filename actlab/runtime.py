@@ -55,6 +55,16 @@ def configure():
     return jax
 
 
+def compiler_options(device) -> dict | None:
+    """XLA options for the programs actlab compiles ahead of time on ``device``.
+
+    On a CPU, LLVM's optimization level 1 instead of 2: the small training
+    programs compile in about 60% of the time and run as fast (measured on
+    vmapped XOR and moons runs and on a digits network). Elsewhere XLA's defaults.
+    """
+    return {"xla_backend_optimization_level": 1} if device.platform == "cpu" else None
+
+
 def _unusable(folder: Path) -> str | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,7 @@ full (replicated) results.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import math
 import os
 import time
@@ -59,6 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from actlab import runtime
 from actlab.blocks import optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
@@ -325,14 +327,17 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
 
 
 def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
-    """Compiles every pair's programs at once, in threads (XLA compiles without
-    holding the GIL): compiling is most of the cost of a small sweep. -> seconds."""
+    """Compiles every program of every pair at once, one thread per core (XLA
+    compiles without holding the GIL), the largest first: compiling is most of
+    the cost of a small sweep. -> seconds."""
+    builds = {}
+    for _, _, config in jobs:
+        builds.update(_programs(config, mesh, *_avals(config, ds), chunk_runs, C, threshold))
     if progress is not None:
-        progress(0, total, f"compiling {len(jobs)} program{'s' if len(jobs) > 1 else ''}")
+        progress(0, total, f"compiling {len(builds)} program{'s' if len(builds) > 1 else ''}")
     t0 = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda job: _programs(job[2], mesh, *_avals(job[2], ds), chunk_runs, C, threshold),
-                      jobs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(builds), os.cpu_count() or 1)) as pool:
+        list(pool.map(lambda item: _compiled(*item), sorted(builds.items(), key=lambda kv: kv[0][0] != "init")))
     return time.perf_counter() - t0
 
 
@@ -380,12 +385,20 @@ def _put(value, sharding):
 _PROGRAMS: dict = {}
 
 
-def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
-    """(init, chunk, final), compiled for these shapes; -> (programs, seconds)."""
-    sig = (config, tuple(mesh.devices.flat), data_avals, test_avals, runs, C, threshold)
-    if sig in _PROGRAMS:
-        return _PROGRAMS[sig], 0.0
-    t0 = time.perf_counter()
+def _compiled(sig, build):
+    """The program ``build()`` compiles for signature ``sig``, once per process; -> (program, seconds)."""
+    if sig not in _PROGRAMS:
+        t0 = time.perf_counter()
+        _PROGRAMS[sig] = build()
+        return _PROGRAMS[sig], time.perf_counter() - t0
+    return _PROGRAMS[sig], 0.0
+
+
+def _programs(config, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
+    """One pair's three programs as {signature: build}: ``init`` (the runs'
+    first states from their seeds), ``chunk`` (C steps) and ``final`` (the
+    measurements). The first does not use the activation, so pairs that differ
+    only there share it: it draws the weights, the costliest part to compile."""
     r = core.make_run(config)
     dtype = jnp.dtype(config.param_dtype)
     thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
@@ -416,6 +429,8 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
     spec = lambda avals: None if avals is None else tuple(  # noqa: E731
         jax.ShapeDtypeStruct(shape, dt, sharding=replicated) for shape, dt in avals)
     data, test = spec(data_avals), spec(test_avals)
+    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
+                         jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
 
     # shard_map: each device runs the vmapped program on its share of the runs,
     # with no communication (runs are independent; on rounding see the module
@@ -426,20 +441,21 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
         return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
                              out_specs=runs_, check_vma=False)
 
-    init_c = jax.jit(per_device(init_one, (0, None), (runs_, same)),
-                     out_shardings=sharded).lower(seeds, data).compile()
-    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
-                         jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
-    chunk_c = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None),
-                                 (runs_, runs_, runs_, same, same, same)),
-                      out_shardings=sharded, donate_argnums=(0, 1)).lower(
-        state, first, lrs, data, scalar, scalar).compile()
-    # Replicated out: every process (every host) ends with all the per-run numbers.
-    final_c = jax.jit(per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
-                      out_shardings=replicated).lower(state, first, data, test, scalar).compile()
-    programs = (init_c, chunk_c, final_c)
-    _PROGRAMS[sig] = programs
-    return programs, time.perf_counter() - t0
+    def compile_(fn, args, **jit):
+        return jax.jit(fn, **jit).lower(*args).compile(runtime.compiler_options(mesh.devices.flat[0]))
+
+    where = (tuple(mesh.devices.flat), data_avals, runs)
+    return {
+        ("init", dataclasses.replace(config, activation=None), *where): lambda: compile_(
+            per_device(init_one, (0, None), (runs_, same)), (seeds, data), out_shardings=sharded),
+        ("chunk", config, *where, C, threshold): lambda: compile_(
+            per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
+            (state, first, lrs, data, scalar, scalar), out_shardings=sharded, donate_argnums=(0, 1)),
+        # Replicated out: every process (every host) ends with all the per-run numbers.
+        ("final", config, *where, test_avals, threshold): lambda: compile_(
+            per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
+            (state, first, data, test, scalar), out_shardings=replicated),
+    }
 
 
 def _seed_dtype():
@@ -461,8 +477,9 @@ def _avals(config, ds):
 def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
     """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
     data, test = _host_data(config, ds)
-    (init_c, chunk_c, final_c), t_compile = _programs(
-        config, mesh, *_avals(config, ds), chunk_runs, C, threshold)
+    (init_c, t_init), (chunk_c, t_chunk), (final_c, t_final) = (
+        _compiled(*item) for item in _programs(config, mesh, *_avals(config, ds), chunk_runs, C, threshold).items())
+    t_compile = t_init + t_chunk + t_final
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
     data = tuple(_put(a, replicated) for a in data)
