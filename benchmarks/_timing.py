@@ -1,5 +1,6 @@
 """The timers the benchmarks share: in-process, and contenders interleaved round-robin."""
 
+import resource
 import statistics
 import subprocess
 import time
@@ -21,33 +22,50 @@ def median_time(fn, repeats: int = 15) -> float:
 class Timing(NamedTuple):
     min: float
     median: float
+    cpu_min: float | None = None  # CPU seconds of the processes a contender ran, when it says
+    cpu_median: float | None = None
 
     def ratio(self, peer: "Timing") -> str:
-        """This one against a peer: "1.23x (median 1.31x)"."""
-        return f"{self.min / peer.min:.2f}x (median {self.median / peer.median:.2f}x)"
+        """This one against a peer: "1.23x (median 1.31x)", and the same in CPU
+        time when both ran processes (on a busy machine the steadier measure)."""
+        text = f"{self.min / peer.min:.2f}x (median {self.median / peer.median:.2f}x)"
+        if self.cpu_min is not None and peer.cpu_min is not None:
+            text += f" [CPU {self.cpu_min / peer.cpu_min:.2f}x]"
+        return text
 
 
 def interleaved(contenders: dict, rounds: int = 7, warmup: int = 1) -> dict:
     """Wall seconds of each contender (name -> callable), called in turn, round
-    after round, so a change in the machine's load touches them all alike.
+    after round, so a change in the machine's load touches them all alike. A
+    contender that returns a number reports the CPU seconds it used.
 
     Returns:
-      name -> Timing(min, median) over ``rounds``, after ``warmup`` rounds.
+      name -> Timing over ``rounds``, after ``warmup`` rounds.
     """
     times = {name: [] for name in contenders}
+    cpu = {name: [] for name in contenders}
     for r in range(warmup + rounds):
         for name, fn in contenders.items():
             start = time.perf_counter()
-            fn()
+            used = fn()
             if r >= warmup:
                 times[name].append(time.perf_counter() - start)
-    return {name: Timing(min(t), statistics.median(t)) for name, t in times.items()}
+                if isinstance(used, float):
+                    cpu[name].append(used)
+    return {name: Timing(min(t), statistics.median(t), *((min(cpu[name]), statistics.median(cpu[name]))
+                                                        if cpu[name] else ()))
+            for name, t in times.items()}
 
 
 def command(args, env=None):
-    """A callable that runs ``args`` as a process (output discarded) and fails if it fails."""
-    return lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+    """A callable that runs ``args`` as a process (output discarded), fails if it
+    fails, and returns the CPU seconds (user + system) the process used."""
+    def run():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return run
 
 
 def load() -> str:

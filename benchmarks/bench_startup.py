@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -40,15 +39,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(f"load average before: {load()}")
+    # As installed: Python may keep the bytecode it compiles (some shells forbid it).
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
-        warm = {**os.environ, "ACTLAB_CACHE_DIR": f"{tmp}/warm"}
+        warm = {**base, "ACTLAB_CACHE_DIR": f"{tmp}/warm"}
 
-        def cold(argv):
-            def run():  # a new, empty cache folder: the first run on a machine
-                folder = tempfile.mkdtemp(dir=tmp)
-                subprocess.run(argv, env={**os.environ, "ACTLAB_CACHE_DIR": folder}, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            return run
+        def cold(argv):  # a new, empty cache folder each time: the first run on a machine
+            return lambda: command(argv, {**base, "ACTLAB_CACHE_DIR": tempfile.mkdtemp(dir=tmp)})()
 
         t = interleaved({
             "import jax": command([sys.executable, "-c", "import jax"], warm),
@@ -61,7 +58,8 @@ def main():
             "sweep, cold": cold([*ACTLAB, *SWEEP]),
         }, rounds=args.rounds)  # the warm-up round fills the warm cache
     jax = t["import jax"]
-    print(f"python -c 'import jax': min {jax.min:.2f} s, median {jax.median:.2f} s ({args.rounds} rounds)")
+    print(f"python -c 'import jax': min {jax.min:.2f} s, median {jax.median:.2f} s, CPU {jax.cpu_min:.2f} s "
+          f"({args.rounds} rounds; [CPU]: the ratio of CPU seconds, steadier on a busy machine)")
     for name, label, goal in (("--help", "actlab --help", "0.5x"), ("list", "actlab list", "0.3x"),
                               ("train", "actlab train xor, warm", "1.5x"),
                               ("plot", "actlab plot relu --derivative, warm", "1.5x")):
