@@ -48,7 +48,6 @@ full (replicated) results.
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import math
 import os
 import time
@@ -183,11 +182,10 @@ def run_bytes(config: core.TrainConfig, ds: Dataset, C: int) -> int:
     optimizer state, this epoch's shuffle), a gradient and an update of the
     parameters, four numbers per unit and row of a step (z, f(z), f'(z) and the
     backward signal), and the call's C per-step losses and scores."""
-    data_avals, _ = _avals(config, ds)
-    data = tuple(jax.ShapeDtypeStruct(shape, dt) for shape, dt in data_avals)
+    data, _ = _host_data(config, ds)
     state = jax.eval_shape(core.make_run(config).init, jax.random.key(0), data)
     nbytes = lambda tree: sum(math.prod(a.shape) * a.dtype.itemsize for a in jax.tree.leaves(tree))  # noqa: E731
-    n = data_avals[0][0][0]
+    n = data[0].shape[0]
     rows = min(config.batch or n, n)
     units = sum(config.sizes[1:]) + (sum(h * w * c for h, w, c in config.conv.shapes()[1:]) if config.conv else 0)
     itemsize = jnp.dtype(config.dtype).itemsize
@@ -263,12 +261,14 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
     C = core.chunk_length(config.steps)
-    fit = len(devices) * runs_that_fit(max(run_bytes(job[2], ds, C) for job in jobs), devices[0])
+    # One set of programs per optimizer, the activations its branches (they share a run's size).
+    branches = {opt: tuple(dict.fromkeys(c for _, o, c in jobs if o == opt)) for opt in optimizers}
+    fit = len(devices) * runs_that_fit(max(run_bytes(c[0], ds, C) for c in branches.values()), devices[0])
     chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds,
                                    fit if max_batch is None else min(fit, max_batch), len(devices))
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
-    compile_seconds = _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total)
+    compile_seconds = _compile_all(branches.values(), ds, mesh, chunk_runs, C, threshold, progress, total)
 
     configs: list[ConfigStats] = []
     train_seconds, done = 0.0, 0
@@ -282,9 +282,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
             done += 1
             progress(done, total, f"{name} / {opt}{what}")
 
-        out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
-                                            chunk_runs, C, tick if progress is not None else None)
-        compile_seconds += t_compile
+        out, t_train = _run_pair(branches[opt], branches[opt].index(config), ds, grid_seed, grid_lr, threshold,
+                                 mesh, chunk_runs, C, tick if progress is not None else None)
         train_seconds += t_train
         for i, lr in enumerate(lr_values):
             part = slice(i * seeds, (i + 1) * seeds)
@@ -326,18 +325,20 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
     return threshold
 
 
-def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
-    """Compiles every program of every pair at once, one thread per core (XLA
-    compiles without holding the GIL), the largest first: compiling is most of
-    the cost of a small sweep. -> seconds."""
-    builds = {}
-    for _, _, config in jobs:
-        builds.update(_programs(config, mesh, *_avals(config, ds), chunk_runs, C, threshold))
+def _compile_all(groups, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
+    """Traces every program, then compiles them all at once, one thread per core
+    (XLA compiles without holding the GIL): compiling is most of the cost of a
+    small sweep. -> seconds."""
     if progress is not None:
-        progress(0, total, f"compiling {len(builds)} program{'s' if len(builds) > 1 else ''}")
+        progress(0, total, f"compiling {3 * len(groups)} programs")
     t0 = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(builds), os.cpu_count() or 1)) as pool:
-        list(pool.map(lambda item: _compiled(*item), sorted(builds.items(), key=lambda kv: kv[0][0] != "init")))
+    lowered = {}
+    for configs in groups:
+        lowered.update(_lowered(configs, mesh, *_avals(*_host_data(configs[0], ds)), chunk_runs, C, threshold))
+    device = mesh.devices.flat[0]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(lowered), os.cpu_count() or 1))) as pool:
+        for sig, program in zip(lowered, pool.map(lambda low: runtime.compile(low, device), lowered.values())):
+            _PROGRAMS[sig] = program
     return time.perf_counter() - t0
 
 
@@ -382,46 +383,54 @@ def _put(value, sharding):
     return jax.make_array_from_callback(value.shape, sharding, lambda idx: value[idx])
 
 
-_PROGRAMS: dict = {}
+_PROGRAMS: dict = {}  # signature -> compiled program, for the life of the process
 
 
-def _compiled(sig, build):
-    """The program ``build()`` compiles for signature ``sig``, once per process; -> (program, seconds)."""
-    if sig not in _PROGRAMS:
-        t0 = time.perf_counter()
-        _PROGRAMS[sig] = build()
-        return _PROGRAMS[sig], time.perf_counter() - t0
-    return _PROGRAMS[sig], 0.0
+def _signatures(configs, mesh, data_avals, test_avals, runs, C, threshold) -> tuple:
+    """The keys of the init, chunk and final programs in ``_PROGRAMS``."""
+    where = (configs, tuple(mesh.devices.flat), data_avals, runs)
+    return ("init", *where), ("chunk", *where, C, threshold), ("final", *where, test_avals, threshold)
 
 
-def _programs(config, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
-    """One pair's three programs as {signature: build}: ``init`` (the runs'
-    first states from their seeds), ``chunk`` (C steps) and ``final`` (the
-    measurements). The first does not use the activation, so pairs that differ
-    only there share it: it draws the weights, the costliest part to compile."""
-    r = core.make_run(config)
-    dtype = jnp.dtype(config.param_dtype)
+def _lowered(configs, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
+    """The three programs of configurations that differ only in the activation,
+    traced for these shapes: {signature: jax ``Lowered``}, none when compiled
+    already. ``init`` makes the runs' first states from their seeds, ``chunk``
+    takes C steps, ``final`` measures. Each takes the index of a configuration
+    first and switches to its branch: XLA compiles the kernels the branches
+    share (the optimizer's update, the draws of the weights) once, so three
+    activations compile in about half the time of three programs apiece, and
+    every branch computes as its own program would."""
+    sigs = _signatures(configs, mesh, data_avals, test_avals, runs, C, threshold)
+    if all(sig in _PROGRAMS for sig in sigs):
+        return {}
+    rs = [core.make_run(config) for config in configs]
+    dtype = jnp.dtype(configs[0].param_dtype)
     thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
 
-    def init_one(seed, data):
-        return r.init(jax.random.key(seed), data)
+    def init_one(which, seed, data):
+        return jax.lax.switch(which, [lambda s, r=r: r.init(jax.random.key(s), data) for r in rs], seed)
 
-    def chunk_one(state, first, lr, data, total, offset):
-        state, (_, score) = r.steps(state, lr, data, total, length=C, start=offset)
+    def chunk_one(which, state, first, lr, data, total, offset):
+        state, (_, score) = jax.lax.switch(which, [
+            lambda st, r=r: r.steps(st, lr, data, total, length=C, start=offset) for r in rs], state)
         hit = score >= thr  # score[i]: after offset + i steps
         at = (offset + jnp.argmax(hit)).astype(jnp.int32)
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
-    def final_one(state, first, data, test, total):
-        loss, score = r.evaluate(state.params, *data)
-        first = jnp.where((first < 0) & (score >= thr), total, first)
-        if test is not None:
-            _, score = r.evaluate(state.params, *test)
+    def final_one(which, state, first, data, test, total):
+        def measure(params, r):
+            loss, train_score = r.evaluate(params, *data)
+            return loss, train_score, train_score if test is None else r.evaluate(params, *test)[1]
+
+        loss, train_score, score = jax.lax.switch(which, [lambda p, r=r: measure(p, r) for r in rs], state.params)
+        first = jnp.where((first < 0) & (train_score >= thr), total, first)
         return loss, score, score >= thr, first
 
+    which = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
     first = jax.ShapeDtypeStruct((runs,), jnp.int32, sharding=sharded)
@@ -429,8 +438,6 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
     spec = lambda avals: None if avals is None else tuple(  # noqa: E731
         jax.ShapeDtypeStruct(shape, dt, sharding=replicated) for shape, dt in avals)
     data, test = spec(data_avals), spec(test_avals)
-    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
-                         jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
 
     # shard_map: each device runs the vmapped program on its share of the runs,
     # with no communication (runs are independent; on rounding see the module
@@ -438,24 +445,17 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
     runs_, same = PartitionSpec(RUNS), PartitionSpec()
 
     def per_device(fn, in_axes, in_specs):
-        return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
+        return jax.shard_map(jax.vmap(fn, in_axes=(None, *in_axes)), mesh=mesh, in_specs=(same, *in_specs),
                              out_specs=runs_, check_vma=False)
 
-    def compile_(fn, args, **jit):
-        return jax.jit(fn, **jit).lower(*args).compile(runtime.compiler_options(mesh.devices.flat[0]))
-
-    where = (tuple(mesh.devices.flat), data_avals, runs)
-    return {
-        ("init", dataclasses.replace(config, activation=None), *where): lambda: compile_(
-            per_device(init_one, (0, None), (runs_, same)), (seeds, data), out_shardings=sharded),
-        ("chunk", config, *where, C, threshold): lambda: compile_(
-            per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
-            (state, first, lrs, data, scalar, scalar), out_shardings=sharded, donate_argnums=(0, 1)),
-        # Replicated out: every process (every host) ends with all the per-run numbers.
-        ("final", config, *where, test_avals, threshold): lambda: compile_(
-            per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
-            (state, first, data, test, scalar), out_shardings=replicated),
-    }
+    init = jax.jit(per_device(init_one, (0, None), (runs_, same)), out_shardings=sharded).lower(which, seeds, data)
+    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded), init.out_info)
+    chunk = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
+                    out_shardings=sharded, donate_argnums=(1, 2)).lower(which, state, first, lrs, data, scalar, scalar)
+    # Replicated out: every process (every host) ends with all the per-run numbers.
+    final = jax.jit(per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
+                    out_shardings=replicated).lower(which, state, first, data, test, scalar)
+    return {sig: low for sig, low in zip(sigs, (init, chunk, final)) if sig not in _PROGRAMS}
 
 
 def _seed_dtype():
@@ -469,19 +469,21 @@ def _host_data(config, ds):
     return data, test
 
 
-def _avals(config, ds):
+def _avals(data, test):
     """(shape, dtype) of the training and test arrays: part of a program's signature."""
-    return tuple(None if d is None else tuple((a.shape, a.dtype) for a in d) for d in _host_data(config, ds))
+    return tuple(None if d is None else tuple((a.shape, a.dtype) for a in d) for d in (data, test))
 
 
-def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
-    """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
+def _run_pair(configs, which, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
+    """Every (seed, lr) run of ``configs[which]``, with the programs ``_compile_all``
+    made; -> (RunsOutput, train seconds)."""
+    config = configs[which]
     data, test = _host_data(config, ds)
-    (init_c, t_init), (chunk_c, t_chunk), (final_c, t_final) = (
-        _compiled(*item) for item in _programs(config, mesh, *_avals(config, ds), chunk_runs, C, threshold).items())
-    t_compile = t_init + t_chunk + t_final
+    init_c, chunk_c, final_c = (_PROGRAMS[sig] for sig in _signatures(
+        configs, mesh, *_avals(data, test), chunk_runs, C, threshold))
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
+    which = _put(np.int32(which), replicated)
     data = tuple(_put(a, replicated) for a in data)
     test = None if test is None else tuple(_put(a, replicated) for a in test)
     total = _put(np.int32(config.steps), replicated)
@@ -497,16 +499,16 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
         seeds = np.concatenate([grid_seed[start:stop], np.repeat(grid_seed[stop - 1], pad)])
         seeds = seeds.astype(_seed_dtype())
         lrs = np.concatenate([grid_lr[start:stop], np.repeat(grid_lr[stop - 1], pad)]).astype(dtype)
-        state = init_c(_put(seeds, sharded), data)
+        state = init_c(which, _put(seeds, sharded), data)
         first = _put(np.full(chunk_runs, -1, np.int32), sharded)
         lrs = _put(lrs, sharded)
         for offset in range(0, config.steps, C):
-            state, first = chunk_c(state, first, lrs, data, total, _put(np.int32(offset), replicated))
+            state, first = chunk_c(which, state, first, lrs, data, total, _put(np.int32(offset), replicated))
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
         loss, score, success, first = (np.asarray(a)[: stop - start] for a in
-                                       final_c(state, first, data, test, total))
+                                       final_c(which, state, first, data, test, total))
         parts.append((loss, score, success, first))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
-    return out, t_compile, time.perf_counter() - t0
+    return out, time.perf_counter() - t0
