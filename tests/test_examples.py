@@ -28,13 +28,15 @@ SCRIPTS = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".sh", ".py"
 PROMISES = {
     "api.py": ["f'(x)", "softplus'(x) = sigmoid(x)", "{'alpha': 0.1}"],
     "expressions.sh": ["gelu", "position 1", "snake", "squareplus(x, b=1)"],
+    "lessons.sh": ["derivative-amplification", "sigmoid-slope: holds", "0.25", "roundoff holds",
+                   "gelu-approx.png"],
     "grad.sh": ["kink", "below FD", "vanishing", "healthy", "exploding", "collapses", "FD/rev"],
     "plot.sh": ["actlab activations", "sigmoid", "0.25", '"series"'],
     "stability.sh": ["from_logits=True", "3.6", "float16", "ulp"],
     "sweep.sh": ["linear", "0%", "activation,optimizer,lr", '"configs"'],
     "train.sh": ["1.0000", "75%", "regions: predicted class", "sigmoid", "params.npz", "xor 1.0"],
 }
-FILES = {"plot.sh": ["gelu.svg"], "sweep.sh": ["grid.csv"]}
+FILES = {"lessons.sh": ["handout/lessons.md"], "plot.sh": ["gelu.svg"], "sweep.sh": ["grid.csv"]}
 
 CLIENT = textwrap.dedent("""\
     #!{python}

@@ -349,7 +349,7 @@ def test_cli_depth_table_chart_and_save(runner, flows, tmp_path):
     out = tmp_path / "flow.png"
     result = runner.invoke(cli, ["grad", *DEPTH_NAMES, "--depth", "10", "--save", str(out)])
     assert result.exit_code == 0, result.stderr
-    for word in ("vanishing", "healthy", "collapses", "log10 |dL/dW|", "saturated", "dead"):
+    for word in ("vanishing", "healthy", "collapses", "|dL/dW| per layer", "saturated", "dead"):
         assert word in result.stdout
     assert "\x1b[" not in result.stdout  # no colour codes off a terminal
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -390,7 +390,26 @@ def test_cli_cost_json(cost_json):
             assert r[m] > 0
         assert r["forward_error"] < 1e-5  # forward and reverse mode: the same gradient
         assert r["finite_diff_error"] < 1e-2  # to about eps^(2/3) in float32
-    assert set(cost_json["exponents"]) == {"loss", "reverse", "forward", "finite_diff"}
+    # the growth exponents are the slopes of log time against log P (numpy's fit, recomputed)
+    for m in ("loss", "reverse", "forward", "finite_diff"):
+        logp = np.log([r["n_params"] for r in rows])
+        logt = np.log([r[f"{m}_s"] for r in rows])
+        assert cost_json["exponents"][m] == pytest.approx((logt[1] - logt[0]) / (logp[1] - logp[0]), rel=1e-9)
+
+
+def test_cost_skips_what_the_budget_cannot_hold():
+    """With no time to spare, the per-parameter methods are timed at the first size
+    only, then skipped with the predicted time; P beyond 100000 is never tried."""
+    result = gradflow.backprop_cost(activations.get("tanh"), widths=[4, 8, 16], depth=1, repeats=1,
+                                    budget_s=0.0)
+    first, *rest = result.rows
+    assert np.isfinite([first.forward_s, first.finite_diff_s]).all()
+    for row in rest:
+        assert np.isnan([row.forward_s, row.finite_diff_s]).all() and np.isfinite(row.reverse_s)
+    assert [s.split(" (")[0] for s in result.skipped] == [
+        "forward at P = 81", "finite_diff at P = 81", "forward at P = 161", "finite_diff at P = 161"]
+    assert "predicted" in result.skipped[0] and "skipped at a smaller P" in result.skipped[2]
+    assert gradflow._skip_reason("forward", 100_001, None, 1e9) == "P > 100000"
 
 
 def test_cli_cost_table(runner, cost_json, tmp_path):

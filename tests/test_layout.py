@@ -77,7 +77,8 @@ def test_no_import_cycle():
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("actlab.render")))
 def test_views_import_results_only(name):
     assert not OUTSIDE[name] & {"jax", "click", "optax"}
-    assert not {m for m in GRAPH[name] if m.rsplit(".", 1)[-1] in EXPERIMENTS}
+    # (a view of an experiment, such as render.train, may build on another view)
+    assert not {m for m in GRAPH[name] if m.rsplit(".", 1)[-1] in EXPERIMENTS and not m.startswith("actlab.render")}
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(("actlab.render", "actlab.cli"))

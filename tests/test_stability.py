@@ -188,7 +188,7 @@ def test_values_label_binary_and_temperature(runner):
 def test_scan_and_roundoff(runner):
     result = runner.invoke(cli, ["stability", "--scan", "--points", "7", "--dtypes", "float32"])
     assert result.exit_code == 0, result.output
-    assert "88.72" in result.stdout and "never" in result.stdout and "log10" in result.stdout
+    assert "88.72" in result.stdout and "never" in result.stdout and "log-log" in result.stdout
     result = runner.invoke(cli, ["stability", "--scan", "--roundoff", "--points", "5", "--dtypes", "float16", "--json"])
     obj = strict_json(result.stdout)
     assert obj["scan"]["series"][0]["first_broken"] == pytest.approx(11.09, rel=1e-3)

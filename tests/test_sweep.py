@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -205,7 +206,8 @@ def test_table_sorted_by_success_with_grid(runner):
     result = runner.invoke(cli, XOR_ARGS)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    rows = [line.split() for line in text.splitlines() if " adam " in line and "%" in line]
+    # the rows of the success table: ... success, 95% CI (lo-hi%), ...
+    rows = [line.split() for line in text.splitlines() if re.search(r" adam .* [\d.]+-[\d.]+% ", line)]
     assert [r[0] for r in rows][-1] == "linear" and len(rows) == 3  # the worst comes last
     assert rows[-1][3:5] == ["0%", "0-5.7%"]  # 0 of 64, Wilson upper end 5.7%
     assert "95% CI" in text and "not linearly separable" in text
@@ -252,6 +254,18 @@ def test_replays_give_the_sweeps_numbers(runner):
     assert [s for s, r in enumerate(replays) if r["accuracy"] < 1] == c["failed_seeds"]
     assert np.median([r["accuracy"] for r in replays]) == c["accuracy_median"]
     assert np.median([r["final_loss"] for r in replays]) == pytest.approx(c["final_loss_median"], rel=1e-3)
+
+
+def test_per_seed_steps_and_the_training_accuracy():
+    from actlab.blocks import activations
+    from actlab.blocks.data import make_dataset
+
+    c = sweep.sweep(make_dataset("xor"), activations=[activations.get("relu")], optimizers=["adam"],
+                    lrs=[1.0], seeds=8, steps=200).configs[0]
+    steps = c.steps_to_threshold
+    assert len(steps) == 8 and [s for s in range(8) if steps[s] < 0] == list(c.failed_seeds)
+    assert c.median_steps_to_threshold == np.median([s for s in steps if s >= 0])
+    assert c.train_accuracy_median == c.accuracy_median  # xor has no held-out split
 
 
 # --- bad input ---------------------------------------------------------------------------

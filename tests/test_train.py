@@ -313,7 +313,7 @@ def test_save_folder(runner, tmp_path):
     result = runner.invoke(cli, ["train", "circles", "--steps", "100", "--save", str(folder)])
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["figure.png", "history.csv", "params.npz", "result.json"]
+    assert names == ["figure.png", "history.csv", "layers.csv", "params.npz", "result.json"]
     npz = np.load(folder / "params.npz")
     assert npz["W1"].shape == (2, 16) and npz["b3"].shape == (1,)
     rows = list(csv.reader(open(folder / "history.csv")))

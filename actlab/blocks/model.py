@@ -162,17 +162,27 @@ def apply(params, x, act, *, conv: Conv | None = None):
       act: an Activation or any elementwise jnp function.
       conv: the convolutional layers that ``params`` begins with, or None.
     """
+    return pre_activations(params, x, act, conv=conv)[1]
+
+
+def pre_activations(params, x, act, *, conv: Conv | None = None):
+    """(zs, logits): the pre-activations z of every hidden layer, each as
+    (examples, units), and the output. A convolution's units are its channels,
+    and each image position of each example counts as an example."""
     g = getattr(act, "fn", act)
-    a = x
+    a, zs = x, []
     n_conv = len(conv.channels) if conv is not None else 0
     if n_conv:
         a = x.reshape(x.shape[0], *conv.image, 1)
         for w, b in params[:n_conv]:
             z = jax.lax.conv_general_dilated(a, w, window_strides=(conv.stride, conv.stride), padding="SAME",
-                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
-            a = g(z + b)
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC")) + b
+            zs.append(z.reshape(-1, z.shape[-1]))
+            a = g(z)
         a = a.reshape(a.shape[0], -1)
     for w, b in params[n_conv:-1]:
-        a = g(a @ w + b)
+        z = a @ w + b
+        zs.append(z)
+        a = g(z)
     w, b = params[-1]
-    return a @ w + b
+    return zs, a @ w + b

@@ -55,7 +55,7 @@ def check_lr(lr: float) -> float:
     return float(lr)
 
 
-def make_optimizer(name: str, lr, *, l2: float = 0.0):
+def make_optimizer(name: str, lr, *, l2: float = 0.0, l1: float = 0.0):
     """The optax optimizer ``name`` with learning rate ``lr``.
 
     Args:
@@ -64,16 +64,22 @@ def make_optimizer(name: str, lr, *, l2: float = 0.0):
       l2: coefficient of an L2 penalty (l2 / 2) * ||W||^2 on the weight
         matrices (not the biases), added as l2 * W to the gradient before the
         optimizer sees it (coupled, as if it were part of the loss).
+      l1: coefficient of an L1 penalty l1 * sum |W| on the weight matrices,
+        added the same way as its subgradient l1 * sign(W) (0 at W = 0).
 
     Returns:
       an ``optax.GradientTransformation``.
     """
     import jax
+    import jax.numpy as jnp
     import optax
 
     build = OPTIMIZERS[check_name(name)][0]
     opt = build(optax, lr)
+    weights_only = lambda params: jax.tree.map(lambda a: a.ndim > 1, params)  # noqa: E731
+    if l1:
+        add_l1 = lambda g, params: jax.tree.map(lambda gi, p: gi + l1 * jnp.sign(p), g, params)  # noqa: E731
+        opt = optax.chain(optax.masked(optax.stateless(add_l1), weights_only), opt)
     if l2:
-        weights_only = lambda params: jax.tree.map(lambda a: a.ndim > 1, params)  # noqa: E731
         opt = optax.chain(optax.add_decayed_weights(l2, mask=weights_only), opt)
     return opt

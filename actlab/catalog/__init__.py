@@ -4,6 +4,7 @@
     act = activation("x*tanh(softplus(x))")          # or a formula in x
     acts = activations(["relu,tanh", "gelu"])         # comma lists, --param spread over them
     opt = optimizer("adam")                          # Optimizer(name, default_lr, about)
+    feats = features("x1,x2,x1*x2", ds)              # network inputs from formulas of ds's columns
 
 Installed plugins are registered once per process, the first time anything
 here needs the registry; the registry itself (``actlab.blocks.activations``)
@@ -22,7 +23,7 @@ from actlab.blocks import optim
 from actlab.errors import ActlabError, unknown
 
 __all__ = ["load_plugins", "activation_names", "registered", "activation", "activations", "split_list",
-           "Optimizer", "optimizer", "optimizers"]
+           "Optimizer", "optimizer", "optimizers", "features"]
 
 _plugins_loaded = False
 
@@ -129,3 +130,27 @@ def optimizer(name: str) -> Optimizer:
 def optimizers(text: str) -> list[Optimizer]:
     """Optimizers from a comma list, in order, each once."""
     return [optimizer(name) for name in dict.fromkeys(split_list(text, "--opt"))]
+
+
+def features(text: str, ds):
+    """The ``--features`` formulas (a comma list) of the columns of ``ds``
+    (``actlab.catalog.expr.parse_features``), checked on every row of it.
+
+    Raises:
+      ActlabError: a formula outside the grammar, naming no column, or giving
+        nan or inf on a row of the data.
+    """
+    load_plugins()
+    import numpy as np
+
+    from actlab.catalog import expr
+
+    feats = expr.parse_features(tuple(split_list(text, "--features")), tuple(ds.feature_names))
+    x = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
+    for formula, column in zip(feats.formulas, np.asarray(feats(x)).T):
+        bad = np.flatnonzero(~np.isfinite(column))
+        if bad.size:
+            where = ", ".join(f"{n}={v:g}" for n, v in zip(ds.feature_names, x[bad[0]]))
+            raise ActlabError(f"bad --features formula {formula!r}: nan or inf on {bad.size} of "
+                              f"{len(column)} rows, e.g. at {where}")
+    return feats

@@ -28,10 +28,13 @@ parse time: ``actlab.catalog`` loads the plugins before it parses.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
+import keyword
 import math
 import re
 import warnings
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,7 +45,8 @@ from actlab.blocks import activations
 from actlab.blocks.facts import estimate_facts
 from actlab.errors import ActlabError, did_you_mean
 
-__all__ = ["parse", "looks_like_expression", "FUNCTIONS", "CONSTANTS", "RESERVED",
+__all__ = ["parse", "parse_features", "Features", "looks_like_expression", "FUNCTIONS", "CONSTANTS",
+           "RESERVED",
            "MAX_LENGTH", "MAX_DEPTH", "MAX_NODES", "MAX_EXPONENT"]
 
 MAX_LENGTH = 500  # characters
@@ -114,8 +118,12 @@ _REFUSED = {
     ast.YieldFrom: "yield is",
 }
 
-_ALLOWED = ("numbers, x, pi, e, tau, inf, + - * / // % **, comparisons, & | ~, "
-            "a if c else b, and calls of math functions and activations")
+
+
+def _allowed(variables) -> str:
+    return (f"numbers, {', '.join(variables)}, pi, e, tau, inf, + - * / // % **, comparisons, "
+            "& | ~, a if c else b, and calls of math functions and activations")
+
 
 _IDENT = re.compile(r"[A-Za-z0-9_]+")
 
@@ -154,7 +162,10 @@ def parse(text: str) -> activations.Activation:
 @functools.lru_cache(maxsize=256)
 def _parse(text: str) -> activations.Activation:
     # Cached so one formula is one Activation and compiles once per dtype.
-    name, f = _compile(text)
+    name, g = _compile(text)
+
+    def f(x):
+        return g((x,))
 
     def value_and_derivative(x):
         return jax.jvp(f, (x,), (jnp.ones_like(x),))
@@ -164,6 +175,57 @@ def _parse(text: str) -> activations.Activation:
         name=name, formula=text.strip(), value_and_derivative_fn=value_and_derivative,
         source="expression", **facts,
     )
+
+
+# --- input features: formulas of the data's columns ---------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Features:
+    """Network inputs computed from the data's input columns by formulas.
+
+    ``features(x)`` maps x of shape (n, columns) to (n, len(formulas)), in x's
+    dtype, with jax: it runs inside the compiled training program.
+
+    Attributes:
+      formulas: the formulas, normalised (``x1 * x2``).
+      columns: the names of the input columns the formulas read.
+    """
+
+    formulas: tuple[str, ...]
+    columns: tuple[str, ...]
+    fns: tuple = dataclasses.field(repr=False, compare=False)
+    take: tuple[int, ...] = dataclasses.field(repr=False, compare=False)  # column of each variable
+
+    @property
+    def size(self) -> int:
+        return len(self.formulas)
+
+    def __call__(self, x):
+        xs = tuple(x[:, j] for j in self.take)
+        return jnp.stack([jnp.broadcast_to(f(xs), x.shape[:1]).astype(x.dtype) for f in self.fns], axis=1)
+
+
+@functools.lru_cache(maxsize=64)
+def parse_features(formulas: tuple[str, ...], columns: tuple[str, ...]) -> Features:
+    """Input features from formulas of the columns.
+
+    A column is named ``x1, x2, ...`` by its position, or by its own name when
+    that is a plain identifier that no function or constant takes (a column
+    named ``x2`` is ``x2``, wherever it stands). The grammar is that of
+    ``parse``; cached, so the same formulas are the same object.
+
+    Raises:
+      ActlabError: a formula outside the grammar or naming no column.
+    """
+    by_name = [(name, j) for j, name in enumerate(columns)
+               if name.isidentifier() and not keyword.iskeyword(name) and name not in RESERVED
+               and not activations.known(name)]
+    by_position = [(f"x{j + 1}", j) for j in range(len(columns))]
+    variables = tuple(name for name, _ in by_name + by_position)
+    take = tuple(j for _, j in by_name + by_position)
+    compiled = [_compile(text, variables, label="--features formula") for text in formulas]
+    return Features(tuple(name for name, _ in compiled), tuple(columns), tuple(f for _, f in compiled), take)
 
 
 # --- checking the text -------------------------------------------------------------
@@ -177,15 +239,26 @@ class _Refused(Exception):
         self.what, self.node, self.pos = what, node, pos
 
 
-def _compile(text: str):
-    """(normalised text, f) for a formula; f maps a float array to an array."""
+class _Scope(NamedTuple):
+    variables: dict  # name -> position in the tuple of arrays the function takes
+    calls: dict  # id(call node) -> the activation it names
+
+
+def _compile(text: str, variables: tuple[str, ...] = ("x",), label: str = "expression"):
+    """(normalised text, f) for a formula; f maps a tuple of arrays, one per
+    name of ``variables`` (a name may repeat: its first position counts), to
+    an array. ``label`` names the formula in an error."""
     shown = text if len(text) <= 60 else text[:57] + "..."
+    positions = {}
+    for i, name in enumerate(variables):
+        positions.setdefault(name, i)
 
     def fail(what: str, pos: int | None = None):
         where = f" at position {pos}" if pos is not None else ""
         # What the grammar allows, after a refusal of a construct or of the syntax.
-        allowed = f"; allowed: {_ALLOWED}" if "not allowed" in what or "syntax" in what else ""
-        return ActlabError(f"bad expression {shown!r}{where}: {what}{allowed}")
+        allowed = (f"; allowed: {_allowed(positions)}" if "not allowed" in what or "syntax" in what
+                   else "")
+        return ActlabError(f"bad {label} {shown!r}{where}: {what}{allowed}")
 
     if len(text) > MAX_LENGTH:
         raise fail(f"too long ({len(text)} characters, at most {MAX_LENGTH})", MAX_LENGTH + 1)
@@ -201,7 +274,8 @@ def _compile(text: str):
     stripped = text.lstrip()
     lead = len(text) - len(stripped)
     if not stripped.strip():
-        raise fail("empty; write a formula in x, e.g. 'x * tanh(x)'")
+        first = next(iter(positions))
+        raise fail(f"empty; write a formula in {', '.join(positions)}, e.g. '{first} * tanh({first})'")
     try:
         with warnings.catch_warnings():
             # Python only warns about "2if x else 1" (invalid decimal literal);
@@ -217,9 +291,9 @@ def _compile(text: str):
     except (RecursionError, MemoryError, ValueError):
         raise fail(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
     try:
-        calls: dict[int, activations.Activation] = {}  # id(call node) -> the activation it names
-        _check(tree.body, 1, [0], calls)
-        f = _build(tree.body, calls)
+        scope = _Scope(positions, {})
+        _check(tree.body, 1, [0], scope)
+        f = _build(tree.body, scope)
     except _Refused as e:
         pos = e.pos
         if e.node is not None and hasattr(e.node, "lineno"):
@@ -252,9 +326,9 @@ def _number(node: ast.AST) -> float | None:
     return None
 
 
-def _check(node: ast.AST, depth: int, count: list[int], calls: dict) -> None:
+def _check(node: ast.AST, depth: int, count: list[int], scope: _Scope) -> None:
     """Refuses anything outside the grammar, before anything is built; the
-    activations that calls name are resolved here, once, into ``calls``."""
+    activations that calls name are resolved here, once, into ``scope.calls``."""
     count[0] += 1
     if depth > MAX_DEPTH:
         raise _Refused(f"nested too deeply (at most {MAX_DEPTH} levels)", node)
@@ -276,8 +350,8 @@ def _check(node: ast.AST, depth: int, count: list[int], calls: dict) -> None:
         if not finite:
             raise _Refused("numbers must be finite and below 1.8e308", node)
     elif kind is ast.Name:
-        if node.id != "x" and node.id not in CONSTANTS:
-            known = ["x", *CONSTANTS]
+        if node.id not in scope.variables and node.id not in CONSTANTS:
+            known = [*scope.variables, *CONSTANTS]
             hint = (f" (did you mean {node.id.lower()!r}?)" if node.id.lower() in known
                     else did_you_mean(node.id, known + _callables()))
             raise _Refused(f"unknown name {node.id!r}{hint}; names: {', '.join(known)}", node)
@@ -288,24 +362,24 @@ def _check(node: ast.AST, depth: int, count: list[int], calls: dict) -> None:
             p = _number(node.right)
             if p is not None and abs(p) > MAX_EXPONENT:
                 raise _Refused(f"exponent {p:g} is too large (|p| <= {MAX_EXPONENT})", node.right)
-        _check(node.left, depth + 1, count, calls)
-        _check(node.right, depth + 1, count, calls)
+        _check(node.left, depth + 1, count, scope)
+        _check(node.right, depth + 1, count, scope)
     elif kind is ast.UnaryOp:
-        _check(node.operand, depth + 1, count, calls)
+        _check(node.operand, depth + 1, count, scope)
     elif kind is ast.Compare:
         for op in node.ops:
             if type(op) not in _COMPARE:
                 raise _Refused(f"the operator {_op_text(op)} is not allowed", node)
         for sub in (node.left, *node.comparators):
-            _check(sub, depth + 1, count, calls)
+            _check(sub, depth + 1, count, scope)
     elif kind is ast.BoolOp:
         for sub in node.values:
-            _check(sub, depth + 1, count, calls)
+            _check(sub, depth + 1, count, scope)
     elif kind is ast.IfExp:
         for sub in (node.test, node.body, node.orelse):
-            _check(sub, depth + 1, count, calls)
+            _check(sub, depth + 1, count, scope)
     elif kind is ast.Call:
-        _check_call(node, depth, count, calls)
+        _check_call(node, depth, count, scope)
     else:
         raise _Refused(f"{type(node).__name__} is not allowed", node)
 
@@ -329,7 +403,7 @@ def _callables() -> list[str]:
     return sorted(set(FUNCTIONS) | set(activations.names()))
 
 
-def _check_call(node: ast.Call, depth: int, count: list[int], calls: dict) -> None:
+def _check_call(node: ast.Call, depth: int, count: list[int], scope: _Scope) -> None:
     if not isinstance(node.func, ast.Name):
         if type(node.func) in _REFUSED:
             raise _Refused(f"{_REFUSED[type(node.func)]} not allowed", _pointer(node.func))
@@ -350,7 +424,7 @@ def _check_call(node: ast.Call, depth: int, count: list[int], calls: dict) -> No
                                kw.value)
             params[kw.arg] = value
         try:
-            calls[id(node)] = activations.get(name, **params)
+            scope.calls[id(node)] = activations.get(name, **params)
         except ActlabError as e:
             raise _Refused(str(e), node) from None
     elif name in FUNCTIONS:
@@ -365,7 +439,7 @@ def _check_call(node: ast.Call, depth: int, count: list[int], calls: dict) -> No
         raise _Refused(f"unknown function {name!r}{hint}; functions: {', '.join(_callables())}",
                        node.func)
     for arg in node.args:
-        _check(arg, depth + 1, count, calls)
+        _check(arg, depth + 1, count, scope)
 
 
 def _example_call(name: str) -> str:
@@ -377,35 +451,37 @@ def _example_call(name: str) -> str:
 # --- building the function ---------------------------------------------------------
 
 
-def _build(node: ast.AST, calls: dict):
-    """A function ``x -> array`` for a checked node; constants take x's dtype."""
+def _build(node: ast.AST, scope: _Scope):
+    """A function ``xs -> array`` for a checked node, ``xs`` one array per
+    variable (all of one shape and dtype); constants take their dtype."""
     kind = type(node)
     if kind is ast.Constant:
         value = float(node.value)
-        return lambda x: jnp.asarray(value, x.dtype)
+        return lambda xs: jnp.asarray(value, xs[0].dtype)
     if kind is ast.Name:
-        if node.id == "x":
-            return lambda x: x
+        if node.id in scope.variables:
+            index = scope.variables[node.id]
+            return lambda xs: xs[index]
         value = CONSTANTS[node.id]
-        return lambda x: jnp.asarray(value, x.dtype)
+        return lambda xs: jnp.asarray(value, xs[0].dtype)
     if kind is ast.UnaryOp:
-        op, operand = _UNARY[type(node.op)], _build(node.operand, calls)
-        return lambda x: op(operand(x))
+        op, operand = _UNARY[type(node.op)], _build(node.operand, scope)
+        return lambda xs: op(operand(xs))
     if kind is ast.BinOp:
-        left = _build(node.left, calls)
+        left = _build(node.left, scope)
         p = _number(node.right)
         if isinstance(node.op, ast.Pow) and p is not None and p == int(p):
             # x ** 3 as integer_pow: exact for negative x, derivative 3x^2 also at 0.
             n = int(p)
-            return lambda x: lax.integer_pow(left(x), n)
-        op, right = _BINARY[type(node.op)], _build(node.right, calls)
-        return lambda x: op(left(x), right(x))
+            return lambda xs: lax.integer_pow(left(xs), n)
+        op, right = _BINARY[type(node.op)], _build(node.right, scope)
+        return lambda xs: op(left(xs), right(xs))
     if kind is ast.Compare:
-        parts = [_build(sub, calls) for sub in (node.left, *node.comparators)]
+        parts = [_build(sub, scope) for sub in (node.left, *node.comparators)]
         ops = [_COMPARE[type(op)] for op in node.ops]
 
-        def compare(x):
-            values = [part(x) for part in parts]
+        def compare(xs):
+            values = [part(xs) for part in parts]
             result = ops[0](values[0], values[1])
             for op, a, b in zip(ops[1:], values[1:], values[2:]):
                 result = result & op(a, b)
@@ -413,27 +489,27 @@ def _build(node: ast.AST, calls: dict):
 
         return compare
     if kind is ast.BoolOp:
-        parts = [_build(sub, calls) for sub in node.values]
+        parts = [_build(sub, scope) for sub in node.values]
         combine = jnp.logical_and if isinstance(node.op, ast.And) else jnp.logical_or
 
-        def boolop(x):
-            values = [_truth(part(x)) for part in parts]
+        def boolop(xs):
+            values = [_truth(part(xs)) for part in parts]
             result = values[0]
             for v in values[1:]:
                 result = combine(result, v)
-            return result.astype(x.dtype)
+            return result.astype(xs[0].dtype)
 
         return boolop
     if kind is ast.IfExp:
-        test, body, orelse = _build(node.test, calls), _build(node.body, calls), _build(node.orelse, calls)
-        return lambda x: jnp.where(_truth(test(x)), body(x), orelse(x))
+        test, body, orelse = _build(node.test, scope), _build(node.body, scope), _build(node.orelse, scope)
+        return lambda xs: jnp.where(_truth(test(xs)), body(xs), orelse(xs))
     if kind is ast.Call:
         name = node.func.id
-        args = [_build(arg, calls) for arg in node.args]
-        if id(node) in calls:
-            fn = calls[id(node)].fn
+        args = [_build(arg, scope) for arg in node.args]
+        if id(node) in scope.calls:
+            fn = scope.calls[id(node)].fn
             (arg,) = args
-            return lambda x: fn(arg(x))
+            return lambda xs: fn(arg(xs))
         fn = FUNCTIONS[name][0]
-        return lambda x: fn(*(arg(x) for arg in args))
+        return lambda xs: fn(*(arg(xs) for arg in args))
     raise _Refused(f"{kind.__name__} is not allowed", node)  # _check lets none through

@@ -29,6 +29,7 @@ COMMANDS = {
     "train": "actlab.cli.train:train_cmd",
     "advise": "actlab.cli.train:advise_cmd",
     "sweep": "actlab.cli.sweep:sweep_cmd",
+    "lessons": "actlab.cli.lessons:lessons_cmd",
 }
 
 
@@ -65,6 +66,9 @@ class ActlabGroup(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
             code = e.exit_code
+        except click.exceptions.NoArgsIsHelpError as e:  # `actlab` alone: the help, as git does
+            click.echo(e.ctx.get_help())
+            code = 0
         except click.UsageError as e:
             click.echo(f"Error: {one_line(e.format_message())}", err=True)
             code = 2

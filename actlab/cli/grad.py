@@ -35,7 +35,7 @@ DEFAULT_WIDTHS = "8,16,32,64"
 @click.option("--bias-std", type=number(0), default=0.0, show_default=True, metavar="STD",
               help="Draw biases from N(0, STD^2) for --depth; 0 starts them at 0.")
 @click.option("--cost", is_flag=True,
-              help="Time reverse mode (jax.grad), forward mode (jax.jacfwd) and finite "
+              help="Time reverse mode (jax.grad), forward mode (one jax.jvp per parameter) and finite "
                    "differences as the parameter count grows.")
 @click.option("--widths", default=DEFAULT_WIDTHS, show_default=True, metavar="W,W,...",
               help="Hidden widths of the networks timed by --cost.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import shlex
 
 import click
 
@@ -170,6 +171,12 @@ training_options = _compose(
                       "before the dense layers; --conv alone: 8,16. Dense --hidden then defaults to none."),
     click.option("--l2", type=number(0), default=0.0, show_default=True,
                  help="L2 penalty (l2/2)*||W||^2 on the weights."),
+    click.option("--l1", type=number(0), default=0.0, show_default=True,
+                 help="L1 penalty l1*sum|W| on the weights (pulls small weights to 0)."),
+    click.option("--features", "features_text", metavar="FORMULAS",
+                 help="The network's inputs as formulas of the data's columns, comma-separated: "
+                      "x1, x2, ... by position or a CSV column's name, e.g. "
+                      "\"x1,x2,x1*x2,x1**2,sin(x1)\" (same grammar as formula activations)."),
 )
 
 DATASETS_HELP = "Datasets: " + ", ".join(DATASETS) + "."
@@ -243,3 +250,29 @@ def parse_hidden(text: str) -> tuple[int, ...]:
                               "(0 for no hidden layer)")
         widths.append(w)
     return tuple(widths)
+
+
+def replay_data(data) -> str:
+    """How `actlab train` names the data of a request, when it is a file."""
+    if data.path is None:
+        return ""
+    return f"--data {shlex.quote(data.path)} --target {shlex.quote(','.join(data.target))}"
+
+
+def replay_args(data, *, l2: float = 0.0, l1: float = 0.0, init_name: str = "auto",
+                features: str | None = None) -> str:
+    """The options `actlab train` must repeat to train on the same data and
+    network inputs as a request (all but the name or file, the network and
+    the optimizer)."""
+    args = [f"--{k} {v}" for k, v in (("samples", data.samples), ("noise", data.noise)) if v is not None]
+    if data.path is not None:
+        args += [f"--task {data.task}"] * bool(data.task) + ["--no-standardize"] * (not data.standardize)
+    args += [f"--classes {data.classes}"] * (data.name in ("spiral", "blobs") and data.classes != 3)
+    args += [f"--test-frac {data.test_frac:g}"] * (data.test_frac != 0.25)
+    args += [f"--train-frac {data.train_frac:g}"] * (data.train_frac != 1)
+    if data.digits is not None:
+        args.append(f"--digits {','.join(map(str, data.digits))}")
+    args += [f"--l2 {l2:g}"] * bool(l2) + [f"--l1 {l1:g}"] * bool(l1)
+    args += [f"--init {init_name}"] * (init_name != "auto")
+    args += [f"--features {shlex.quote(features)}"] * (features is not None)
+    return " ".join(args)

@@ -26,9 +26,10 @@ DEFAULT_SCALE = 100.0
                    "probabilities first (naive) vs from the logits (fused).")
 @click.option("--target", type=number(0, 1), default=1.0, show_default=True, metavar="Y",
               help="The binary target in [0, 1], for --binary.")
-@click.option("--temperature", type=float, default=1.0, show_default=True, metavar="T",
+@click.option("--temperature", "temperature_text", default="1", show_default=True, metavar="T[,T...]",
               help="Softmax temperature: the logits become x / T (in each dtype). T < 1 sharpens "
-                   "the distribution and makes the logits larger, so the naive form breaks sooner.")
+                   "the distribution and makes the logits larger, so the naive form breaks sooner. "
+                   "Several (0.5,1,2,5): one row per T, probabilities and entropy, and a chart.")
 @click.option("--scan", is_flag=True,
               help="Sweep S over 1..1e5 (log-spaced) and show, per dtype and method, the first S "
                    "that breaks beside log(max float), with a chart of relative error vs S.")
@@ -41,7 +42,7 @@ DEFAULT_SCALE = 100.0
               help="Floating-point types to compare.")
 @click.option("--chart/--no-chart", default=True, show_default=True, help="Draw the --scan chart.")
 @json_option
-def stability_cmd(scale, values, label, binary, target, temperature, scan, points, roundoff, dtypes,
+def stability_cmd(scale, values, label, binary, target, temperature_text, scan, points, roundoff, dtypes,
                   chart, as_json):
     """Why losses take logits: naive vs fused cross-entropy in every dtype.
 
@@ -54,7 +55,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
     the smallest normal number shows as 0, and the table says so.
 
     --scan sweeps S in [S, 0, -S]; --roundoff shows the round-off example;
-    --temperature divides the logits by T.
+    --temperature divides the logits by T (several: softmax at each T).
 
     \b
     Examples:
@@ -63,6 +64,7 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
       actlab stability --binary --values 40,-40 --target 1
       actlab stability --scan
       actlab stability --roundoff
+      actlab stability --values 2,1,0.1 --temperature 0.5,1,2,5
     """
     if scale is not None and values is not None:
         raise ActlabError("give either --logits S or --values X,X,..., not both")
@@ -79,8 +81,13 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
     for name in dtype_list:
         if name not in DTYPES:
             raise unknown("dtype", name, DTYPES)
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise ActlabError(f"bad --temperature {temperature!r}: expected a finite number > 0")
+    temperature_list = list(dict.fromkeys(parse_floats(temperature_text, "--temperature")))
+    for t in temperature_list:
+        if not (math.isfinite(t) and t > 0):
+            raise ActlabError(f"bad --temperature {t:g}: expected finite numbers > 0")
+    if len(temperature_list) > 1 and (binary or scan or roundoff):
+        raise ActlabError("several --temperature values compare softmax distributions; "
+                          "they do not go with --binary, --scan or --roundoff")
     if scan and values is not None:
         raise ActlabError("--scan sweeps the logits [S, 0, -S] itself; it does not take --values")
     if scan and scale is not None:
@@ -99,9 +106,22 @@ def stability_cmd(scale, values, label, binary, target, temperature, scan, point
         roundoff_rows = stability.roundoff(dtype_list) if roundoff else None
         render.sections(scan_result, roundoff_rows, backend=backend, as_json=as_json, chart=chart)
         return
+    if len(temperature_list) > 1:
+        rows = stability.temperatures(logits, temperature_list)
+        render.temperature_view(rows, curve=_temperature_curve(stability, logits, temperature_list),
+                                logits=logits, label=label, backend=backend, as_json=as_json)
+        return
+    temperature = temperature_list[0]
     result = stability.compare(logits, label, binary=binary, target=target, temperature=temperature,
                                dtypes=dtype_list)
-    temps = None
+    temps, curve = None, ()
     if temperature != 1 and not binary:
         temps = stability.temperatures(logits, sorted({1.0, temperature}))
-    render.table(result, temperatures=temps, as_json=as_json)
+        curve = _temperature_curve(stability, logits, [1.0, temperature])
+    render.table(result, temperatures=temps, curve=curve, as_json=as_json)
+
+
+def _temperature_curve(stability, logits, temps):
+    """softmax(x / T) on a fine grid of T over the range asked, for the chart."""
+    lo, hi = math.log10(min(temps)), math.log10(max(temps))
+    return stability.temperatures(logits, [10 ** (lo + (hi - lo) * i / 48) for i in range(49)])

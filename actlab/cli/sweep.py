@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 
 import click
 
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
-    number, overwrite_option, parse_conv, parse_floats, parse_hidden, seed_option, training_options, whole,
+    number, overwrite_option, parse_conv, parse_floats, parse_hidden, replay_args, replay_data, seed_option,
+    training_options, whole,
 )
 from actlab.errors import ActlabError
 
@@ -67,8 +67,8 @@ def _stdout_to_stderr():
               help="With --distributed: this process's number, 0 to --num-processes - 1.")
 @json_option
 def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshold, max_batch, batch, conv,
-              init_name, l2, dtype, seed, csv_path, overwrite, distributed, coordinator, num_processes,
-              process_id, as_json):
+              init_name, l2, l1, features_text, dtype, seed, csv_path, overwrite, distributed, coordinator,
+              num_processes, process_id, as_json):
     """Train every combination of activations, optimizers and learning rates on
     many seeds at once and report how often each one succeeds.
 
@@ -112,6 +112,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
     activations = catalog.activations([act], what="--act")
     opts = catalog.optimizers(optimizers)
     ds, _ = datasets.load(data)
+    features = catalog.features(features_text, ds) if features_text is not None else None
     main = jax.process_index() == 0  # several hosts: one of them speaks
     quiet = _stdout_to_stderr() if distributed else contextlib.nullcontext()
     with quiet, view.progress_bar(show=main) as progress:
@@ -119,33 +120,13 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
             ds, activations=list(dict.fromkeys(activations)), optimizers=[o.name for o in opts],
             lrs={o.name: lr_values or [o.default_lr] for o in opts}, seeds=seeds, steps=steps,
             epochs=epochs, conv=parse_conv(conv), hidden=widths, threshold=threshold, seed=seed, max_batch=max_batch, batch=batch,
-            dtype=dtype, init=init_name, l2=l2, progress=progress)
+            dtype=dtype, init=init_name, l2=l2, l1=l1, features=features, progress=progress)
     if not main:
         return
     if csv_file is not None:
         view.write_csv(csv_file, result)
-    view.show(result, as_json=as_json, replay_args=_replay_args(data, l2, init_name),
-              replay_data=_replay_data(data))
+    view.show(result, as_json=as_json,
+              replay_args=replay_args(data, l2=l2, l1=l1, init_name=init_name, features=features_text),
+              replay_data=replay_data(data))
     if csv_file is not None and not as_json:
         view.wrote_csv(csv_file, result)
-
-
-def _replay_data(data) -> str:
-    """How `actlab train` names the data of this sweep, when it is a file."""
-    if data.path is None:
-        return ""
-    return f"--data {shlex.quote(data.path)} --target {shlex.quote(','.join(data.target))}"
-
-
-def _replay_args(data, l2, init_name) -> str:
-    """The options `actlab train` must repeat to replay one run of this sweep."""
-    args = [f"--{k} {v}" for k, v in (("samples", data.samples), ("noise", data.noise)) if v is not None]
-    if data.path is not None:
-        args += [f"--task {data.task}"] * bool(data.task) + ["--no-standardize"] * (not data.standardize)
-    args += [f"--classes {data.classes}"] * (data.name in ("spiral", "blobs") and data.classes != 3)
-    args += [f"--test-frac {data.test_frac:g}"] * (data.test_frac != 0.25)
-    args += [f"--train-frac {data.train_frac:g}"] * (data.train_frac != 1)
-    if data.digits is not None:
-        args.append(f"--digits {','.join(map(str, data.digits))}")
-    args += [f"--l2 {l2:g}"] * bool(l2) + [f"--init {init_name}"] * (init_name != "auto")
-    return " ".join(args)

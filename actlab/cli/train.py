@@ -6,9 +6,10 @@ import click
 
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
-    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, seed_option,
-    training_options, whole,
+    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, replay_args, replay_data,
+    seed_option, training_options, whole,
 )
+from actlab.errors import ActlabError
 
 
 @click.command("train", epilog=DATASETS_HELP)
@@ -30,12 +31,21 @@ from actlab.cli.options import (
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
-              help="Write params.npz, history.csv, result.json and figure.png into this folder.")
+              help="Write params.npz, history.csv, layers.csv, result.json and figure.png into this folder.")
 @overwrite_option
 @click.option("--no-chart", is_flag=True, help="Only the table: no loss curve and no picture.")
+@click.option("--live", is_flag=True,
+              help="Redraw the loss curves, the picture and the layers as it trains (needs a terminal; "
+                   "Ctrl-C stops and reports the step reached).")
+@click.option("--live-seconds", type=number(0), default=5.0, show_default=True,
+              help="With --live: how long the animation lasts (0: as fast as it trains).")
+@click.option("--find-lr", is_flag=True,
+              help="Run the learning-rate range test (Smith 2015) instead of training: --steps steps "
+                   "(default 300) with the rate growing from 1e-6 to 10; suggests a rate.")
 @json_option
 def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr, steps, epochs, batch, conv,
-              l2, dtype, seed, save_dir, overwrite, no_chart, as_json):
+              l2, l1, features_text, dtype, seed, save_dir, overwrite, no_chart, live, live_seconds, find_lr,
+              as_json):
     """Train a small network on a toy set or a CSV file, compiled end to end.
 
     The output layer and the loss follow the task (binary: sigmoid + binary
@@ -47,12 +57,14 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     \b
     Examples:
       actlab train xor --opt adam
-      actlab train spiral --act tanh --hidden 32,32 --steps 3000
+      actlab train spiral --act tanh --hidden 32,32 --steps 3000 --live
+      actlab train moons --find-lr
       actlab train --data points.csv --target label --save run1
     """
     from actlab import runtime
     from actlab.render import train as view
 
+    _check_modes(live=live, find_lr=find_lr, as_json=as_json, lr=lr, save_dir=save_dir)
     widths = parse_hidden(hidden) if hidden is not None else None
     channels = parse_conv(conv)
     save_path = None
@@ -68,19 +80,84 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     activation = catalog.activation(act, parse_params(params))
     opt = catalog.optimizer(optimizer)
     ds, warnings = datasets.load(data)
+    features = catalog.features(features_text, ds) if features_text is not None else None
+    if find_lr:
+        from actlab.lab import lrfind
+
+        steps = lrfind.DEFAULT_STEPS if steps is None and epochs is None else steps
     config, head_warnings = setup.make_config(
         ds, activation=activation, optimizer=opt.name, hidden=widths, steps=steps, epochs=epochs,
-        batch=batch, l2=l2, init=init_name, dtype=dtype, output=output, loss=loss, conv=channels)
+        batch=batch, l2=l2, l1=l1, init=init_name, dtype=dtype, output=output, loss=loss, conv=channels,
+        features=features)
     warnings += head_warnings
     view.warn(warnings)
-    with view.progress_bar(config.steps) as progress:
-        result = train.train(config, ds, lr=opt.default_lr if lr is None else lr, seed=seed,
-                             progress=progress)
+    if find_lr:
+        from actlab.render import lrfind as lr_view
+
+        found = lrfind.find_lr(config, ds, seed=seed)
+        command = _train_command(data, config, activation, opt.name, found.suggested_lr, seed=seed,
+                                 hidden=hidden, conv=conv, init_name=init_name, features=features_text,
+                                 output=output, loss=loss)
+        lr_view.show(found, command=command, as_json=as_json,
+                     title=f"{ds.name}: {activation.name}, {opt.name}, loss against the learning rate")
+        return
+    lr = opt.default_lr if lr is None else lr
+    result = _train_live(train, config, ds, lr=lr, seed=seed, seconds=live_seconds) if live else None
+    if result is None:
+        with view.progress_bar(config.steps) as progress:
+            result = train.train(config, ds, lr=lr, seed=seed, progress=progress, stop_on_interrupt=True)
     if save_path is not None:
         view.save_run(save_path, result, warnings)
     view.show(result, warnings=warnings, as_json=as_json, chart=not no_chart)
     if save_path is not None and not as_json:
         view.saved(save_path)
+    if result.interrupted:
+        raise click.exceptions.Exit(130)
+
+
+def _check_modes(*, live, find_lr, as_json, lr, save_dir) -> None:
+    """Options that cannot go together, refused before any work."""
+    if live and as_json:
+        raise ActlabError("--live draws in the terminal and --json prints one object: use one of them")
+    if find_lr:
+        for given, name in ((lr is not None, "--lr"), (live, "--live"), (save_dir is not None, "--save")):
+            if given:
+                raise ActlabError(f"{name} does not go with --find-lr, which tries learning rates "
+                                  "from 1e-6 to 10 and trains nothing to keep")
+
+
+def _train_live(train, config, ds, *, lr, seed, seconds):
+    """Training drawn as it goes, or None where stdout is no terminal (the
+    caller then shows the progress bar, as without --live)."""
+    from actlab.render import live as live_view
+
+    if not live_view.available():
+        from actlab.render.train import warn
+
+        warn(["--live needs a terminal on stdout; showing the progress bar instead"])
+        return None
+    title = f"{ds.name}: {config.activation.name}, {config.optimizer} lr {lr:g}"
+    with live_view.animation(seconds=seconds, title=title) as watch:
+        return train.train(config, ds, lr=lr, seed=seed, chunks=live_view.FRAMES, watch=watch,
+                           stop_on_interrupt=True)
+
+
+def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, conv, init_name, features,
+                   output, loss) -> str:
+    """The `actlab train` line that trains this configuration at ``lr``."""
+    import shlex
+
+    words = ["actlab train", replay_data(data) or data.name, f"--act {shlex.quote(activation.name)}"]
+    if activation.source != "expression":  # a formula carries its parameters in its text
+        words += [f"--param {k}={v:g}" for k, v in (activation.params or {}).items()]
+    words += [f"--opt {optimizer} --lr {lr:g}"]
+    words += [f"--hidden {hidden}"] * (hidden is not None) + [f"--conv {conv}".rstrip()] * (conv is not None)
+    words += [f"--out {output}"] * (output is not None) + [f"--loss {loss}"] * (loss is not None)
+    words += [f"--batch {config.batch}"] * bool(config.batch)
+    words += [f"--dtype {config.dtype}"] * (config.dtype != "float32")
+    words += [f"--seed {seed}"] * bool(seed) + [f"--data-seed {data.seed}"] * (data.seed != seed)
+    rest = replay_args(data, l2=config.l2, l1=config.l1, init_name=init_name, features=features)
+    return " ".join(words + [rest] * bool(rest))
 
 
 @click.command("advise")

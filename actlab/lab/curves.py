@@ -38,6 +38,7 @@ class Curve(NamedTuple):
     y: np.ndarray
     dy: np.ndarray
     facts: Facts
+    sampled: bool  # the activation's declared facts (its output range) were estimated by sampling
 
 
 def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
@@ -60,7 +61,7 @@ def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
         max_slope_at=(float(x[at[0]]), float(x[at[-1]])) if at.size else (float("nan"), float("nan")),
         saturated=_flat_stretches(x, slope < SATURATION),
     )
-    return Curve(act.name, act.formula, dict(act.params), x, y, dy, facts)
+    return Curve(act.name, act.formula, dict(act.params), x, y, dy, facts, act.sampled)
 
 
 def _flat_stretches(x, mask) -> list[tuple[float, float]]:

@@ -247,6 +247,7 @@ class LayerFlow(NamedTuple):
     dead: fraction of units with f'(z) = 0 for every example of the batch:
       they pass no gradient at all (ReLU units stuck on the flat side).
     sparsity: fraction of activations f(z) that are exactly 0.
+    activation_mean: mean of the layer's outputs f(z) over batch and units.
     activation_std: standard deviation of the layer's outputs f(z).
     """
 
@@ -258,6 +259,7 @@ class LayerFlow(NamedTuple):
     saturated: float
     dead: float
     sparsity: float
+    activation_mean: float
     activation_std: float
 
 
@@ -427,6 +429,7 @@ def _layer_stats(out, da) -> dict:
                 saturated=jnp.mean(jnp.abs(da) < SATURATION),
                 dead=jnp.mean(jnp.all(da == 0, axis=0)),
                 sparsity=jnp.mean(out == 0),
+                activation_mean=jnp.mean(out.astype(f64)),
                 activation_std=jnp.std(out.astype(f64)))
 
 
@@ -581,7 +584,10 @@ class CostRow(NamedTuple):
     """Seconds for one full gradient of a network with ``n_params`` parameters.
 
     reverse_s: ``jax.grad``, backpropagation: one forward and one backward pass.
-    forward_s: ``jax.jacfwd``: one forward-mode (JVP) pass per parameter, batched.
+    forward_s: forward mode as the course notes count it: one ``jax.jvp`` per
+      parameter, one after the other, each pushing a one-hot tangent through
+      the network (``jax.jacfwd`` would push all P at once as a P x P identity,
+      the same arithmetic with P times the memory).
     finite_diff_s: central differences, two forward passes per parameter, one
       parameter after the other: the naive way.
     loss_s: one forward pass (the loss alone), the unit N of the other costs.
@@ -619,8 +625,6 @@ class CostResult:
 
 
 COST_METHODS = ("loss", "reverse", "forward", "finite_diff")
-# jax.jacfwd pushes a P x P identity through the network: skip it beyond this.
-_JACFWD_BYTES = 1 << 28
 
 
 def _repeat(fn):
@@ -692,110 +696,135 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
       dtype: floating-point type.
       budget_s: forward mode and finite differences are skipped for a size
         where they are predicted (from the size before, as P^2) to take longer
-        than this per gradient, or where P > 100000; forward mode also where
-        its P x P tangents would pass 256 MiB.
+        than this per gradient, or where P > 100000.
       progress: optional callable(str) told what is being done.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     dtype = _dtype(dtype)
     depth, batch, n_in, repeats = (_check_size(w, v) for w, v in
                                    (("depth", depth), ("batch", batch), ("inputs", n_in), ("repeats", repeats)))
     widths = [_check_size("width", w) for w in widths]
     if not widths:
         raise ActlabError("no widths given")
-    g = act.fn
-    init = parse_init("auto", act)
-    eps = float(jnp.finfo(dtype).eps)
     # numpy draws the networks: jax's random ops would compile for every new
     # shape, which costs more than the experiment.
     rng = np.random.default_rng(seed)
     x = jnp.asarray(rng.standard_normal((batch, n_in)), dtype)
     t = jnp.asarray(rng.standard_normal((batch, 1)), dtype)
-
-    programs = []
-    for width in widths:
-        sizes = [n_in] + [width] * depth + [1]
-        shapes, pieces = [], []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            shapes += [(fan_in, fan_out), (fan_out,)]
-            pieces += [init.std(fan_in, fan_out) * rng.standard_normal(fan_in * fan_out), np.zeros(fan_out)]
-        theta_np = np.concatenate(pieces).astype(dtype)
-        theta = jnp.asarray(theta_np)
-
-        def loss(theta, shapes=tuple(shapes)):
-            flat, offset = [], 0
-            for shape in shapes:
-                n = math.prod(shape)
-                flat.append(theta[offset:offset + n].reshape(shape))
-                offset += n
-            a = x
-            for w, b in zip(flat[:-2:2], flat[1:-2:2]):
-                a = g(a @ w + b)
-            return 0.5 * jnp.mean(jnp.square(a @ flat[-2] + flat[-1] - t))
-
-        h_np = (eps ** (1 / 3) * np.maximum(1, np.abs(theta_np))).astype(dtype)
-        h = jnp.asarray((theta_np + h_np) - theta_np)
-
-        def finite_diff(theta, loss=loss, h=h):
-            # The naive way: nudge one parameter at a time, two forward passes each.
-            def one(i):
-                e = jnp.zeros_like(theta).at[i].set(h[i])
-                return (loss(theta + e) - loss(theta - e)) / (2 * h[i])
-
-            return jax.lax.map(one, jnp.arange(theta.size))
-
-        fns = dict(loss=loss, reverse=jax.grad(loss), forward=jax.jacfwd(loss), finite_diff=finite_diff)
-        if theta.size ** 2 * dtype.itemsize > _JACFWD_BYTES:
-            del fns["forward"]  # it would push a P x P identity through the network
-        programs.append((width, theta, {m: _repeat(f).lower(theta, np.int32(1)) for m, f in fns.items()}))
-
+    nets = [_cost_network(act, [n_in] + [width] * depth + [1], x, t, rng) for width in widths]
     if progress:
-        progress(f"compiling {len(programs) * len(COST_METHODS)} programs")
-    # XLA compiles outside the GIL: the programs compile side by side.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        compiled = [{m: pool.submit(lowered.compile) for m, lowered in lows.items()}
-                    for _, _, lows in programs]
-
-    rows, skipped = [], []
-    previous = None
-    for (width, theta, _), futures in zip(programs, compiled):
-        n_params = int(theta.size)
+        progress(f"compiling {len(nets) * len(COST_METHODS)} programs")
+    compiled = _compile_side_by_side(nets)
+    rows, skipped, previous = [], [], None
+    for width, (theta, _), futures in zip(widths, nets, compiled):
         if progress:
-            progress(f"timing width {width} (P = {n_params})")
-        seconds, values = {}, {}
-        for m in COST_METHODS:
-            if m in ("forward", "finite_diff"):
-                predicted = (previous[m] * (n_params / previous["n_params"]) ** 2
-                             if previous and math.isfinite(previous[m]) else 0.0)
-                reason = None
-                if m not in futures:
-                    reason = f"its P x P tangents take {n_params ** 2 * dtype.itemsize / 2**30:.2g} GiB"
-                elif n_params > 100_000:
-                    reason = "P > 100000"
-                elif previous and not math.isfinite(previous[m]):
-                    reason = "skipped at a smaller P"
-                elif predicted > budget_s:
-                    reason = f"predicted {predicted:.3g} s > {budget_s:g} s"
-                if reason:
-                    if m in futures:
-                        futures[m].cancel()
-                    seconds[m] = math.nan
-                    skipped.append(f"{m} at P = {n_params} ({reason})")
-                    continue
+            progress(f"timing width {width} (P = {theta.size})")
+        row, why = _time_methods(width, theta, futures, previous, repeats=repeats, budget_s=budget_s)
+        rows.append(row)
+        skipped += why
+        previous = row
+    return CostResult(_act_name(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), _exponents(rows),
+                      tuple(skipped))
+
+
+def _cost_network(act, sizes, x, t, rng):
+    """(theta, the four methods' lowered programs) for an MLP of these widths:
+    theta holds every weight and bias in one vector, so that each method
+    differentiates one function of P numbers."""
+    dtype = x.dtype
+    init = parse_init("auto", act)
+    g = act.fn
+    shapes, pieces = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        shapes += [(fan_in, fan_out), (fan_out,)]
+        pieces += [init.std(fan_in, fan_out) * rng.standard_normal(fan_in * fan_out), np.zeros(fan_out)]
+    theta_np = np.concatenate(pieces).astype(dtype)
+    theta = jnp.asarray(theta_np)
+
+    def loss(theta):
+        flat, offset = [], 0
+        for shape in shapes:
+            n = math.prod(shape)
+            flat.append(theta[offset:offset + n].reshape(shape))
+            offset += n
+        a = x
+        for w, b in zip(flat[:-2:2], flat[1:-2:2]):
+            a = g(a @ w + b)
+        return 0.5 * jnp.mean(jnp.square(a @ flat[-2] + flat[-1] - t))
+
+    eps = float(jnp.finfo(dtype).eps)
+    h_np = (eps ** (1 / 3) * np.maximum(1, np.abs(theta_np))).astype(dtype)
+    h = jnp.asarray((theta_np + h_np) - theta_np)
+
+    def finite_diff(theta):
+        # The naive way: nudge one parameter at a time, two forward passes each.
+        def one(i):
+            e = jnp.zeros_like(theta).at[i].set(h[i])
+            return (loss(theta + e) - loss(theta - e)) / (2 * h[i])
+
+        return jax.lax.map(one, jnp.arange(theta.size))
+
+    def forward(theta):
+        # Forward mode, one parameter at a time: a JVP with the tangent e_i.
+        def one(i):
+            return jax.jvp(loss, (theta,), (jnp.zeros_like(theta).at[i].set(1),))[1]
+
+        return jax.lax.map(one, jnp.arange(theta.size))
+
+    fns = dict(loss=loss, reverse=jax.grad(loss), forward=forward, finite_diff=finite_diff)
+    return theta, {m: _repeat(f).lower(theta, np.int32(1)) for m, f in fns.items()}
+
+
+def _compile_side_by_side(nets):
+    """Futures of every compiled program; XLA compiles outside the GIL, so they
+    compile side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [{m: pool.submit(lowered.compile) for m, lowered in lows.items()} for _, lows in nets]
+
+
+def _time_methods(width, theta, futures, previous, *, repeats, budget_s):
+    """One ``CostRow``, and the methods skipped at this size with the reason."""
+    n_params = int(theta.size)
+    seconds, values, skipped = {}, {}, []
+    for m in COST_METHODS:
+        reason = _skip_reason(m, n_params, previous, budget_s)
+        if reason:
+            seconds[m] = math.nan
+            skipped.append(f"{m} at P = {n_params} ({reason})")
+        else:
             seconds[m], values[m] = _time_compiled(futures[m].result(), theta, repeats=repeats)
-        g_rev = np.asarray(values["reverse"], np.float64)
-        scale = max(float(np.max(np.abs(g_rev))), np.finfo(np.float64).tiny)
-        err = {m: (float(np.max(np.abs(np.asarray(values[m], np.float64) - g_rev))) / scale
-                   if m in values else math.nan) for m in ("forward", "finite_diff")}
-        rows.append(CostRow(width, n_params, seconds["loss"], seconds["reverse"], seconds["forward"],
-                            seconds["finite_diff"], err["forward"], err["finite_diff"]))
-        previous = dict(seconds, n_params=n_params)
+    g_rev = np.asarray(values["reverse"], np.float64)
+    scale = max(float(np.max(np.abs(g_rev))), np.finfo(np.float64).tiny)
+    err = {m: (float(np.max(np.abs(np.asarray(values[m], np.float64) - g_rev))) / scale
+               if m in values else math.nan) for m in ("forward", "finite_diff")}
+    return CostRow(width, n_params, seconds["loss"], seconds["reverse"], seconds["forward"],
+                   seconds["finite_diff"], err["forward"], err["finite_diff"]), skipped
+
+
+def _skip_reason(method, n_params, previous, budget_s) -> str | None:
+    """Why a per-parameter method is not timed at this size: P > 100000, skipped
+    at a smaller P already, or predicted (as P^2 from the size before) to take
+    longer than ``budget_s`` per gradient."""
+    if method not in ("forward", "finite_diff"):
+        return None
+    if n_params > 100_000:
+        return "P > 100000"
+    if previous is None:
+        return None
+    before = getattr(previous, f"{method}_s")
+    if not math.isfinite(before):
+        return "skipped at a smaller P"
+    predicted = before * (n_params / previous.n_params) ** 2
+    return f"predicted {predicted:.3g} s > {budget_s:g} s" if predicted > budget_s else None
+
+
+def _exponents(rows) -> dict[str, float]:
+    """The slope of log time against log P per method, fitted on the three largest
+    sizes: at the smallest, fixed costs per step dominate."""
     exponents = {}
     for m in COST_METHODS:
-        # Fitted on the three largest sizes: at the smallest, fixed costs per step dominate.
         pts = [(r.n_params, getattr(r, f"{m}_s")) for r in rows if math.isfinite(getattr(r, f"{m}_s"))][-3:]
         if len({p for p, _ in pts}) >= 2:
             exponents[m] = float(np.polyfit(np.log([p for p, _ in pts]), np.log([s for _, s in pts]), 1)[0])
-    return CostResult(_act_name(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), exponents,
-                      tuple(skipped))
+    return exponents

@@ -40,9 +40,10 @@ def defaults(ds: Dataset) -> Defaults:
 
 
 def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, steps: int | None = None,
-                epochs: int | None = None, batch: int | None = None, l2: float = 0.0, init: str = "auto",
-                dtype: str = "float32", output: str | None = None, loss: str | None = None,
-                conv: tuple[int, ...] | None = None) -> tuple[TrainConfig, list[str]]:
+                epochs: int | None = None, batch: int | None = None, l2: float = 0.0, l1: float = 0.0,
+                init: str = "auto", dtype: str = "float32", output: str | None = None,
+                loss: str | None = None, conv: tuple[int, ...] | None = None,
+                features=None) -> tuple[TrainConfig, list[str]]:
     """The training configuration for ``ds``: the head by the task rules (unless
     overridden), the dataset's default widths and schedule where none are
     given. ``epochs`` counts passes over the training rows in batches of
@@ -52,12 +53,18 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
       conv: channels of 3x3 convolutional layers in front (image data only);
         () for the default ``CONV_CHANNELS``. With them the dense hidden
         layers default to none.
+      features: None, or the network's inputs as formulas of the data's
+        columns (``actlab.catalog.features``), which then set the input width.
 
     Returns:
       (config, warnings): one warning per choice that goes against the rules.
     """
-    if not (math.isfinite(l2) and l2 >= 0):
-        raise ActlabError(f"bad --l2 {l2}: must be a finite number >= 0")
+    for name, value in (("--l2", l2), ("--l1", l1)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ActlabError(f"bad {name} {value}: must be a finite number >= 0")
+    if conv is not None and features is not None:
+        raise ActlabError("--features and --conv do not go together: convolutions read the image's "
+                          "pixels as they are")
     if steps is not None and epochs is not None:
         raise ActlabError(f"--epochs {epochs} and --steps {steps} both set the length of training; give one")
     n_train = ds.x_train.shape[0]
@@ -80,7 +87,9 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
     if epochs is not None:
         steps = epochs * steps_per_epoch(n_train, batch)
     config = TrainConfig(
-        task=ds.task, sizes=(net.features if net else ds.n_features, *hidden, head.n_outputs),
+        task=ds.task, sizes=(net.features if net else features.size if features else ds.n_features,
+                             *hidden, head.n_outputs),
         activation=activation, optimizer=optimizer, output=head.output, loss=head.loss, steps=steps,
-        batch=batch, l2=l2, init=model.parse_init(init, activation), dtype=dtype, conv=net)
+        batch=batch, l2=l2, l1=l1, init=model.parse_init(init, activation), dtype=dtype, conv=net,
+        features=features)
     return config, warnings

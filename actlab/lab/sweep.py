@@ -128,9 +128,12 @@ class ConfigStats(NamedTuple):
     final_loss_quartiles: tuple[float, float]  # (25th, 75th percentile)
     final_loss_iqr: float  # 75th - 25th percentile
     accuracy_median: float  # final accuracy (R^2 for regression), as success is judged
+    dead_units_median: float  # share of hidden units dead at the end (f' = 0 on every training example)
     median_steps_to_threshold: float | None  # over the successful runs; None if none succeeded
     diverged: int  # runs whose final loss is not finite
     failed_seeds: tuple[int, ...]  # the seeds that did not succeed (replay with `actlab train --seed`)
+    steps_to_threshold: tuple[int, ...] = ()  # per seed, in seed order; -1 where the run did not succeed
+    train_accuracy_median: float = math.nan  # the same as accuracy_median, on the training data
 
 
 class SweepResult(NamedTuple):
@@ -164,8 +167,10 @@ class RunsOutput(NamedTuple):
 
     final_loss: np.ndarray
     score: np.ndarray  # final accuracy or R^2, as success is judged
+    train_score: np.ndarray  # the same on the training data
     success: np.ndarray  # bool
     first_step: np.ndarray  # int, -1: never reached on the training data
+    dead: np.ndarray  # share of the hidden units dead at the end
 
 
 # --- the grid ---------------------------------------------------------------------------
@@ -215,7 +220,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
           max_batch: int | None = None, batch: int | None = None, dtype: str = "float32",
-          init: str = "auto", l2: float = 0.0, devices: Sequence[Any] | None = None,
+          init: str = "auto", l2: float = 0.0, l1: float = 0.0, features=None, output: str | None = None,
+          loss: str | None = None, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Trains every configuration of the grid on ``seeds`` seeds and measures success.
 
@@ -239,6 +245,10 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
       l2: L2 penalty on the weight matrices.
+      l1: L1 penalty on the weight matrices.
+      features: None, or the network's inputs as formulas of the columns
+        (``actlab.catalog.features``).
+      output, loss: override the head the task rules choose (``actlab.lab.heads.choose_head``).
       devices: devices of the mesh; default every visible device (all hosts).
       progress: called as ``progress(done, total, what)`` as step chunks finish.
 
@@ -253,9 +263,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
-                                                steps=steps, epochs=epochs, batch=batch, l2=l2, init=init,
-                                                conv=conv,
-                                                dtype=dtype)[0])
+                                                steps=steps, epochs=epochs, batch=batch, l2=l2, l1=l1,
+                                                init=init, conv=conv, dtype=dtype, output=output, loss=loss,
+                                                features=features)[0])
             for act in activations for opt in optimizers]
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
@@ -268,7 +278,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
                                    fit if max_batch is None else min(fit, max_batch), len(devices))
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
-    compile_seconds = _compile_all(branches.values(), ds, mesh, chunk_runs, C, threshold, progress, total)
+    compile_seconds = _compile_all(branches, ds, mesh, chunk_runs, C, threshold, progress, total)
 
     configs: list[ConfigStats] = []
     train_seconds, done = 0.0, 0
@@ -328,18 +338,33 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
 def _compile_all(groups, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
     """Traces every program, then compiles them all at once, one thread per core
     (XLA compiles without holding the GIL): compiling is most of the cost of a
-    small sweep. -> seconds."""
-    if progress is not None:
-        progress(0, total, f"compiling {3 * len(groups)} programs")
+    small sweep. ``groups``: optimizer -> its configurations. -> seconds."""
     t0 = time.perf_counter()
+    pairs = {opt: [f"{_name(c.activation)} / {opt}" for c in configs] for opt, configs in groups.items()}
+    if progress is not None:
+        progress(0, total, _compiling([p for ps in pairs.values() for p in ps]))
     lowered = {}
-    for configs in groups:
-        lowered.update(_lowered(configs, mesh, *_avals(*_host_data(configs[0], ds)), chunk_runs, C, threshold))
+    for opt, configs in groups.items():
+        for sig, low in _lowered(configs, mesh, *_avals(*_host_data(configs[0], ds)), chunk_runs, C,
+                                 threshold).items():
+            lowered[sig] = (low, pairs[opt])
     device = mesh.devices.flat[0]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(lowered), os.cpu_count() or 1))) as pool:
-        for sig, program in zip(lowered, pool.map(lambda low: runtime.compile(low, device), lowered.values())):
-            _PROGRAMS[sig] = program
+        compiling = {pool.submit(runtime.compile, low, device): (sig, ps) for sig, (low, ps) in lowered.items()}
+        for future in concurrent.futures.as_completed(compiling):
+            _PROGRAMS[compiling[future][0]] = future.result()
+            if progress is not None:
+                progress(0, total, _compiling(list(dict.fromkeys(
+                    p for f, (_, ps) in compiling.items() if not f.done() for p in ps))))
     return time.perf_counter() - t0
+
+
+def _compiling(pairs: list[str]) -> str:
+    """What the progress bar says while the programs compile: the pairs still compiling."""
+    if not pairs:
+        return "compiled"
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return f"compiling {', '.join(pairs[:3])}{more}"
 
 
 def _notes(ds: Dataset, activations) -> tuple[str, ...]:
@@ -362,16 +387,19 @@ def _stats(activation, optimizer, lr, seeds, out: RunsOutput) -> ConfigStats:
     # noise (a linear net on XOR) the training accuracy can touch the threshold
     # by chance, and such a touch is no sign of learning.
     reached = out.first_step[out.success & (out.first_step >= 0)]
-    score = np.where(np.isnan(out.score), -np.inf, out.score).astype(np.float64)
+    score, train_score = (np.where(np.isnan(v), -np.inf, v).astype(np.float64) for v in (out.score, out.train_score))
     return ConfigStats(
         activation=activation, optimizer=optimizer, lr=float(lr), seeds=n, successes=k,
         success_rate=k / n, ci95=wilson_interval(k, n),
         final_loss_median=q50, final_loss_quartiles=(q25, q75),
         final_loss_iqr=(q75 - q25) if math.isfinite(q75 - q25) else math.inf,
         accuracy_median=float(np.median(score)),
+        dead_units_median=float(np.median(out.dead)),
         median_steps_to_threshold=float(np.median(reached)) if reached.size else None,
         diverged=int((~np.isfinite(out.final_loss)).sum()),
-        failed_seeds=tuple(int(s) for s in seeds[~out.success]))
+        failed_seeds=tuple(int(s) for s in seeds[~out.success]),
+        steps_to_threshold=tuple(int(s) if ok and s >= 0 else -1 for s, ok in zip(out.first_step, out.success)),
+        train_accuracy_median=float(np.median(train_score)))
 
 
 # --- the compiled programs --------------------------------------------------------------
@@ -421,14 +449,19 @@ def _lowered(configs, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
+    widths = jnp.asarray(configs[0].sizes[1:-1], dtype)
+
     def final_one(which, state, first, data, test, total):
         def measure(params, r):
             loss, train_score = r.evaluate(params, *data)
-            return loss, train_score, train_score if test is None else r.evaluate(params, *test)[1]
+            score = train_score if test is None else r.evaluate(params, *test)[1]
+            dead = jnp.sum(r.inside(params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
+            return loss, score, train_score, dead
 
-        loss, train_score, score = jax.lax.switch(which, [lambda p, r=r: measure(p, r) for r in rs], state.params)
+        loss, score, train_score, dead = jax.lax.switch(which, [lambda p, r=r: measure(p, r) for r in rs],
+                                                        state.params)
         first = jnp.where((first < 0) & (train_score >= thr), total, first)
-        return loss, score, score >= thr, first
+        return loss, score, train_score, score >= thr, first, dead
 
     which = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
@@ -507,8 +540,6 @@ def _run_pair(configs, which, ds, grid_seed, grid_lr, threshold, mesh, chunk_run
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        loss, score, success, first = (np.asarray(a)[: stop - start] for a in
-                                       final_c(which, state, first, data, test, total))
-        parts.append((loss, score, success, first))
+        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(which, state, first, data, test, total)))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
     return out, time.perf_counter() - t0

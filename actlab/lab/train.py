@@ -37,16 +37,20 @@ TrainState`` (for regression, data sets the output bias to the target mean);
 step t and leaves the state unchanged after step ``total`` (so one compiled
 chunk length serves any step count); ``r.evaluate(params, x, y) -> (loss,
 score)``; ``r.predict(params, x)`` gives the output layer's values
-(probabilities for sigmoid/softmax).
+(probabilities for sigmoid/softmax); ``r.inside(params, x)`` the dead and
+saturated shares and the output mean and std of each hidden layer, and
+``r.measure(state, lr, data)`` those with the gradient norm and the
+update-to-weight ratio (``actlab.lab.layers``).
 
 ``train(config, dataset, lr=..., seed=...)`` is what ``actlab train`` calls.
 It compiles one program (``make_program``: initialisation, a chunk of steps
-with checkpoints of the train and test loss, and the final measurements)
-ahead of time, timed apart from training, calls it chunk after chunk with a
-progress callback, and returns a ``TrainResult``. Compiled programs are kept
-per configuration and shapes, so a second run with the same shapes compiles
-nothing; across processes jax's persistent compilation cache (turned on by
-``actlab.runtime.configure``) does the same.
+with checkpoints of the train and test loss and, at about ``layers.CHECKPOINTS``
+of them, the hidden layers, and the final measurements) ahead of time, timed
+apart from training, calls it chunk after chunk with a progress callback (or
+a ``watch`` that gets a ``Frame`` to draw), and returns a ``TrainResult``.
+Compiled programs are kept per configuration and shapes, so a second run
+with the same shapes compiles nothing; across processes jax's persistent
+compilation cache (turned on by ``actlab.runtime.configure``) does the same.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ from jax import lax
 from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
-from actlab.lab import metrics
+from actlab.lab import layers, metrics
 from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
@@ -90,11 +94,15 @@ class TrainConfig:
         training rows cut into n // batch batches (the n % batch rows that the
         shuffle puts last sit that epoch out), so every step costs O(batch).
       l2: weight-matrix L2 coefficient.
+      l1: weight-matrix L1 coefficient.
       init: the weight init (``actlab.blocks.model.parse_init``).
       dtype: the compute dtype name. float16 trains in mixed precision:
         float32 master weights and optimizer state, float16 forward and
         backward passes, and a dynamic loss scale (Micikevicius et al. 2018).
       conv: convolutional layers in front of the dense ones (image rows), or None.
+      features: None (the data's columns are the inputs), or a function of
+        the data's inputs (n, columns) -> (n, sizes[0]) computed inside the
+        program (``actlab.catalog.features``), so pictures stay in the data's plane.
     """
 
     task: str
@@ -109,6 +117,8 @@ class TrainConfig:
     init: model.Init = model.Init("glorot")
     dtype: str = "float32"
     conv: model.Conv | None = None
+    l1: float = 0.0
+    features: Any = None
 
     def __post_init__(self):
         if self.steps < 1:
@@ -175,6 +185,8 @@ class Run(NamedTuple):
     run: Callable
     evaluate: Callable
     predict: Callable
+    inside: Callable
+    measure: Callable
 
 
 _TRACES: Counter = Counter()
@@ -218,8 +230,17 @@ def make_run(config: TrainConfig) -> Run:
     head = config.head
     task = config.task
 
+    def inputs(x):
+        return x if config.features is None else config.features(x)
+
+    def compute(params):
+        return jax.tree.map(lambda p: p.astype(dtype), params)
+
     def forward(params, x):
-        return model.apply(jax.tree.map(lambda p: p.astype(dtype), params), x, act, conv=config.conv)
+        return model.apply(compute(params), inputs(x), act, conv=config.conv)
+
+    def optimizer(lr):
+        return optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2, l1=config.l1)
 
     def loss_and_score(params, x, y):
         logits = forward(params, x)
@@ -251,7 +272,7 @@ def make_run(config: TrainConfig) -> Run:
             # input range starts at z < 0, where its gradient is 0 for good.
             w, _ = params[-1]
             params[-1] = (0.1 * w, jnp.mean(data[1].astype(pdtype), 0))
-        opt_state = optim.make_optimizer(config.optimizer, jnp.asarray(1.0, pdtype), l2=config.l2).init(params)
+        opt_state = optimizer(1.0).init(params)
         n = data[0].shape[0]
         perm = jnp.zeros((n if steps_per_epoch(n, config.batch) > 1 else 0,), jnp.int32)
         scale = LossScale(jnp.asarray(LossScale.INITIAL if config.mixed else 1.0, jnp.float32),
@@ -266,7 +287,7 @@ def make_run(config: TrainConfig) -> Run:
         on tiny networks each one counts)."""
         _TRACES[config] += 1  # runs only while tracing
         x, y = data
-        opt = optim.make_optimizer(config.optimizer, jnp.asarray(lr, pdtype), l2=config.l2)
+        opt = optimizer(lr)
 
         def body(state, t):
             perm, xb, yb = batch_of(state, t, x, y, config.batch)
@@ -291,12 +312,27 @@ def make_run(config: TrainConfig) -> Run:
     def predict(params, x):
         return output_values(forward(params, x), head.output)
 
+    def hidden(params, x):
+        return model.pre_activations(compute(params), inputs(x), act, conv=config.conv)[0]
+
+    def inside(params, x):
+        return layers.activation_stats(hidden(params, layers.sample(x)), act)
+
+    def measure(state, lr, data):
+        # On layers.sample's rows: the gradient of a batch of them (all of them
+        # without mini-batches) and the update the optimizer takes with it; the
+        # activations of all of them.
+        x, y = (layers.sample(a) for a in data)
+        _, grads, _ = gradients(state.params, x[: config.batch], y[: config.batch], state.scale)
+        updates, _ = optimizer(lr).update(grads, state.opt_state, state.params)
+        return layers.layer_stats(state.params, grads, updates, hidden(state.params, x), act)
+
     def run(key, lr, data):
         state, (loss, sc) = steps(init(key, data), lr, data, config.steps, length=config.steps, start=0)
         final_loss, final_score = evaluate(state.params, *data)
         return RunOutput(state.params, loss, sc, final_loss, final_score)
 
-    return Run(config, init, steps, run, evaluate, predict)
+    return Run(config, init, steps, run, evaluate, predict, inside, measure)
 
 
 def prepare_data(x, y, config: TrainConfig):
@@ -323,16 +359,37 @@ class Report(NamedTuple):
     test_score: Any
     eval_values: Any  # output values of the test rows (training rows without a split)
     probe_values: Any  # output values at the probe points (grid, curve, truth table)
+    layers: Any  # (hidden layers, 6): ``layers.layer_stats`` of the trained network
+
+
+class Inside(NamedTuple):
+    """The hidden layers at the start of each interval of a program call."""
+
+    step: Any  # (intervals,) optimizer steps taken
+    recorded: Any  # (intervals,) bool: whether ``stats`` were measured there
+    stats: Any  # (intervals, hidden layers, 6): ``layers.layer_stats`` (zeros where not recorded)
+
+
+class Chunk(NamedTuple):
+    """What one program call returns besides the state."""
+
+    loss: Any  # (chunk,) the batch loss before each step
+    score: Any
+    marks: metrics.Checkpoints  # (intervals,)
+    inside: Inside
+    probe_values: Any  # output values at the probe points now (a live view's picture), or None
 
 
 class Plan(NamedTuple):
     """How the driver cuts a run: a checkpoint every ``every`` steps, ``intervals``
     of them per program call; ``exact``: the checkpoints divide the run, so no
-    step needs masking."""
+    step needs masking; the hidden layers are measured at every
+    ``layers_every``-th checkpoint (0: never), besides the end."""
 
     every: int
     intervals: int
     exact: bool
+    layers_every: int = 0
 
     @property
     def chunk(self) -> int:
@@ -359,45 +416,61 @@ def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
         every = _divisor_near(steps, target) or target
     intervals = math.ceil(steps / every)  # calls take whole intervals: no call runs past the end
     per_call = _divisor_near(intervals, max(1, round(intervals / chunks)), within=math.inf)
-    return Plan(every, per_call, steps % every == 0)
+    return Plan(every, per_call, steps % every == 0, max(1, round(intervals / layers.CHECKPOINTS)))
 
 
-def make_program(config: TrainConfig, plan_: Plan, has_test: bool):
+def measure(r: Run, state: TrainState, lr, data, test, probe) -> Report:
+    """The network of ``state`` measured on every row (``Report``)."""
+    train_loss, train_score = r.evaluate(state.params, *data)
+    test_loss, test_score = r.evaluate(state.params, *test)
+    return Report(train_loss, train_score, test_loss, test_score, r.predict(state.params, test[0]),
+                  r.predict(state.params, probe), r.measure(state, lr, data))
+
+
+def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = False):
     """The one function ``train`` compiles: called with a blank state (step -1)
     it initialises from ``seed``; each call advances ``plan_.chunk`` steps with a
-    checkpoint every ``plan_.every``; the call that reaches ``total`` also
-    measures the network (``Report``).
+    checkpoint every ``plan_.every`` (the hidden layers at every
+    ``plan_.layers_every``-th); the call that reaches ``total`` also measures
+    the network (``Report``). ``live``: each call also predicts the probe
+    points, for a picture of the network as it is.
 
-    advance(state, seed, lr, data, test, probe, total)
-      -> (state, loss (chunk,), score (chunk,), metrics.Checkpoints (intervals,), Report)
+    advance(state, seed, lr, data, test, probe, total) -> (state, Chunk, Report)
     """
     r = make_run(config)
     every = plan_.every
-
-    def final(params, data, test, probe):
-        train_loss, train_score = r.evaluate(params, *data)
-        test_loss, test_score = r.evaluate(params, *test)
-        return Report(train_loss, train_score, test_loss, test_score, r.predict(params, test[0]),
-                      r.predict(params, probe))
 
     def advance(state, seed, lr, data, test, probe, total):
         state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
         sample = tuple(a[:TEST_SAMPLE] for a in test)
 
-        def interval(state, _):
+        def inside(state):
+            # Only at every layers_every-th checkpoint (lax.cond runs one branch):
+            # about a training step's work.
             start = state.step
+            record = (start < total) & (plan_.layers_every > 0)
+            record &= (start // every) % max(plan_.layers_every, 1) == 0
+            blank = jax.eval_shape(r.measure, state, lr, data)
+            stats = lax.cond(record, lambda s: r.measure(s, lr, data),
+                             lambda s: jnp.zeros(blank.shape, blank.dtype), state)
+            return Inside(start, record, stats)
+
+        def interval(state, _):
+            start, seen = state.step, inside(state)
             state, (loss, sc) = r.steps(state, lr, data, None if plan_.exact else total, length=every)
             active = start + jnp.arange(every) < total
             train_loss = jnp.sum(jnp.where(active, loss, 0)) / jnp.maximum(jnp.sum(active), 1)
             nan = jnp.asarray(jnp.nan, loss.dtype)
             test_loss, test_score = r.evaluate(state.params, *sample) if has_test else (nan, nan)
-            return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score))
+            return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score), seen)
 
-        state, (loss, sc, marks) = lax.scan(interval, state, None, length=plan_.intervals)
-        args = (state.params, data, test, probe)
+        state, (loss, sc, marks, seen) = lax.scan(interval, state, None, length=plan_.intervals)
+        args = (state, lr, data, test, probe)
+        final = functools.partial(measure, r)
         blank = lambda *a: jax.tree.map(jnp.zeros_like, jax.eval_shape(final, *a))  # noqa: E731
         report = lax.cond(state.step >= total, final, blank, *args)
-        return state, loss.reshape(-1), sc.reshape(-1), marks, report
+        now = r.predict(state.params, probe) if live else None
+        return state, Chunk(loss.reshape(-1), sc.reshape(-1), marks, seen, now), report
 
     return advance
 
@@ -480,6 +553,12 @@ class TrainResult(NamedTuple):
     feature_names: tuple[str, ...] = ()
     test_sample: int = 0  # test rows evaluated at each checkpoint
     eval_values: np.ndarray | None = None  # output values of the test rows (training rows without a split)
+    layers: layers.LayerHistory | None = None  # inside each hidden layer, at the checkpoints
+    layer_notes: tuple = ()  # what the layers did, with suggestions
+    interrupted: bool = False  # stopped by Ctrl-C after ``steps`` of the planned updates
+    l1: float = 0.0
+    l2: float = 0.0
+    features: tuple | None = None  # the input formulas, when not the data's columns
 
 
 _COMPILED: dict = {}
@@ -511,10 +590,28 @@ def blank_state(config: TrainConfig, data) -> TrainState:
     return state._replace(step=np.asarray(-1, np.int32))
 
 
+class Frame(NamedTuple):
+    """Training so far, after a program call: what a live view draws."""
+
+    step: int  # updates done
+    steps: int  # updates planned
+    history: History  # up to ``step``
+    layers: layers.LayerHistory  # the checkpoints so far
+    checkpoints: metrics.Checkpoints  # train and test loss so far
+    n_test: int  # test rows (0: no split)
+    regions: Regions | None  # at the current parameters (2-D binary or multi-class)
+    curve: Curve | None  # at the current parameters (1-D regression)
+    points: tuple  # as TrainResult.points
+    class_names: tuple
+    dataset: str
+
+
 def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
           progress: Callable[[int, float], None] | None = None, chunks: int = 10,
-          grid: int = 101) -> TrainResult:
-    """Trains one network on ``ds`` and measures it, in one compiled program.
+          grid: int = 101, watch: Callable[[Frame], None] | None = None,
+          stop_on_interrupt: bool = False) -> TrainResult:
+    """Trains one network on ``ds`` and measures it, its hidden layers
+    included, in one compiled program.
 
     Args:
       config: the configuration (its ``steps`` is the step count).
@@ -525,6 +622,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         (steps done, last loss).
       chunks: about how many program calls (each reports progress).
       grid: resolution of the decision-region grid for 2-D classification.
+      watch: called after each program call with a ``Frame``; its program
+        also predicts the picture's points each call.
+      stop_on_interrupt: a KeyboardInterrupt (Ctrl-C) during training ends the
+        run after the last finished call; the network is measured as it is
+        then and the result has ``interrupted`` set. Otherwise it propagates.
     """
     optim.check_lr(lr)
     data = prepare_data(ds.x_train, ds.y_train, config)
@@ -532,36 +634,79 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
     plan_ = plan(config.steps, per_epoch, chunks=chunks)
     probe, shape_probe = _probe(ds, config, grid)
+    live = watch is not None
     args = (blank_state(config, data), np.asarray(seed, np.int64), np.asarray(lr, config.param_dtype), data,
             test, jnp.asarray(probe, jnp.dtype(config.dtype)), np.asarray(config.steps, np.int32))
-    program, compile_seconds = _compiled(("train", config, plan_, ds.has_test),
-                                         make_program(config, plan_, ds.has_test), args)
+    program, compile_seconds = _compiled(("train", config, plan_, ds.has_test, live),
+                                         make_program(config, plan_, ds.has_test, live), args)
     if progress is not None:
         progress(0, math.nan)
 
     state, *rest = args
-    losses, scores, marks = [], [], []
-    done = 0
+    chunks_out, report, done, interrupted = [], None, 0, False
     t0 = time.perf_counter()
-    while done < config.steps:
-        state, loss, sc, mark, report = program(state, *rest)
-        loss = np.asarray(loss)  # blocks until the chunk is done
-        losses.append(loss)
-        scores.append(np.asarray(sc))
-        marks.append(mark)
-        prev, done = done, min(done + plan_.chunk, config.steps)
-        if progress is not None:
-            progress(done, float(loss[done - prev - 1]))
+    try:
+        while done < config.steps:
+            new_state, chunk, new_report = program(state, *rest)
+            chunk = jax.tree.map(np.asarray, chunk)  # blocks until the call is done
+            chunks_out.append(chunk)
+            prev, (state, report, done) = done, (new_state, new_report, min(done + plan_.chunk, config.steps))
+            if progress is not None:
+                progress(done, float(chunk.loss[done - prev - 1]))
+            if watch is not None:
+                end = np.asarray(report.layers) if done == config.steps else None  # the last call measured it
+                watch(_frame(chunks_out, done, config, ds, shape_probe, end))
+    except KeyboardInterrupt:
+        if not stop_on_interrupt or not chunks_out:
+            raise
+        interrupted = True
+    if done < config.steps:  # stopped early: measure the network as it is
+        final, seconds = _compiled(("measure", config), functools.partial(measure, make_run(config)),
+                                   (state, rest[1], data, test, rest[4]))
+        compile_seconds += seconds
+        report = final(state, rest[1], data, test, rest[4])
     report = Report(*(np.asarray(v) for v in report))
     train_seconds = time.perf_counter() - t0
-    history = History(np.arange(1, config.steps + 1), np.concatenate(losses)[: config.steps],
-                      np.concatenate(scores)[: config.steps])
-    checkpoints = metrics.checkpoints(*(np.concatenate([np.asarray(getattr(m, f)) for m in marks])
-                                        for f in metrics.Checkpoints._fields), has_test=ds.has_test)
+    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, report.layers)
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
-    return _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
-                   params=params, probe=shape_probe, train_seconds=train_seconds,
-                   compile_seconds=compile_seconds, per_epoch=per_epoch)
+    result = _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
+                     params=params, probe=shape_probe, train_seconds=train_seconds,
+                     compile_seconds=compile_seconds, per_epoch=per_epoch)
+    activation = result.activation
+    notes = [f"interrupted at step {done} of {config.steps}: the report is for that step"] * interrupted
+    return result._replace(
+        steps=done, notes=tuple(notes) + result.notes, interrupted=interrupted, layers=inside,
+        layer_notes=layers.layer_notes(inside, activation=activation, lr=float(lr),
+                                       saturates=getattr(config.activation, "saturates", "none")))
+
+
+def _histories(chunks_out, done: int, has_test: bool, final_layers):
+    """(History, metrics.Checkpoints, layers.LayerHistory) of the first ``done``
+    steps from the program calls' outputs (``final_layers``: the layers at step ``done``)."""
+    loss, score = (np.concatenate([getattr(c, f) for c in chunks_out])[:done] for f in ("loss", "score"))
+    marks = [c.marks for c in chunks_out]
+    checkpoints = metrics.checkpoints(*(np.concatenate([np.asarray(getattr(m, f)) for m in marks])
+                                        for f in metrics.Checkpoints._fields), has_test=has_test)
+    seen = Inside(*(np.concatenate([getattr(c.inside, f) for c in chunks_out]) for f in Inside._fields))
+    keep = seen.recorded & (seen.step < done)
+    steps, rows = seen.step[keep], seen.stats[keep]
+    if final_layers is not None:
+        steps, rows = np.append(steps, done), np.concatenate([rows, np.asarray(final_layers)[None]])
+    history = History(np.arange(1, done + 1), loss, score)
+    return history, checkpoints, layers.LayerHistory.from_rows(steps, rows)
+
+
+def _frame(chunks_out, done: int, config: TrainConfig, ds: Dataset, probe, end_layers) -> Frame:
+    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, end_layers)
+    regions, _, curve, _ = _pictures(probe, chunks_out[-1].probe_values, ds, config.task)
+    return Frame(done, config.steps, history, inside, checkpoints,
+                 int(ds.x_test.shape[0]) if ds.has_test else 0, regions, curve, _points(ds),
+                 ds.target_names, ds.name)
+
+
+def _points(ds: Dataset) -> tuple:
+    """(x_train, y_train, x_test, y_test), the test pair None without a split: for pictures."""
+    return ds.x_train, ds.y_train, ds.x_test if ds.has_test else None, ds.y_test if ds.has_test else None
 
 
 def _probe(ds: Dataset, config: TrainConfig, n: int):
@@ -632,9 +777,8 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         train_seconds=train_seconds, compile_seconds=compile_seconds, backend=jax.default_backend(),
         n_train=int(ds.x_train.shape[0]), n_test=int(ds.x_test.shape[0]) if ds.has_test else 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
-        points=(ds.x_train, ds.y_train, ds.x_test if ds.has_test else None,
-                ds.y_test if ds.has_test else None),
-        class_names=ds.target_names, notes=tuple(_notes(config, ds)), label_regions=label_regions,
+        points=_points(ds),
+        class_names=ds.target_names, notes=tuple(_notes(config, ds, final_score)), label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
         checkpoints=checkpoints, best_test_step=metrics.best_step(checkpoints),
         overfitting=metrics.overfitting(checkpoints), classification=classification,
@@ -642,20 +786,27 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         conv=tuple(config.conv.channels) if config.conv else (), dtype=config.dtype, image=ds.image,
         feature_names=tuple(ds.feature_names),
         test_sample=min(TEST_SAMPLE, int(ds.x_test.shape[0])) if ds.has_test else 0,
-        eval_values=np.asarray(report.eval_values),
+        eval_values=np.asarray(report.eval_values), l1=config.l1, l2=config.l2,
+        features=config.features.formulas if config.features is not None else None,
     )
 
 
-def _notes(config: TrainConfig, ds: Dataset) -> list[str]:
+def _notes(config: TrainConfig, ds: Dataset, final_score: float) -> list[str]:
+    """What a linear network can and cannot do here."""
     notes = []
+    inputs = "the features" if config.features is not None else "the inputs"
     linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
     if linear_hidden:
-        notes.append("with --act linear every layer is affine, so the whole network is one affine "
-                     "map (logistic regression with a sigmoid output)")
+        notes.append(f"with --act linear every layer is affine, so the whole network is one affine "
+                     f"map of {inputs} (logistic regression with a sigmoid output)")
     elif len(config.sizes) == 2 and not config.conv:
-        notes.append("no hidden layer: the network is one affine map (logistic regression with a "
-                     "sigmoid output)")
+        notes.append(f"no hidden layer: the network is one affine map of {inputs} (logistic "
+                     "regression with a sigmoid output)")
     if (linear_hidden or len(config.sizes) == 2) and ds.name in ("xor", "xor-noisy"):
-        notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
-                     "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+        if config.features is None:
+            notes.append("XOR is not linearly separable: no line splits (0,0),(1,1) from (0,1),(1,0), "
+                         "so a linear network cannot pass 75% accuracy; a non-linear hidden layer can")
+        elif ds.name == "xor" and final_score == 1.0:
+            notes.append(f"with the features {', '.join(config.features.formulas)} one affine map "
+                         "separates XOR: the features made it linearly separable")
     return notes

@@ -1,11 +1,13 @@
 """What actlab writes to disk: output paths checked before any work, atomic
-writes, matplotlib figures, and the run folder of ``train --save``."""
+writes (of files and of whole folders), matplotlib figures, and the run folder
+of ``train --save``."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -78,6 +80,33 @@ def write_atomic(path: Path, write) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_folder(folder: Path, write) -> None:
+    """Calls ``write(tmp_folder)`` on a new temporary folder beside ``folder``,
+    then renames it to ``folder``: the folder appears whole or not at all. A
+    folder already there (which the caller checked) is moved aside first and
+    removed only once the new one is in place; a failure puts it back."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    aside = None
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a saved folder is an ordinary folder
+        if folder.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+            os.rename(folder, aside / folder.name)
+        os.rename(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if aside is not None:
+            if (aside / folder.name).exists():
+                os.rename(aside / folder.name, folder)
+            aside.rmdir()
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -9,12 +9,6 @@ import math
 from actlab.render import files, terminal
 from actlab.render.terminal import fmt, paint, with_params
 
-
-def _table(title: str) -> terminal.Table:
-    """Compact: a header rule, no outer edge, one space of padding shared by neighbours."""
-    return terminal.Table(title, edge=False, pad_edge=False, collapse=True)
-
-
 VERDICT_STYLE = {"healthy": "good", "vanishing": "bad", "exploding": "bad",
                  "overflow": "bad", "dead": "bad"}
 
@@ -41,9 +35,10 @@ def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
     for t in tables:
         label = with_params(t.activation, t.params)
         same = t.formula.replace(" ", "") == t.activation.replace(" ", "")
-        table = _table(f"{label}{'' if same or not t.formula else ': ' + t.formula}   ({t.dtype})")
-        for col in ("x", "f(x)", "f'(x)", "finite diff", "step h", "|diff|", "FD error"):
-            table.column(col, align="right", wrap=False)
+        table = terminal.Table(f"{label}{'' if same or not t.formula else ': ' + t.formula}   ({t.dtype})")
+        table.column("x", align="right", key=True)
+        for col in ("f(x)", "f'(x)", "finite diff", "step h", "|diff|", "FD error"):
+            table.column(col, align="right", secondary=col in ("step h", "FD error"))
         table.column("check")
         for p in t.points:
             table.row(fmt(p.x), fmt(p.value), fmt(p.derivative), fmt(p.finite_difference),
@@ -63,7 +58,8 @@ def pointwise(tables, *, backend: str, as_json: bool = False) -> None:
                      "dtype; the registry's value is the accurate one.")
     if any(p.note.startswith("kink") for p in points):
         notes.append("kink L | R: the slopes left and right of x differ; f'(x) there is a convention.")
-    screen.note("\n".join(notes))
+    for note in notes:
+        screen.note(note)
 
 
 def _agreement(p):
@@ -87,7 +83,7 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
     and the last, unless ``all_layers``; JSON, chart and figure keep them all.
     """
     if save is not None:
-        _save_depth(flows, save)
+        files.save_figure(depth_figure(flows), save)
     f0 = flows[0]
     if as_json:
         terminal.print_json({"backend": backend, "results": flows,
@@ -96,10 +92,10 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
         return
     screen = terminal.stdout()
     for f in flows:
-        table = _table(f"{with_params(f.activation, f.params)}, {f.init} init: {f.depth} hidden layers of "
-                       f"{f.width}, batch {f.batch}, {f.dtype}   (layer 1 = input side)")
+        table = terminal.Table(f"{with_params(f.activation, f.params)}, {f.init} init: {f.depth} hidden layers "
+                               f"of {f.width}, batch {f.batch}, {f.dtype}   (layer 1 = input side)")
         for col in ("layer", "|dL/dW|", "|dL/dz|", "mean |f'|", "saturated", "dead", "zeros", "std f(z)"):
-            table.column(col, align="right", wrap=False)
+            table.column(col, align="right", key=col == "layer")
         shown = f.layers if all_layers else _spread(f.layers, 12)
         if len(shown) < len(f.layers):
             table.caption = f"{len(shown)} of {len(f.layers)} layers; --all-layers shows every one"
@@ -110,9 +106,10 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
         screen.table(table)
         screen.blank()
 
-    summary = _table("verdict: first/last = |dL/dW| of layer 1 / layer L")
+    summary = terminal.Table("verdict: first/last = |dL/dW| of layer 1 / layer L")
     for col in ("activation", "init", "first/last", "per layer", "signal first/last", "verdict"):
-        summary.column(col, align="left" if col in ("activation", "init", "verdict") else "right")
+        summary.column(col, align="left" if col in ("activation", "init", "verdict") else "right",
+                       key=col == "activation")
     for f in flows:
         summary.row(with_params(f.activation, f.params), f.init, fmt(f.ratio, 3),
                     f"x{fmt(f.factor_per_layer, 3)}", fmt(f.signal_ratio, 3),
@@ -133,9 +130,9 @@ def depth(flows, *, backend: str, as_json: bool = False, chart: bool = True, sav
                 f"{c.eps_units:.1f} eps of {f.dtype}): rounding only, the depth adds nothing.")
     if chart:
         series = [(with_params(f.activation, f.params), [l.layer for l in f.layers],
-                   [_log10(l.grad_norm) for l in f.layers]) for f in flows]
-        screen.chart(terminal.line_chart(series, title="log10 |dL/dW| per layer (1 = input side)",
-                                         xlabel="layer", ylabel="log10 |dL/dW|"))
+                   [l.grad_norm for l in f.layers]) for f in flows]
+        screen.chart(series, title="|dL/dW| per layer (layer 1 = input side), log scale", xlabel="layer",
+                     ylabel="|dL/dW|", ylog=True, x_integers=True)
     if save is not None:
         wrote(save)
 
@@ -160,11 +157,7 @@ def _unit_share(x: float) -> str:
     return "0" if x == 0 else f"{100 * x:.1f}%"
 
 
-def _log10(x: float) -> float:
-    return math.log10(x) if x > 0 and math.isfinite(x) else math.nan
-
-
-def _save_depth(flows, path) -> None:
+def depth_figure(flows):
     fig, ax = files.new_figure(figsize=(7, 4.5))
     for f in flows:
         ax.semilogy([l.layer for l in f.layers], [l.grad_norm for l in f.layers], marker="o",
@@ -175,13 +168,14 @@ def _save_depth(flows, path) -> None:
     ax.set_title(f"Gradient norm per layer: {f0.depth} layers of {f0.width}, batch {f0.batch}, {f0.dtype}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    files.save_figure(fig, path)
+    return fig
 
 
 # --- cost -----------------------------------------------------------------------------------
 
-_METHODS = (("reverse", "reverse (jax.grad)"), ("forward", "forward (jax.jacfwd)"),
+_METHODS = (("reverse", "reverse (jax.grad)"), ("forward", "forward (a jax.jvp per parameter)"),
             ("finite_diff", "finite differences"))
+_PASS = (("loss", "one forward pass"),)
 
 
 @contextlib.contextmanager
@@ -192,45 +186,62 @@ def cost_progress():
 
 
 def cost(result, *, backend: str, as_json: bool = False, chart: bool = True, save=None) -> None:
-    """The timing table, the fitted growth exponents and a log-log chart."""
+    """The timing table, the fitted growth exponents, what they say, and a log-log chart."""
     if save is not None:
-        _save_cost(result, save)
+        files.save_figure(cost_figure(result), save)
     if as_json:
         terminal.print_json({"backend": backend, **_cost_dict(result)})
         return
     screen = terminal.stdout()
-    table = _table(f"one full gradient, {result.activation} MLP {result.n_in} -> {result.depth} x width -> 1, "
-                   f"batch {result.batch}, {result.dtype}, best of {result.repeats}; "
-                   "1 pass = the loss alone (one forward pass)")
-    for col in ("width", "P", "1 pass", "reverse", "jacfwd", "finite diff", "rev/pass",
-                "FD/pass", "FD/rev", "FD error"):
+    table = terminal.Table(f"one full gradient, {result.activation} MLP {result.n_in} -> {result.depth} x width "
+                           f"-> 1, batch {result.batch}, {result.dtype}, best of {result.repeats}",
+                           caption="1 pass: the loss alone (one forward pass); rev/pass, FD/pass: time over "
+                                   "one pass; FD error: largest difference from reverse mode, relative")
+    table.column("width", align="right", key=True)
+    table.column("P", align="right", key=True)
+    for col in ("1 pass", "reverse", "forward", "finite diff"):
         table.column(col, align="right")
+    for col in ("rev/pass", "fwd/pass", "FD/pass", "FD/rev", "FD error"):
+        table.column(col, align="right", secondary=True)
     for r in result.rows:
-        table.row(str(r.width), str(r.n_params), _seconds(r.loss_s),
+        table.row(str(r.width), f"{r.n_params:,}", _seconds(r.loss_s),
                   *(_seconds(getattr(r, f"{m}_s")) for m, _ in _METHODS),
-                  _times(r.reverse_s / r.loss_s), _times(r.finite_diff_s / r.loss_s),
-                  _times(r.finite_diff_s / r.reverse_s), fmt(r.finite_diff_error, 2))
+                  _times(r.reverse_s / r.loss_s), _times(r.forward_s / r.loss_s),
+                  _times(r.finite_diff_s / r.loss_s), _times(r.finite_diff_s / r.reverse_s),
+                  fmt(r.finite_diff_error, 2))
     screen.table(table)
     screen.blank()
+    screen.note("Reverse mode (backpropagation) reuses each layer's intermediate results: one gradient "
+                "costs a few forward passes whatever P is (the notes' N + P). Forward mode here is one "
+                "jax.jvp per parameter and finite differences two forward passes per parameter: a pass "
+                "per parameter (the notes' N x P), so their time over reverse mode should grow like P.")
     if result.exponents:
         e = result.exponents
-        screen.line("growth over the three largest P, time ~ P^k: " + ", ".join(
-            f"{label} k = {e[m]:.2f}" for m, label in (("loss", "forward pass"),) + _METHODS if m in e))
-    screen.note(
-        "Backpropagation reuses each layer's intermediate results: a gradient costs a few forward "
-        "passes whatever P is (about N + P steps). Finite differences take 2P forward passes and "
-        "forward mode one pass per parameter (about N x P), so their time over reverse mode grows "
-        "like P. At small P fixed per-step costs flatten every curve.")
+        screen.line("measured over the three largest P, time ~ P^k: " + ", ".join(
+            f"{label} k = {e[m]:.2f}" for m, label in _PASS + _METHODS if m in e))
+        screen.line(_cost_verdict(result))
     if result.skipped:
         screen.line(f"skipped: {'; '.join(result.skipped)}", style="warn")
     if chart:
-        xs = [_log10(r.n_params) for r in result.rows]
-        series = [(label, xs, [_log10(getattr(r, f"{m}_s")) for r in result.rows])
-                  for m, label in (("loss", "forward pass"),) + _METHODS]
-        screen.chart(terminal.line_chart(series, title="log10 seconds per gradient against log10 P",
-                                         xlabel="log10 P (parameters)", ylabel="log10 seconds"))
+        xs = [r.n_params for r in result.rows]
+        series = [(label, xs, [getattr(r, f"{m}_s") for r in result.rows]) for m, label in _PASS + _METHODS]
+        screen.chart(series, title="seconds per gradient against the parameter count P, log-log",
+                     xlabel="P (parameters)", ylabel="seconds", xlog=True, ylog=True)
     if save is not None:
         wrote(save)
+
+
+def _cost_verdict(result) -> str:
+    """What the measured growth says about N + P against N x P."""
+    e = result.exponents
+    if "reverse" not in e or "finite_diff" not in e:
+        return "too few sizes were timed to say how the costs grow"
+    gap = e["finite_diff"] - e["reverse"]
+    if gap >= 0.5:
+        return (f"finite differences over reverse mode grow like P^{gap:.2f} here: the per-parameter "
+                "methods pull away from backpropagation as P grows, as the notes say")
+    return (f"finite differences over reverse mode grow like P^{gap:.2f} only: at these sizes fixed "
+            "costs per step still hide the difference; time larger networks (--widths 64,128,256)")
 
 
 def _cost_dict(result) -> dict:
@@ -259,16 +270,20 @@ def _times(x: float) -> str:
     return f"x{x:.3g}" if x < 100 else f"x{x:,.0f}"
 
 
-def _save_cost(result, path) -> None:
+def cost_figure(result):
     fig, ax = files.new_figure(figsize=(7, 4.5))
     xs = [r.n_params for r in result.rows]
-    for m, label in (("loss", "one forward pass"),) + _METHODS:
+    for m, label in _PASS + _METHODS:
         k = result.exponents.get(m)
         ax.loglog(xs, [getattr(r, f"{m}_s") for r in result.rows], marker="o",
                   label=f"{label}" + (f" (~P^{k:.2f})" if k is not None else ""))
+    # One labelled tick per size measured: log axes otherwise label their
+    # minor ticks too when P spans less than two decades, and they overlap.
+    ax.set_xticks(xs, labels=[f"{p:,}" for p in xs])
+    ax.minorticks_off()
     ax.set_xlabel("parameters P")
     ax.set_ylabel("seconds per gradient")
     ax.set_title(f"Cost of one gradient: {result.activation} MLP, batch {result.batch}, {result.dtype}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    files.save_figure(fig, path)
+    return fig

@@ -34,8 +34,27 @@ def _verdict(screen, verdict: str, style: str) -> None:
 # --- the table ------------------------------------------------------------------------
 
 
-def table(result, *, temperatures=None, as_json: bool = False) -> None:
-    """The naive vs fused table, its notes, and a one-line verdict."""
+class _Notes:
+    """Footnotes of a table: each text once, numbered in order of first use."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def mark(self, cell, text: str):
+        if not text:
+            return cell
+        if text not in self.texts:
+            self.texts.append(text)
+        return terminal.join(cell, paint(f" ({self.texts.index(text) + 1})", "dim"))
+
+    def show(self, screen) -> None:
+        for i, text in enumerate(self.texts, 1):
+            screen.line(paint(f"({i})", "dim"), f" {text}")
+
+
+def table(result, *, temperatures=None, curve=(), as_json: bool = False) -> None:
+    """The naive vs fused table, its notes, and a one-line verdict (and, with
+    ``temperatures``, softmax at those temperatures)."""
     if as_json:
         obj = terminal.jsonable(result)
         if temperatures is not None:
@@ -50,30 +69,27 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
         title = (f"cross-entropy, logits {_vector_text(result.logits)}, label {result.label}"
                  + (f", temperature {fmt(result.temperature)}" if result.temperature != 1 else "")
                  + ": softmax then log (naive) vs from logits (fused)")
-    t = terminal.Table(title, collapse=True)
-    t.column("dtype", wrap=False, min_width=8)
-    t.column("method", wrap=False)
+    t = terminal.Table(title)
+    t.column("dtype", key=True)
+    t.column("method", key=True)
     if result.binary:
-        t.column("logit", align="right")
-    t.column("loss", align="right", min_width=12)
-    t.column("exact", align="right", min_width=12)
-    t.column("rel. error", align="right", wrap=False)
+        t.column("logit", align="right", key=True)
+    t.column("loss", align="right")
+    t.column("exact", align="right")
+    t.column("rel. error", align="right")
     t.column("d loss/dx" if result.binary else f"d loss/dx{_subscript(result.label)}", align="right",
-             min_width=11)
-    t.column("grad error", align="right", wrap=False)
-    t.column("ok", wrap=False, min_width=6)
-    notes = []
+             secondary=True)
+    t.column("grad error", align="right", secondary=True)
+    t.column("ok")
+    notes = _Notes()
     previous = None
     digits = 6 if result.binary else 8
     for c in result.cases:
         bad = c.ok is False
         rel_bad = bad and not (c.relative_error <= c.tolerance)
         grad_bad = bad and not (c.gradient_finite and c.gradient_error <= c.tolerance)
-        mark = _mark(c.ok)
-        if c.note:
-            if c.note not in notes:
-                notes.append(c.note)
-            mark = terminal.join(mark, paint(f" ({notes.index(c.note) + 1})", "dim"))
+        if c.dtype != previous:
+            t.section()
         row = [c.dtype if c.dtype != previous else "", c.method]
         if result.binary:
             row.append(fmt(c.logit, 5))
@@ -84,15 +100,12 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
             _red_if(fmt(c.relative_error, 2), rel_bad),
             _red_if(grad, grad_bad),
             _red_if(fmt(c.gradient_error, 2), grad_bad),
-            mark,
+            notes.mark(_mark(c.ok), c.note),
         ]
-        if c.dtype != previous:
-            t.section()
         previous = c.dtype
         t.row(*row)
     screen.table(t)
-    for i, note in enumerate(notes, 1):
-        screen.line("  ", paint(f"({i})", "dim"), f" {note}")
+    notes.show(screen)
     if result.probabilities is not None:
         screen.line(f"softmax (float64): {_vector_text(result.probabilities)}")
     tol = ", ".join(f"{c.dtype} {fmt(c.tolerance, 2)}" for c in result.cases if c.method == "fused"
@@ -105,22 +118,39 @@ def table(result, *, temperatures=None, as_json: bool = False) -> None:
     _verdict(screen, result.verdict, "bad" if result.verdict.startswith("fused broke")
              else ("warn" if "naive broke" in result.verdict else "good"))
     if temperatures is not None:
-        _temperature_table(screen, temperatures)
+        screen.blank()
+        temperature_view(temperatures, curve=curve, screen=screen)
 
 
-def _temperature_table(screen, rows) -> None:
+def temperature_view(rows, *, curve=(), logits=None, label=None, backend="", as_json: bool = False,
+                     screen=None) -> None:
+    """softmax(x / T) for each T: a row of probabilities and the entropy, and a
+    chart of each probability against T (``curve``: rows on a finer grid of T)."""
+    if as_json:
+        terminal.print_json({"logits": list(logits), "label": label, "backend": backend,
+                             "temperatures": terminal.jsonable(rows)})
+        return
+    screen = screen or terminal.stdout()
     classes = len(rows[0].probabilities)
-    t = terminal.Table("softmax(x / T) in float64")
-    t.column("T", align="right")
-    t.column("x / T")
-    t.column("probabilities")
-    t.column("entropy (nats)", align="right")
+    t = terminal.Table("softmax(x / T) in float64: the probability of each class")
+    t.column("T", align="right", key=True)
+    for k in range(classes):
+        t.column(f"p{_subscript(k)}", align="right")
+    t.column("entropy", align="right")
+    t.column("x / T", secondary=True)
     for r in rows:
-        t.row(fmt(r.temperature), _vector_text(r.scaled_logits), _vector_text(r.probabilities), fmt(r.entropy, 4))
+        t.row(fmt(r.temperature), *(fmt(p, 4) for p in r.probabilities), fmt(r.entropy, 4),
+              _vector_text(r.scaled_logits))
     screen.table(t)
-    screen.note(f"T < 1 sharpens (entropy towards 0, one-hot at the max); T > 1 flattens (towards "
-                f"log({classes}) = {math.log(classes):.4g}, uniform). Dividing by a small T multiplies the "
-                "logits: the naive form then overflows at a T times smaller scale; the fused form does not care.")
+    screen.note(f"entropy in nats: 0 for one sure class, log({classes}) = {math.log(classes):.4g} for "
+                "uniform. T < 1 sharpens (towards one-hot at the largest logit); T > 1 flattens (towards "
+                "uniform). Dividing by a small T multiplies the logits: the naive form then overflows at "
+                "a T times smaller scale; the fused form does not care.")
+    if len(curve) > 1:
+        ts = [r.temperature for r in curve]
+        series = [(f"p{_subscript(k)}", ts, [r.probabilities[k] for r in curve]) for k in range(classes)]
+        screen.chart(series, title="probability of each class against the temperature T (log scale)",
+                     xlabel="T", ylabel="p", xlog=True, height=14)
 
 
 # --- scan and round-off -----------------------------------------------------------------
@@ -140,6 +170,8 @@ def sections(scan, roundoff, *, backend: str, as_json: bool = False, chart: bool
     if scan is not None:
         _scan(screen, scan, chart)
     if roundoff is not None:
+        if scan is not None:
+            screen.blank()
         _roundoff(screen, roundoff)
 
 
@@ -148,13 +180,13 @@ def _scan(screen, scan, chart: bool) -> None:
             else f"cross-entropy of [S, 0, -S], label {scan.label}")
     t = terminal.Table(f"scan: {what}, S from {fmt(scan.scales[0])} to {fmt(scan.scales[-1])} "
                        f"({len(scan.scales)} scales)")
-    t.column("dtype")
-    t.column("method")
+    t.column("dtype", key=True)
+    t.column("method", key=True)
     t.column("breaks at S", align="right")
     t.column("log(max float)", align="right")
     t.column("-log(smallest normal)", align="right")
     t.column("worst rel. error", align="right")
-    t.column("why")
+    notes = _Notes()
     previous = None
     for s in scan.series:
         finite_errors = [e for e in s.relative_error if not math.isnan(e)]
@@ -163,35 +195,37 @@ def _scan(screen, scan, chart: bool) -> None:
                 else paint("never ✓", "good"))
         if s.dtype != previous:
             t.section()
-        t.row(s.dtype if s.dtype != previous else "", s.method, cell, f"{s.overflow_threshold:.4g}",
-              f"{s.underflow_threshold:.4g}", fmt(worst, 2), s.note)
+        t.row(s.dtype if s.dtype != previous else "", s.method, notes.mark(cell, s.note),
+              f"{s.overflow_threshold:.4g}", f"{s.underflow_threshold:.4g}", fmt(worst, 2))
         previous = s.dtype
     screen.table(t)
+    notes.show(screen)
     limits = ", ".join(f"{s.dtype} {fmt(s.tolerance, 2)}" for s in scan.series if s.method == "fused")
     screen.note(f"broken = not finite, or relative error above {limits}. backend: {scan.backend}")
     _verdict(screen, scan.verdict, "bad" if scan.verdict.startswith("fused broke") else "good")
     if chart:
         floor = 1e-17
-        series = []
-        for s in scan.series:
-            ys = [math.log10(min(1.0, max(e, floor))) if not math.isnan(e) else math.nan for e in s.relative_error]
-            series.append((f"{s.dtype} {s.method}", scan.scales, ys))
-        screen.chart(terminal.line_chart(series, title="log10 relative error vs S (0 = broken or worse, -17 = exact)",
-                                         xlabel="S (log scale)", ylabel="log10 rel. error", xlog=True))
+        series = [(f"{s.dtype} {s.method}", scan.scales,
+                   [min(1.0, max(e, floor)) if not math.isnan(e) else math.nan for e in s.relative_error])
+                  for s in scan.series]
+        screen.chart(series, title="relative error against S, log-log (1 = broken or worse, 1e-17 = exact)",
+                     xlabel="S", ylabel="rel. error", xlog=True, ylog=True)
 
 
 def _roundoff(screen, rows) -> None:
-    t = terminal.Table("round-off: 2/10000 computed directly and as (1 + 1/10000) - (1 - 1/10000); both are 0.0002")
-    t.column("dtype")
-    t.column("2/10000", align="right")
-    t.column("error (ulps)", align="right")
-    t.column("(1 + 1/10000) - (1 - 1/10000)", align="right")
+    t = terminal.Table("round-off: 0.0002 computed as 2/10000 (direct) and as (1 + 1/10000) - (1 - 1/10000) "
+                       "(via 1)")
+    t.column("dtype", key=True)
+    t.column("computed", key=True)
+    t.column("value (17 digits)", align="right")
     t.column("error (ulps)", align="right")
     t.column("rel. error", align="right")
     for r in rows:
         bad = r.via_one_error_ulps > 1
-        t.row(r.dtype, f"{r.direct:.17g}", fmt(r.direct_error_ulps, 3), _red_if(f"{r.via_one:.17g}", bad),
-              _red_if(fmt(r.via_one_error_ulps, 5), bad), _red_if(fmt(r.via_one_relative_error, 3), bad))
+        t.section()
+        t.row(r.dtype, "direct", f"{r.direct:.17g}", fmt(r.direct_error_ulps, 3), fmt(r.direct_relative_error, 3))
+        t.row("", "via 1", _red_if(f"{r.via_one:.17g}", bad), _red_if(fmt(r.via_one_error_ulps, 5), bad),
+              _red_if(fmt(r.via_one_relative_error, 3), bad))
     screen.table(t)
     screen.note("1 ulp = the spacing of the dtype's numbers at 0.0002. Near 1 the spacing is eps (2^-10 in "
                 "float16, 2^-52 in float64), thousands of times coarser: each of 1 + 1/10000 and 1 - 1/10000 "

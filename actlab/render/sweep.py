@@ -15,7 +15,8 @@ from actlab.render.terminal import fmt, paint
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
               "ci95_high", "final_loss_median", "final_loss_q25", "final_loss_q75", "final_loss_iqr",
-              "score_median", "median_steps_to_threshold", "diverged", "failed_seeds")
+              "score_median", "dead_units_median", "median_steps_to_threshold", "diverged",
+              "failed_seeds")
 
 
 # --- JSON and CSV ---------------------------------------------------------------------------
@@ -27,7 +28,7 @@ def config_json(c, metric: str) -> dict:
         "successes": c.successes, "success_rate": c.success_rate, "ci95": list(c.ci95),
         "final_loss_median": c.final_loss_median, "final_loss_iqr": c.final_loss_iqr,
         "final_loss_quartiles": list(c.final_loss_quartiles),
-        f"{metric}_median": c.accuracy_median,
+        f"{metric}_median": c.accuracy_median, "dead_units_median": c.dead_units_median,
         "median_steps_to_threshold": c.median_steps_to_threshold,
         "diverged": c.diverged, "failed_seeds": list(c.failed_seeds),
     }
@@ -58,7 +59,7 @@ def write_csv(path: Path, result) -> None:
         rows.append([c.activation, c.optimizer, repr(c.lr), c.seeds, c.successes,
                      repr(c.success_rate), repr(c.ci95[0]), repr(c.ci95[1]),
                      repr(c.final_loss_median), repr(q25), repr(q75), repr(c.final_loss_iqr),
-                     repr(c.accuracy_median), steps, c.diverged,
+                     repr(c.accuracy_median), repr(c.dead_units_median), steps, c.diverged,
                      " ".join(str(s) for s in c.failed_seeds)])
     files.write_text(path, files.csv_text(rows))
 
@@ -75,9 +76,30 @@ def ranked(configs):
     return sorted(configs, key=lambda c: (-c.success_rate, -c.ci95[0], c.final_loss_median))
 
 
+def _decimals(x: float) -> int:
+    """Decimals of 100 x as a percent: none from 10% up, one below; more where
+    a share strictly between 0 and 1 would otherwise show as 0 or 100."""
+    d = 0 if x in (0.0, 1.0) or 100 * x >= 9.95 else 1
+    while 0 < x < 1 and d < 6 and not 0 < round(100 * x, d) < 100:
+        d += 1
+    return d
+
+
 def _rate(x: float) -> str:
-    """A success rate: whole percents, one decimal under 10%."""
-    return f"{100 * x:.0f}%" if x in (0.0, 1.0) or 100 * x >= 9.95 else f"{100 * x:.1f}%"
+    return f"{100 * x:.{_decimals(x)}f}%"
+
+
+def _interval(lo: float, hi: float) -> str:
+    """The 95% interval in percents, its ends told apart: 1000 of 1000 gives
+    99.6-100%, not 100-100%; an end that needs more digits lends them to the other."""
+    d_lo, d_hi = _decimals(lo), _decimals(hi)
+    base = 0 if 100 * min(lo, hi) >= 9.95 else 1
+    if max(d_lo, d_hi) > base:
+        d_lo = d_hi = max(d_lo, d_hi)
+    while f"{100 * lo:.{d_lo}f}" == f"{100 * hi:.{d_hi}f}" and lo < hi and d_lo < 6:
+        d_lo, d_hi = d_lo + 1, d_hi + 1
+    ends = [f"{100 * v:.0f}" if v in (0.0, 1.0) else f"{100 * v:.{d}f}" for v, d in ((lo, d_lo), (hi, d_hi))]
+    return f"{ends[0]}-{ends[1]}%"
 
 
 def _rate_style(rate: float) -> str:
@@ -94,24 +116,28 @@ def results_table(result) -> terminal.Table:
     table = terminal.Table(f"{result.dataset}: success = final {where} {metric} >= "
                            f"{fmt(result.threshold)}, {result.seeds} seeds each, {result.steps} steps",
                            caption=f"loss: final training loss, median and interquartile range; {metric}: "
-                                   "median; steps: median step at which the successful runs first reached "
-                                   "the threshold",
-                           pad_edge=False, collapse=True)
+                                   "median; dead: median share of hidden units dead at the end (f' = 0 on "
+                                   "every training example); steps: median step at which the successful "
+                                   "runs first reached the threshold")
     diverged = any(c.diverged for c in result.configs)
-    for name, align in [("activation", "left"), ("optimizer", "left"), ("lr", "right"),
-                        ("success", "right"), ("95% CI", "right"), ("loss", "right"),
-                        ("IQR", "right"), (metric, "right"), ("steps", "right"),
-                        *([("diverged", "right")] if diverged else []), ("failed seeds", "left")]:
-        table.column(name, align=align, wrap=False, min_width=9 if name == "failed seeds" else None)
+    table.column("activation", key=True)
+    table.column("optimizer", key=True)
+    table.column("lr", align="right", key=True)
+    table.column("success", align="right")
+    table.column("95% CI", align="right")
+    for name in ("loss", "IQR", metric, "dead"):
+        table.column(name, align="right", secondary=True)
+    table.column("steps", align="right")
+    if diverged:
+        table.column("diverged", align="right")
+    table.column("failed seeds", wrap=True, secondary=True)
     for c in ranked(result.configs):
-        lo, hi = c.ci95
         failed = " ".join(str(s) for s in c.failed_seeds[:3]) + (" ..." if len(c.failed_seeds) > 3 else "")
         table.row(
             c.activation, c.optimizer, _lr(c.lr),
-            paint(_rate(c.success_rate), _rate_style(c.success_rate)),
-            f"{_rate(lo).rstrip('%')}-{_rate(hi)}", fmt(c.final_loss_median, 3),
-            fmt(c.final_loss_iqr, 2),
-            fmt(c.accuracy_median, 3),
+            paint(_rate(c.success_rate), _rate_style(c.success_rate)), _interval(*c.ci95),
+            fmt(c.final_loss_median, 3), fmt(c.final_loss_iqr, 2), fmt(c.accuracy_median, 3),
+            _rate(c.dead_units_median),
             "-" if c.median_steps_to_threshold is None else f"{c.median_steps_to_threshold:g}",
             *([str(c.diverged)] if diverged else []), failed or "-",
         )
@@ -124,7 +150,7 @@ def grid_table(result, activation: str) -> terminal.Table:
     lrs = sorted({lr for lr, _ in cells})
     optimizers = list(dict.fromkeys(o for _, o in cells))
     table = terminal.Table(f"{activation}: success")
-    table.column("lr", align="right")
+    table.column("lr", align="right", key=True)
     for o in optimizers:
         table.column(o, align="right")
     for lr in lrs:
@@ -135,7 +161,7 @@ def grid_table(result, activation: str) -> terminal.Table:
                 row.append("")
             else:
                 rate = paint(_rate(c.success_rate), _rate_style(c.success_rate))
-                row.append(terminal.join(rate, paint("  (diverged)", "dim")) if c.diverged == c.seeds else rate)
+                row.append(terminal.join(rate, paint(" (diverged)", "dim")) if c.diverged == c.seeds else rate)
         table.row(*row)
     return table
 
@@ -152,33 +178,42 @@ def show(result, *, as_json: bool = False, replay_args: str = "", replay_data: s
     screen = terminal.stdout()
     screen.table(results_table(result))
     for note in result.notes:
-        screen.line(paint("Note:", "bold"), f" {note}", wrap=False)
+        screen.line(paint("Note:", "bold"), f" {note}")
     many_lrs = len({c.lr for c in result.configs}) > 1
     if many_lrs or len({c.optimizer for c in result.configs}) > 1:
+        screen.blank()
         names = dict.fromkeys(c.activation for c in result.configs)
         screen.side_by_side([grid_table(result, a) for a in names])
-    screen.line(footer(result, replay_args, replay_data), wrap=False)
+        screen.blank()
+    screen.line(footer(result))
+    replay = replay_command(result, replay_args, replay_data)
+    if replay:
+        screen.command(replay, lead="Replay a failed run:")
 
 
-def footer(result, replay_args: str = "", replay_data: str = "") -> str:
+def footer(result) -> str:
     per_run = result.train_seconds / max(1, result.runs)
-    text = (f"{result.runs} runs on {result.devices} {result.backend} device"
+    return (f"{result.runs} runs on {result.devices} {result.backend} device"
             f"{'s' if result.devices != 1 else ''}"
             f"{f' ({result.processes} processes)' if result.processes > 1 else ''}: "
             f"train {result.train_seconds:.2f} s ({1e3 * per_run:.2f} ms a run), "
             f"compile {result.compile_seconds:.2f} s. Seeds {result.seed}..{result.seed + result.seeds - 1}.")
+
+
+def replay_command(result, replay_args: str = "", replay_data: str = "") -> str:
+    """The ``actlab train`` command that replays the first failed seed of the
+    best configuration that has one ("" when every run succeeded)."""
     failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
-    if failed is not None:
-        text += (f"\nReplay a failed run: actlab train {replay_data or result.dataset} "
-                 f"--act {shlex.quote(failed.activation)} "
-                 f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
-                 f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
-                 + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
-                 + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
-                 + (f" --batch {result.batch}" if result.batch else "")
-                 + (f" --conv {','.join(map(str, result.conv))}" if result.conv else "")
-                 + (f" {replay_args}" if replay_args else ""))
-    return text
+    if failed is None:
+        return ""
+    return (f"actlab train {replay_data or result.dataset} --act {shlex.quote(failed.activation)} "
+            f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
+            f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
+            + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
+            + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
+            + (f" --batch {result.batch}" if result.batch else "")
+            + (f" --conv {','.join(map(str, result.conv))}" if result.conv else "")
+            + (f" {replay_args}" if replay_args else ""))
 
 
 # --- progress -----------------------------------------------------------------------------------

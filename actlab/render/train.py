@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from actlab.render import files, images, terminal
+from actlab.render import layers as layer_view
 from actlab.render.terminal import fmt, paint, with_params
 
 LOSS_NAMES = {
@@ -48,7 +49,10 @@ def to_json(result, warnings=()) -> dict:
         "output": result.output, "loss_function": result.loss, "batch": result.batch,
         "seed": result.seed, "test_loss": result.test_loss, "r2": result.r2,
         "train_r2": result.train_r2, "n_train": result.n_train, "n_test": result.n_test,
-        "notes": list(result.notes), "warnings": list(warnings),
+        "notes": list(result.notes), "warnings": list(warnings), "l1": result.l1, "l2": result.l2,
+        "features": list(result.features) if result.features is not None else None,
+        "interrupted": result.interrupted, "layer_notes": list(result.layer_notes),
+        "layers_history": layer_view.history_json(result.layers),
         "history": {"step": [int(h.step[i]) for i in keep], "loss": [float(h.loss[i]) for i in keep],
                     "score": [float(h.score[i]) for i in keep]},
     }
@@ -78,45 +82,55 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
     screen = terminal.stdout()
     screen.table(summary_table(result))
     for note in result.notes:
-        screen.line(paint("Note:", "bold"), f" {note}", wrap=False)
+        screen.line(paint("Note:", "bold"), f" {note}")
     if result.truth_table is not None:
+        screen.blank()
         screen.table(truth_table(result))
     elif result.classification is not None:
         show_classification(result, screen)
     if result.overfitting is not None:
         screen.line(paint("Note:", "bold"), f" {overfitting_note(result)}")
+    layer_view.show(screen, result.layers, result.layer_notes)
     if not chart:
         return
-    screen.chart(loss_chart(result, width=screen.width))
+    series, title = loss_series(result)
+    positive = all((ys > 0).all() for _, _, ys in series)
+    screen.blank()
+    screen.chart(series, title=title + (", log scale" if positive else ""), xlabel="step", ylabel="loss",
+                 ylog=positive, x_integers=True, height=16)
     if result.best_test_step is not None:
         screen.note(best_step_caption(result))
-    screen.blank()
     if result.regions is not None and result.truth_table is None:
+        screen.blank()
         screen.line(decision_regions(result, screen))
     if result.label_regions is not None:
         for k, name in enumerate(result.class_names):
-            screen.line(paint(f"label {name!r}", "bold"), ": predicted on where P > 0.5", wrap=False)
+            screen.blank()
+            screen.line(paint(f"label {name!r}", "bold"), ": predicted on where P > 0.5")
             screen.line(decision_regions(label_view(result, k), screen, height=12))
     if result.curve is not None:
-        screen.chart(fit_chart(result))
         screen.blank()
+        x_tr, y_tr, _, _ = result.points
+        screen.chart([("network", result.curve.x, result.curve.y)],
+                     scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
+                     title=f"{result.dataset}: data and the fitted function", xlabel="x", ylabel="y", height=18)
 
 
 def warn(warnings) -> None:
     """Warnings on stderr, one line each."""
     screen = terminal.stderr()
     for w in warnings:
-        screen.line(paint("Warning:", "warn"), f" {w}", wrap=False)
+        screen.line(paint("Warning:", "warn"), f" {w}")
 
 
 def saved(folder) -> None:
-    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png in {folder}")
+    terminal.stderr().line(f"saved params.npz, history.csv, result.json, figure.png, layers.csv in {folder}")
 
 
 def summary_table(result) -> terminal.Table:
-    t = terminal.Table(f"actlab train {result.dataset}", look="boxed")
-    t.column("quantity")
-    t.column("value", align="right")
+    t = terminal.Table(f"actlab train {result.dataset}")
+    t.column("quantity", key=True)
+    t.column("value", wrap=True)
     net = "-".join(str(s) for s in (_n_in(result), *result.hidden, _n_out(result)))
     t.row("task", result.task)
     act = with_params(result.activation, result.activation_params)
@@ -128,6 +142,11 @@ def summary_table(result) -> terminal.Table:
     t.row("optimizer", f"{result.optimizer}, lr {fmt(result.lr)}"
           + (f", batch {result.batch}" if result.batch else ", full batch")
           + (f", {result.dtype}" if result.dtype != "float32" else ""))
+    penalties = [f"{name} {fmt(v)}" for name, v in (("L1", result.l1), ("L2", result.l2)) if v]
+    if penalties:
+        t.row("penalty on weights", ", ".join(penalties))
+    if result.features is not None:
+        t.row("input features", ", ".join(result.features))
     t.row("steps", schedule(result))
     t.row("examples", f"{result.n_train} train" + (f", {result.n_test} test" if result.n_test else ""))
     t.row("final loss (train)", fmt(result.final_loss))
@@ -168,9 +187,9 @@ def _n_out(result):
 
 
 def truth_table(result) -> terminal.Table:
-    t = terminal.Table(f"{result.dataset} truth table", look="boxed")
+    t = terminal.Table(f"{result.dataset} truth table")
     for name in ("x1", "x2", "target", "P(y=1)", "predicted", ""):
-        t.column(name, align="right")
+        t.column(name, align="right", key=name in ("x1", "x2"))
     for row in result.truth_table:
         ok = row.predicted == row.target
         t.row(f"{row.x1:g}", f"{row.x2:g}", str(row.target), f"{row.probability:.4f}",
@@ -186,15 +205,17 @@ def label_view(result, k):
                            points=(x_tr, y_tr[:, k], x_te, None if y_te is None else y_te[:, k]))
 
 
-def decision_regions(result, screen, *, height: int | None = None):
+def decision_regions(result, screen, *, height: int | None = None, width: int | None = None,
+                     legend: bool = True):
     """The plane as text: each cell shows the predicted class (background colour,
     or a character without colour), with the data points on top (their true
-    class: a dot in colour, a digit without)."""
+    class: a dot in colour, a digit without); ``legend``: what the colours
+    and the axes mean, below."""
     import numpy as np
 
     color, ansi = screen.color, screen.basic_colors
     reg = result.regions
-    W = max(20, min(screen.width - 2, 72))
+    W = width or max(20, min(screen.width - 2, 72))
     H = height or max(10, W * 3 // 8)
     xs, ys = reg.xs, reg.ys
     gi = np.clip(np.round(np.linspace(0, len(xs) - 1, W)).astype(int), 0, len(xs) - 1)
@@ -234,6 +255,8 @@ def decision_regions(result, screen, *, height: int | None = None):
             else:
                 parts.append(str(pt[0] % 10) if pt is not None else REGION_CHARS[c % len(REGION_CHARS)])
         parts.append("\n")
+    if not legend:
+        return terminal.join(*parts[:-1])
     names = result.class_names
     if color:
         palette = [("bright_" + c) for c in ANSI_COLORS] if ansi else POINT_COLORS
@@ -254,15 +277,6 @@ def _shade(hex_color: str, level: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v * level) for v in (r, g, b)))
 
 
-def fit_chart(result) -> str:
-    """Data points and the fitted curve of a 1-D regression."""
-    x_tr, y_tr, _, _ = result.points
-    return terminal.line_chart([("network", result.curve.x, result.curve.y)],
-                               scatter=[("training data", x_tr[:, 0], y_tr[:, 0])],
-                               title=f"{result.dataset}: data and the fitted function", xlabel="x",
-                               width=100, height=20)
-
-
 # --- a classifier's answers -------------------------------------------------------------
 
 
@@ -278,7 +292,7 @@ def show_classification(result, screen) -> None:
         screen.table(label_table(c))
     else:
         matrix = confusion_table(c)
-        if table_width(matrix) <= screen.width:
+        if matrix.fits(screen.width):
             screen.line(paint("Confusion matrix", "bold"), f" on {where} (rows: true class, columns: predicted):")
             screen.table(matrix)
         else:
@@ -292,16 +306,9 @@ def show_classification(result, screen) -> None:
         show_mistakes(result, screen)
 
 
-def table_width(t: terminal.Table) -> int:
-    """The columns a "rule" table needs unwrapped: each column's widest cell plus padding."""
-    widths = [max([len(c.header)] + [len(str(row[i])) for row in t.rows if row is not None])
-              for i, c in enumerate(t.columns)]
-    return sum(w + 2 for w in widths) + 2
-
-
 def confusion_table(c) -> terminal.Table:
     t = terminal.Table()
-    t.column("true", align="right")
+    t.column("true", align="right", key=True)
     for name in c.classes:
         t.column(name, align="right", wrap=False)
     for i, name in enumerate(c.classes):
@@ -325,7 +332,7 @@ def top_confusions(c, n: int = 10) -> terminal.Table:
 def per_class_table(c) -> terminal.Table:
     t = terminal.Table()
     for name in ("class", "precision", "recall", "F1", "support"):
-        t.column(name, align="right", wrap=name != "class")
+        t.column(name, align="right", key=name == "class", wrap=name == "class")
     for s in c.per_class:
         t.row(s.name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
     return t
@@ -367,20 +374,14 @@ def show_mistakes(result, screen) -> None:
 # --- losses over training ---------------------------------------------------------------
 
 
-def loss_chart(result, *, width: int) -> str:
-    """Train and test loss at the checkpoints in one chart (log scale when
-    positive); without a test split, the training loss of every step."""
+def loss_series(result):
+    """(series, title): train and test loss at the checkpoints; without a test
+    split, the training loss of every step."""
     cp = result.checkpoints
     if result.n_test and cp is not None and len(cp.step):
-        series = [("train", cp.step, cp.train_loss), ("test", cp.step, cp.test_loss)]
-        title = "train and test loss"
-    else:
-        h = result.history
-        series = [("loss", h.step, h.loss)]
-        title = "training loss"
-    positive = all((ys > 0).all() for _, _, ys in series)
-    return terminal.line_chart(series, title=title, xlabel="step", ylabel="loss" + (" (log)" if positive else ""),
-                               ylog=positive, height=16, width=min(width, 100))
+        return [("train", cp.step, cp.train_loss), ("test", cp.step, cp.test_loss)], "train and test loss"
+    h = result.history
+    return [("loss", h.step, h.loss)], "training loss"
 
 
 def best_step_caption(result) -> str:
@@ -436,7 +437,7 @@ def progress_bar(total: int):
 
 
 def save_run(folder: Path, result, warnings=()) -> None:
-    """params.npz, history.csv, result.json and figure.png."""
+    """params.npz, history.csv, result.json, figure.png and layers.csv."""
     arrays = {}
     for k, (w, b) in enumerate(result.params, 1):
         arrays[f"W{k}"], arrays[f"b{k}"] = w, b
@@ -445,6 +446,7 @@ def save_run(folder: Path, result, warnings=()) -> None:
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
     files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
                    figure=figure(result))
+    files.write_text(folder / "layers.csv", files.csv_text(layer_view.history_rows(result.layers)))
 
 
 def figure(result):
@@ -479,7 +481,8 @@ def figure(result):
         if x_te is not None:
             ax.scatter(x_te[:, 0], x_te[:, 1], c=y_te, cmap=cmap, vmin=0, vmax=k - 1, s=18, marker="^",
                        edgecolors="k", linewidths=0.4)
-        ax.set_title("decision regions (circles: train, triangles: test)")
+        ax.set_title("decision regions (circles: train, triangles: test)" if x_te is not None
+                     else "decision regions and the training points")
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     elif result.curve is not None:
@@ -529,26 +532,28 @@ def show_advice(rules, *, as_json=False) -> None:
     screen = terminal.stdout()
     if len(rows) == 1:
         r = rows[0]
-        t = terminal.Table(f"actlab advise {r['task']}", look="boxed")
-        t.column("choice")
-        t.column("advice")
+        t = terminal.Table(f"actlab advise {r['task']}")
+        t.column("choice", key=True)
+        t.column("advice", wrap=True)
         t.row("output activation", f"{r['output']}: {r['why']}")
         t.row("loss", LOSS_NAMES[r["loss"]].replace(" (from logits)", ""))
         t.row("from_logits", "yes: give the loss the logits z, not probabilities" if r["from_logits"]
               else "- (no squashing output)")
         t.row("hidden layers", r["hidden"])
-        t.row("try", r["command"])
-        t.row("your data", r["csv_command"])
         screen.table(t)
+        screen.command(r["command"], lead="try:")
+        screen.command(r["csv_command"], lead="your data:")
         return
-    t = terminal.Table("output layer and loss by task", look="boxed")
-    for name in ("task", "output", "loss", "from_logits", "try"):
+    t = terminal.Table("output layer and loss by task")
+    t.column("task", key=True)
+    for name in ("output", "loss", "from_logits"):
         t.column(name)
+    t.column("try", secondary=True)
     for r in rows:
         t.row(r["task"], r["output"], SHORT_LOSS[r["loss"]], "yes" if r["from_logits"] else "-", r["command"])
     screen.table(t)
     for r in rows:
-        screen.line(f"{r['task']}: {r['output']}, {r['why']}.", wrap=False)
-    screen.line(f"Hidden layers: {rows[0]['hidden']}.", wrap=False)
+        screen.line(f"{r['task']}: {r['output']}, {r['why']}.")
+    screen.line(f"Hidden layers: {rows[0]['hidden']}.")
     screen.line("from_logits: the loss gets the logits z and applies the sigmoid/softmax itself, "
-                "in one stable formula (see `actlab stability`).", wrap=False)
+                "in one stable formula (see `actlab stability`).")
