@@ -449,7 +449,9 @@ def _lowered(configs, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
-    widths = jnp.asarray(configs[0].sizes[1:-1], dtype)
+    conv = configs[0].conv
+    # units of each hidden layer (a convolution's are its channels), as r.inside counts them
+    widths = jnp.asarray([*(conv.channels if conv else ()), *configs[0].sizes[1:-1]], dtype)
 
     def final_one(which, state, first, data, test, total):
         def measure(params, r):
