@@ -405,7 +405,7 @@ def test_data_usage_errors(runner, args, needle):
 def test_a_convolutional_sweep_counts_its_channels_as_units(runner):
     # Convolutions only, no dense hidden layer: the dead-unit share weighs each
     # convolution by its channels (it used to fail on the missing dense widths).
-    result = runner.invoke(cli, ["sweep", "digits", "--digits", "0,1", "--conv", "4", "--seeds", "2",
+    result = runner.invoke(cli, ["sweep", "digits", "--digits", "0,1", "--conv", "4,8", "--seeds", "2",
                                  "--steps", "3", "--json"])
     assert result.exit_code == 0, result.stderr
     c = json.loads(result.stdout)["configs"][0]
