@@ -481,11 +481,11 @@ def test_a_failed_save_leaves_the_old_handout_and_no_temporary_folder(runner, tm
     before = (folder / "lessons.md").read_text()
 
     def broken(fig, path):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files, "save_figure", broken)
+    monkeypatch.setattr(files, "write_figure", broken)
     result = runner.invoke(cli, ["lessons", "temperature", "--save", str(folder), "--overwrite"])
-    assert result.exit_code == 1 and "disk full" in result.stderr
+    assert result.exit_code == 2 and "No space left on device" in result.stderr
     assert (folder / "lessons.md").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["handout"]
 

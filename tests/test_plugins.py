@@ -172,8 +172,9 @@ def test_plugin_activations_work_in_expressions_and_the_cli(fake_plugin, runner)
 
     act = catalog.activation("cube(x, k=3) + halfsq(x)")
     np.testing.assert_allclose(np.asarray(act(jnp.asarray([2.0]))), [3 * 8 + 2.0])
-    # a plugin may not take the names formulas use: exp(x) is still e^x
+    # a plugin may not take the names formulas use: exp(x) is still e^x, and x is x
     np.testing.assert_allclose(np.asarray(catalog.activation("exp(x)")(jnp.asarray([1.0]))), [np.e])
+    np.testing.assert_allclose(np.asarray(catalog.activation("x")(jnp.asarray([3.0]))), [3.0])
     result = runner.invoke(cli, ["list", "--json"])
     assert result.exit_code == 0
     json.loads(result.stdout)

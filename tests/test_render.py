@@ -236,7 +236,7 @@ def _figures(monkeypatch):
     from actlab.render import files
 
     saved = []
-    monkeypatch.setattr(files, "save_figure", lambda fig, path: saved.append(fig))
+    monkeypatch.setattr(files, "write_figure", lambda fig, path: saved.append(fig))
     return saved
 
 

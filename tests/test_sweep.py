@@ -179,22 +179,18 @@ def test_the_answer_does_not_depend_on_the_chunking(runner):
 
 def test_chunks_follow_the_memory_a_run_needs():
     from actlab.blocks import activations, data
-    from actlab.lab import setup
+    from actlab.limits import training_bytes
 
-    xor, moons = data.make_dataset("xor"), data.make_dataset("moons")
-    relu = activations.get("relu")
-    config = lambda ds, opt, hidden: setup.make_config(ds, activation=relu, optimizer=opt, hidden=hidden)[0]  # noqa: E731
-    # Adam keeps two moments per parameter and a step count, SGD nothing: for 2-16-1,
-    # 2 x 65 float32 and one int32 more.
-    assert sweep.run_bytes(config(xor, "adam", (16,)), xor, 128) - \
-        sweep.run_bytes(config(xor, "sgd", (16,)), xor, 128) == 2 * (2 * 16 + 16 + 16 + 1) * 4 + 4
-    small, wide = (sweep.run_bytes(config(moons, "adam", h), moons, 128) for h in ((16, 16), (64, 64)))
     cpu = jax.devices("cpu")[0]
-    assert sweep.runs_that_fit(wide, cpu) < sweep.runs_that_fit(small, cpu) < 1024
-    assert sweep.runs_that_fit(small, cpu) * small <= sweep.CPU_WORKING_SET
+    xor, moons = training_bytes((2, 16, 1), 4, 4), training_bytes((2, 16, 16, 1), 300, 4)
+    wide = training_bytes((2, 64, 64, 1), 300, 4)
+    assert sweep.runs_that_fit(wide, cpu) < sweep.runs_that_fit(moons, cpu) < 1024 < sweep.runs_that_fit(xor, cpu)
+    assert sweep.runs_that_fit(moons, cpu) * moons <= sweep.CPU_WORKING_SET
     assert sweep.runs_that_fit(10 * sweep.CPU_WORKING_SET, cpu) == 1
     # 4096 XOR networks fit in one program call; --max-batch still caps it
-    out = sweep.sweep(xor, activations=[relu], optimizers=["adam"], lrs=[0.01], seeds=4096, steps=10)
+    relu = activations.get("relu")
+    out = sweep.sweep(data.make_dataset("xor"), activations=[relu], optimizers=["adam"], lrs=[0.01], seeds=4096,
+                      steps=10)
     assert (out.chunks, out.chunk_runs) == (1, 4096)
     assert sweep.runs_plan(4096, 1000, 1) == (5, 820)
 

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from actlab.errors import ActlabError
+from actlab.limits import in_dtype
 
 INITS = ("auto", "he", "glorot", "lecun", "normal:STD")
 
@@ -47,12 +48,13 @@ class Init(NamedTuple):
         return math.sqrt(1.0 / fan_in)  # lecun
 
 
-def parse_init(text: str, activation=None) -> Init:
+def parse_init(text: str, activation=None, dtype=None) -> Init:
     """``"auto" | "he" | "glorot" | "lecun" | "normal:STD"`` -> ``Init``.
 
     ``auto`` takes the activation's own init fact (``Activation.init``: He for
     ReLU-like units, LeCun for selu, Glorot otherwise; estimated for formulas
-    and plugins); Glorot for a plain function.
+    and plugins); Glorot for a plain function. With ``dtype``, a fixed STD must
+    be a normal number of that dtype.
     """
     text = text.strip().lower()
     if text == "auto":
@@ -66,6 +68,8 @@ def parse_init(text: str, activation=None) -> Init:
             std = float("nan")
         if not (math.isfinite(std) and std > 0):
             raise ActlabError(f"bad init {text!r}: normal:STD needs a positive number, e.g. normal:1")
+        if dtype is not None:
+            in_dtype(std, jnp.dtype(dtype).name, "--init normal:STD", positive=True, std=True)
         return Init("normal", std)
     raise ActlabError(f"unknown init {text!r}; choose from: {', '.join(INITS)}")
 

@@ -2,23 +2,83 @@
 
 Commands live one module each and are imported only when named, so
 ``actlab --help`` never imports jax. Errors become one line on stderr: exit 2
-for bad input (click usage errors and ``ActlabError``), 1 for anything else.
+for bad input (click usage errors and ``ActlabError``), 1 for anything else,
+128 + N for signal N (Ctrl-C, SIGTERM, SIGHUP), after every ``finally`` ran.
 The process ends as soon as its result is out (``exit_now``).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
+import signal
 import sys
 import threading
+import warnings
 from typing import NoReturn
 
 import click
 
 from actlab import __version__
 from actlab.errors import ActlabError
+from actlab.limits import out_of_memory
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(BaseException):
+    """A signal (Ctrl-C, SIGTERM, SIGHUP), raised where the program is, so that
+    every ``finally`` runs: temporary files are removed (``actlab.render.files``)
+    on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    for sig in STOP_SIGNALS:  # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+GRACE_SECONDS = 10.0
+
+
+def _watch_signals() -> None:
+    """A Python signal handler runs only between bytecodes of the main thread,
+    never while it waits in a library call (a long compiled step, a stuck
+    allocation). A thread hears every signal at once, through the wakeup file
+    descriptor, and ends the process if the main thread has not ended within
+    ``GRACE_SECONDS`` (long enough for a program call of ``--live`` to finish and
+    report): the temporary files go first, then the process exits as it would
+    have."""
+    import socket
+    import threading
+    import time
+
+    heard, tell = socket.socketpair()
+    tell.setblocking(False)
+    signal.set_wakeup_fd(tell.fileno(), warn_on_full_buffer=False)
+
+    def watch(tell=tell):  # the thread keeps both ends open
+        signum = heard.recv(1)[0]
+        time.sleep(GRACE_SECONDS)
+        files = sys.modules.get("actlab.render.files")
+        if files is not None:
+            files.remove_temporaries()
+        with contextlib.suppress(OSError):
+            os.write(2, f"{_stopped_line(signum)} (forced: a library call did not return)\n".encode())
+        os._exit(128 + signum)
+
+    threading.Thread(target=watch, name="actlab-signals", daemon=True).start()
+
+
+def _stopped_line(signum: int) -> str:
+    return "Interrupted." if signum == signal.SIGINT else f"Stopped by {signal.Signals(signum).name}."
+
 
 # name -> "module:attribute"; the modules import jax inside their commands.
 COMMANDS = {
@@ -61,7 +121,19 @@ class ActlabGroup(click.Group):
             raise click.UsageError(str(unknown("command", name, self.list_commands(ctx))))
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx):
+        # Ctrl-C as the other signals: click would turn it into Abort after a blank line.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Stopped(signal.SIGINT) from None
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+
+    def _main(self, args, prog_name, complete_var, standalone_mode, **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as e:
@@ -78,13 +150,15 @@ class ActlabGroup(click.Group):
         except click.ClickException as e:
             click.echo(f"Error: {one_line(e.format_message())}", err=True)
             code = e.exit_code
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            code = 1
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            code = 130
+        except Stopped as e:
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                click.echo(_stopped_line(e.signum), err=True)
+            code = 128 + e.signum
         except Exception as e:  # a bug: say so in one line, traceback on request
+            too_big = out_of_memory(e)  # an allocation that failed is no bug: the same line as a refusal
+            if too_big is not None:
+                click.echo(f"Error: {too_big}", err=True)
+                return _exit(2, standalone_mode)
             if os.environ.get("ACTLAB_DEBUG"):
                 raise
             click.echo(
@@ -95,9 +169,19 @@ class ActlabGroup(click.Group):
             code = 1
         else:
             code = rv if isinstance(rv, int) else 0
-        if standalone_mode:
-            sys.exit(code)
-        return code
+        return _exit(code, standalone_mode)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning as one line on stderr, without its source path."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"Warning: {one_line(str(message))}\n")
+
+
+def _exit(code: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(code)
+    return code
 
 
 def one_line(message: str) -> str:
@@ -118,6 +202,9 @@ def cli():
 
 
 def main():
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _stop)
+    _watch_signals()
     exit_now(cli.main(prog_name="actlab", standalone_mode=False))
 
 

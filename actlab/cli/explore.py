@@ -7,6 +7,7 @@ import click
 from actlab.cli.options import (dtype_option, json_option, number, overwrite_option, param_option,
                                 parse_params, whole)
 from actlab.errors import ActlabError
+from actlab.limits import in_dtype
 
 MAX_POINTS = 100_000
 
@@ -55,8 +56,10 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     lo, hi = x_range
     if not lo < hi:
         raise ActlabError(f"bad --range {lo:g} {hi:g}: MIN must be below MAX, both finite")
+    in_dtype(lo, dtype, "--range MIN")
+    in_dtype(hi, dtype, "--range MAX")
     path = None
-    if save:
+    if save is not None:
         from actlab.render.files import check_save_path
 
         path = check_save_path(save, overwrite=overwrite)
@@ -67,10 +70,10 @@ def plot_cmd(names, derivative, x_range, points, params, dtype, save, overwrite,
     from actlab.lab import curves
     from actlab.render import explore
 
-    acts = catalog.activations(names, parse_params(params))
+    acts = catalog.activations(names, parse_params(params, dtype))
     result = [curves.sample(a, lo=lo, hi=hi, points=points, dtype=dtype) for a in acts]
     explore.print_plot(result, derivative=derivative, dtype=dtype, backend=jax.default_backend(),
                        as_json=as_json)
-    if path:
+    if path is not None:
         explore.save_plot(result, derivative=derivative, path=path)
         explore.saved(path)

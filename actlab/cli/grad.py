@@ -39,7 +39,7 @@ DEFAULT_WIDTHS = "8,16,32,64"
                    "differences as the parameter count grows.")
 @click.option("--widths", default=DEFAULT_WIDTHS, show_default=True, metavar="W,W,...",
               help="Hidden widths of the networks timed by --cost.")
-@click.option("--repeats", type=whole(1), default=3, show_default=True, metavar="N",
+@click.option("--repeats", type=whole(1, 1000), default=3, show_default=True, metavar="N",
               help="Timed measurements per method and size for --cost (the fastest is shown).")
 @click.option("--all-layers", is_flag=True,
               help="Show every layer in the --depth tables (deep networks show 12, evenly spaced).")
@@ -88,7 +88,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     if not names and not cost:
         raise click.UsageError("give at least one activation NAME (e.g. actlab grad sigmoid), or --cost")
     mode = "cost" if cost else ("depth" if depth is not None else "pointwise")
-    if mode == "pointwise" and save:
+    if mode == "pointwise" and save is not None:
         raise ActlabError("--save writes the chart of --depth or --cost; the pointwise table has none")
     if mode == "pointwise":
         xs = parse_floats(at if at is not None else DEFAULT_AT, "--at")
@@ -96,7 +96,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     if mode == "cost":
         width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
     save_path = None
-    if save:
+    if save is not None:
         from actlab.render.files import check_save_path
 
         save_path = check_save_path(save, overwrite=overwrite)
@@ -106,7 +106,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
     jax = runtime.configure()
     from actlab import catalog
 
-    acts = catalog.activations(names or ("tanh",), parse_params(params))
+    acts = catalog.activations(names or ("tanh",), parse_params(params, dtype))
     if mode == "cost" and len(acts) > 1:
         raise ActlabError(f"--cost times one activation; got {len(acts)}: {', '.join(names)}")
     from actlab.lab import gradflow

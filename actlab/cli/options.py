@@ -17,16 +17,20 @@ import click
 from actlab.blocks.data import DATASETS, TASKS
 from actlab.blocks.optim import OPTIMIZERS
 from actlab.errors import ActlabError
+from actlab.limits import DTYPE_MAX, MAX_COUNT, MAX_READ_BYTES, MAX_SEED, fmt_bytes, in_dtype
 
-DTYPES = ("float16", "bfloat16", "float32", "float64")
-MAX_SEED = 2**32 - 1
+DTYPES = tuple(DTYPE_MAX)
 
 
 class _Range(click.ParamType):
     """A finite number in [lo, hi] (ends open where asked); a bad value is an
-    ActlabError naming the option and the value: "bad --seeds 0: must be >= 1"."""
+    ActlabError naming the option and the value: "bad --seeds 0: must be >= 1".
+    A whole number is at most ``MAX_COUNT`` unless told otherwise, so that no
+    size or count overflows the int32 and int64 of numpy and jax."""
 
     def __init__(self, kind, lo=None, hi=None, *, lo_open=False):
+        if kind is int and hi is None:
+            hi = MAX_COUNT
         self.kind, self.lo, self.hi, self.lo_open = kind, lo, hi, lo_open
         self.name = kind.__name__
 
@@ -46,14 +50,18 @@ class _Range(click.ParamType):
         return number
 
     def _allowed(self) -> str:
-        lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {self.lo:g}"
+        lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {self._text(self.lo)}"
         if self.hi is None:
             return f"a finite number {lo}" if self.kind is float else lo
-        return f"{lo} and <= {self.hi:g}" if lo else f"<= {self.hi:g}"
+        hi = f"<= {self._text(self.hi)}"
+        return f"{lo} and {hi}" if lo else hi
+
+    def _text(self, bound) -> str:
+        return str(bound) if self.kind is int else f"{bound:g}"
 
 
 def whole(lo=None, hi=None) -> _Range:
-    """A whole number in [lo, hi]."""
+    """A whole number in [lo, hi] (hi: ``MAX_COUNT`` unless given)."""
     return _Range(int, lo, hi)
 
 
@@ -128,7 +136,8 @@ def _as_request(f):
 dataset_options = _compose(
     click.argument("dataset", required=False, metavar="[DATASET]"),
     click.option("--data", "data_path", type=click.Path(dir_okay=False),
-                 help="Use a CSV file (a header row, numeric columns) instead of a generated set."),
+                 help="Use a CSV file (a header row, numeric columns; a regular file of at most "
+                      f"{fmt_bytes(MAX_READ_BYTES)}) instead of a generated set."),
     click.option("--target", help="With --data: the target column(s), comma-separated, e.g. y or tag1,tag2."),
     click.option("--task", help="With --data: override the inferred task: " + ", ".join(TASKS) + "."),
     click.option("--no-standardize", is_flag=True,
@@ -183,14 +192,16 @@ DATASETS_HELP = "Datasets: " + ", ".join(DATASETS) + "."
 OPTIMIZERS_HELP = ", ".join(OPTIMIZERS)
 
 
-def parse_params(items) -> dict[str, float]:
-    """``("alpha=0.2", ...)`` -> ``{"alpha": 0.2}``; a malformed item is an ActlabError."""
+def parse_params(items, dtype: str) -> dict[str, float]:
+    """``("alpha=0.2", ...)`` -> ``{"alpha": 0.2}``; a malformed item, or a value
+    that ``dtype`` cannot hold, is an ActlabError."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ActlabError(f"bad --param {item!r}: expected KEY=VALUE, e.g. alpha=0.2")
-        params[key.strip()] = parse_float(value, f"--param {key.strip()}")
+        what = f"--param {key.strip()}"
+        params[key.strip()] = in_dtype(parse_float(value, what), dtype, what)
     return params
 
 
@@ -245,9 +256,9 @@ def parse_hidden(text: str) -> tuple[int, ...]:
             w = int(item.strip())
         except ValueError:
             w = 0
-        if w < 1:
-            raise ActlabError(f"bad --hidden {text!r}: expected positive widths, e.g. 8 or 16,16 "
-                              "(0 for no hidden layer)")
+        if not 1 <= w <= MAX_COUNT:
+            raise ActlabError(f"bad --hidden {text!r}: expected widths from 1 to {MAX_COUNT}, e.g. 8 or "
+                              "16,16 (0 for no hidden layer)")
         widths.append(w)
     return tuple(widths)
 

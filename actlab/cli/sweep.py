@@ -49,7 +49,7 @@ def _stdout_to_stderr():
                    "default 1.0 on xor/and/or, else 0.95.")
 @click.option("--max-batch", type=whole(1),
               help="Most runs in one program call (default: as many as fit in 16 MiB a device on a CPU, "
-                   "near its caches; a quarter of an accelerator's memory); a larger grid is cut into chunks.")
+                   "near its caches; a quarter of an accelerator's free memory); a larger grid is cut into chunks.")
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
@@ -97,14 +97,19 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
         from actlab.render.files import check_save_path
 
         csv_file = check_save_path(csv_path, overwrite=overwrite, formats=None, option="--csv")
-    if not distributed and (coordinator or num_processes is not None or process_id is not None):
-        raise click.UsageError("--coordinator, --num-processes and --process-id go with --distributed")
+    if seed + seeds - 1 > MAX_SEED:
+        raise ActlabError(f"bad --seeds {seeds}: the last run's seed, --seed + --seeds - 1 = {seed + seeds - 1}, "
+                          f"must be <= {MAX_SEED} (it replays as actlab train --seed)")
+    _check_distributed(distributed, coordinator, num_processes, process_id)
     jax = runtime.configure()
     if distributed:
         # Before any computation: jax.devices() becomes the devices of every host.
         if jax.config.jax_platforms in (None, "", "cpu"):
             jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
-        jax.distributed.initialize(coordinator, num_processes, process_id)
+        try:
+            jax.distributed.initialize(coordinator, num_processes, process_id)
+        except Exception as e:  # no cluster found, a coordinator that does not answer ...
+            raise ActlabError(f"--distributed could not start: {' '.join(str(e).split())}") from None
     from actlab import catalog
     from actlab.blocks import data as datasets
     from actlab.lab import sweep
@@ -130,3 +135,16 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
               replay_data=replay_data(data))
     if csv_file is not None and not as_json:
         view.wrote_csv(csv_file, result)
+
+
+def _check_distributed(distributed, coordinator, num_processes, process_id) -> None:
+    if not distributed:
+        if coordinator or num_processes is not None or process_id is not None:
+            raise click.UsageError("--coordinator, --num-processes and --process-id go with --distributed")
+        return
+    if num_processes is not None and process_id is not None and process_id >= num_processes:
+        raise ActlabError(f"bad --process-id {process_id}: must be 0 to --num-processes - 1 = {num_processes - 1}")
+    if coordinator is not None:
+        host, _, port = coordinator.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ActlabError(f"bad --coordinator {coordinator!r}: expected HOST:PORT, e.g. host0:1234")

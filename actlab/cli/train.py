@@ -77,7 +77,7 @@ def train_cmd(data, hidden, act, params, init_name, output, loss, optimizer, lr,
     from actlab.blocks import data as datasets
     from actlab.lab import setup, train
 
-    activation = catalog.activation(act, parse_params(params))
+    activation = catalog.activation(act, parse_params(params, dtype))
     opt = catalog.optimizer(optimizer)
     ds, warnings = datasets.load(data)
     features = catalog.features(features_text, ds) if features_text is not None else None
@@ -179,5 +179,5 @@ def advise_cmd(task, as_json):
     from actlab.blocks.data import RULES, normalize_task
     from actlab.render.train import show_advice
 
-    tasks = [normalize_task(task)] if task else list(RULES)
+    tasks = [normalize_task(task)] if task is not None else list(RULES)
     show_advice([RULES[t] for t in tasks], as_json=as_json)

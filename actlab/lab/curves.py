@@ -43,9 +43,11 @@ class Curve(NamedTuple):
 
 def sample(act, *, lo: float, hi: float, points: int, dtype="float32") -> Curve:
     """f and f' on ``points`` evenly spaced x in [lo, hi], in ``dtype``."""
-    # lo + (hi - lo) i / (n - 1) hits 0 exactly on symmetric ranges (linspace may not);
-    # 0 itself rides along at the end for f(0) and f'(0): one compiled call in all.
-    grid = lo + (hi - lo) * (np.arange(points) / (points - 1))
+    # lo (1 - t) + hi t hits 0 exactly on symmetric ranges (linspace may not) and
+    # never overflows (hi - lo does past half the largest float); 0 itself rides
+    # along at the end for f(0) and f'(0): one compiled call in all.
+    t = np.arange(points) / (points - 1)
+    grid = lo * (1 - t) + hi * t
     x = np.append(grid, 0.0).astype(jnp.dtype(dtype))
     x, y, dy = (np.asarray(v, np.float64) for v in (x, *act.value_and_derivative(x)))
     (x, y, dy), (y0, dy0) = (x[:-1], y[:-1], dy[:-1]), (y[-1], dy[-1])
@@ -68,8 +70,9 @@ def _flat_stretches(x, mask) -> list[tuple[float, float]]:
     """The [x_first, x_last] of each run of True in mask that is a stretch, not
     a point: it reaches an end of the range or spans 1% of it. A stationary
     point (gelu's minimum, f' = 0 at x = -0.75) is not saturation."""
-    span = x[-1] - x[0]
-    return [(a, b) for a, b in _runs(x, mask) if a == x[0] or b == x[-1] or b - a >= 0.01 * span]
+    half_span = x[-1] / 2 - x[0] / 2  # halves: the span of [-1e308, 1e308] overflows
+    return [(a, b) for a, b in _runs(x, mask)
+            if a == x[0] or b == x[-1] or b / 2 - a / 2 >= 0.01 * half_span]
 
 
 def _runs(x, mask) -> list[tuple[float, float]]:

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from actlab.errors import ActlabError
+from actlab.limits import check_memory, in_dtype
 from actlab.blocks.model import Init, parse_init
 
 __all__ = [
@@ -535,11 +536,22 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
     depth, width, batch = _check_size("depth", depth), _check_size("width", width), _check_size("batch", batch)
     if not (math.isfinite(bias_std) and bias_std >= 0):
         raise ActlabError(f"bad bias std {bias_std!r}: expected a number >= 0")
+    in_dtype(bias_std, dtype.name, "--bias-std", std=True)
     acts = tuple(acts)
     if not acts:
         raise ActlabError("no activation given")
-    inits = tuple(init if isinstance(init, Init) else parse_init(init, a) for a in acts)
+    inits = tuple(init if isinstance(init, Init) else parse_init(init, a, dtype) for a in acts)
     affines = tuple(_affine_form(a) for a in acts)
+    # The draws in the dtype, shared; per activation six values per unit and
+    # example (its layers' inputs, signals and the backward pass's own) and one
+    # layer's weight gradient at a time (measured: 1.43x the hidden weights for
+    # relu at --depth 200 --width 1024 --batch 128).
+    item = dtype.itemsize
+    weights = depth * width * (width + 1)
+    check_memory(item * (weights + len(acts) * (6 * depth * batch * width + width * width)),
+                 f"a network of {depth} layers of {width} units on a batch of {batch}, for {len(acts)} "
+                 f"activation{'s' * (len(acts) > 1)}",
+                 "use a smaller --width, --depth or --batch", device=jax.devices()[0])
     scales = tuple(_scales(i, width, bias_std, dtype) for i in inits)
     program = _flow_program(acts, affines, depth, width, batch, dtype.name)
     out = jax.device_get(program(jax.random.key(seed), scales))
@@ -673,6 +685,24 @@ def _time_compiled(compiled, theta, *, repeats: int, target_s: float = 0.02) -> 
     return float(np.min(times)), value
 
 
+def _n_params(width: int, depth: int, n_in: int) -> int:
+    sizes = [n_in] + [width] * depth + [1]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _check_cost_memory(widths, depth, batch, n_in, dtype) -> None:
+    """Every size's parameters live at once (float64 draws and the dtype's
+    copy, with its finite-difference steps); the one being timed has a few
+    copies more (its gradient, a tangent, a nudged copy) and six values per
+    unit and example."""
+    item = dtype.itemsize
+    sizes = [_n_params(w, depth, n_in) for w in widths]
+    p = max(sizes)
+    need = (8 + 2 * item) * sum(sizes) + 6 * item * p + 6 * item * batch * max(widths) * depth
+    check_memory(need, f"--cost up to width {max(widths)} ({p:,} parameters)", "use smaller --widths",
+                 device=jax.devices()[0])
+
+
 def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 2,
                   batch: int = 16, n_in: int = 8, repeats: int = 3, seed: int = 0,
                   dtype="float32", budget_s: float = 5.0, progress=None) -> CostResult:
@@ -705,6 +735,7 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
     widths = [_check_size("width", w) for w in widths]
     if not widths:
         raise ActlabError("no widths given")
+    _check_cost_memory(widths, depth, batch, n_in, dtype)
     # numpy draws the networks: jax's random ops would compile for every new
     # shape, which costs more than the experiment.
     rng = np.random.default_rng(seed)

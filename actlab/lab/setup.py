@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from actlab.blocks import model
-from actlab.blocks.data import DATASETS, Dataset
+from actlab.blocks.data import CLASSIFICATION, DATASETS, Dataset
 from actlab.errors import ActlabError
+from actlab.limits import DTYPE_MAX
 from actlab.lab.heads import choose_head
 from actlab.lab.train import TrainConfig, steps_per_epoch
 
@@ -65,6 +68,7 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
     if conv is not None and features is not None:
         raise ActlabError("--features and --conv do not go together: convolutions read the image's "
                           "pixels as they are")
+    check_data_fits(ds, dtype)
     if steps is not None and epochs is not None:
         raise ActlabError(f"--epochs {epochs} and --steps {steps} both set the length of training; give one")
     n_train = ds.x_train.shape[0]
@@ -90,6 +94,25 @@ def make_config(ds: Dataset, *, activation: Any, optimizer: str, hidden=None, st
         task=ds.task, sizes=(net.features if net else features.size if features else ds.n_features,
                              *hidden, head.n_outputs),
         activation=activation, optimizer=optimizer, output=head.output, loss=head.loss, steps=steps,
-        batch=batch, l2=l2, l1=l1, init=model.parse_init(init, activation), dtype=dtype, conv=net,
+        batch=batch, l2=l2, l1=l1, init=model.parse_init(init, activation, dtype), dtype=dtype, conv=net,
         features=features)
     return config, warnings
+
+
+def check_data_fits(ds: Dataset, dtype: str) -> None:
+    """The data as the network sees it must be finite in ``dtype``: the inputs
+    within its range, and a regression target small enough that the mean
+    squared error (a sum of n squares of up to twice the target) is too."""
+    largest = DTYPE_MAX[dtype]
+    top = max(float(np.abs(x).max(initial=0.0)) for x in (ds.x_train, ds.x_test))
+    if not top <= largest:
+        raise ActlabError(f"the inputs reach {top:.4g}, beyond the range of {dtype} (largest {largest:.4g}); "
+                          "rescale them (a smaller --noise; --data without --no-standardize) or use --dtype float64")
+    if ds.task in CLASSIFICATION:
+        return
+    top = max(float(np.abs(y).max(initial=0.0)) for y in (ds.y_train, ds.y_test))
+    limit = math.sqrt(largest / (4 * len(ds.y_train)))
+    if not top <= limit:
+        raise ActlabError(f"the target reaches {top:.4g}: its squared error overflows {dtype} on "
+                          f"{len(ds.y_train)} rows (|target| must stay below {limit:.4g}); rescale the target "
+                          "or use --dtype float64")

@@ -65,6 +65,7 @@ from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
 from actlab.lab import train as core
 from actlab.errors import ActlabError
+from actlab.limits import check_memory, free_memory, in_dtype, training_bytes
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
 RUNS = "runs"  # the mesh axis
@@ -176,32 +177,19 @@ class RunsOutput(NamedTuple):
 # --- the grid ---------------------------------------------------------------------------
 
 
-# Runs per device and program call on a CPU: as many as fit in this working set.
-# Past the processor's caches every step streams the runs through memory and a
-# run costs more (moons: 1.6x the CPU time at 1024 runs a call against 64).
+# Runs per device and program call on a CPU: as many as fit in this working set,
+# near the processor's caches. Past them every step streams the runs through
+# memory: on this two-core machine at load 8, moons took 1.6x the CPU time at
+# 1024 runs a call as at 64 (at load 3 the two were even).
 CPU_WORKING_SET = 16 << 20
 
 
-def run_bytes(config: core.TrainConfig, ds: Dataset, C: int) -> int:
-    """Bytes one run holds during a program call: its state (parameters,
-    optimizer state, this epoch's shuffle), a gradient and an update of the
-    parameters, four numbers per unit and row of a step (z, f(z), f'(z) and the
-    backward signal), and the call's C per-step losses and scores."""
-    data, _ = _host_data(config, ds)
-    state = jax.eval_shape(core.make_run(config).init, jax.random.key(0), data)
-    nbytes = lambda tree: sum(math.prod(a.shape) * a.dtype.itemsize for a in jax.tree.leaves(tree))  # noqa: E731
-    n = data[0].shape[0]
-    rows = min(config.batch or n, n)
-    units = sum(config.sizes[1:]) + (sum(h * w * c for h, w, c in config.conv.shapes()[1:]) if config.conv else 0)
-    itemsize = jnp.dtype(config.dtype).itemsize
-    return nbytes(state) + 2 * nbytes(state.params) + 4 * rows * units * itemsize + 2 * C * itemsize
-
-
 def runs_that_fit(per_run: int, device) -> int:
-    """Runs one device takes per program call: a working set of ``CPU_WORKING_SET``
-    on a CPU, a quarter of the device's memory on an accelerator."""
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    budget = stats["bytes_limit"] // 4 if stats and "bytes_limit" in stats else CPU_WORKING_SET
+    """Runs one device takes per program call, each needing ``per_run`` bytes
+    (``limits.training_bytes``): a working set of ``CPU_WORKING_SET`` on a CPU,
+    a quarter of the free memory of an accelerator."""
+    free = free_memory(device) if device.platform != "cpu" else None
+    budget = free[0] // 4 if free else CPU_WORKING_SET
     return max(1, budget // per_run)
 
 
@@ -256,7 +244,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       A ``SweepResult``; its configs are in grid order (activation, optimizer, lr).
     """
     activations, optimizers = list(activations), list(optimizers)
-    lr_table = _lr_table(activations, optimizers, lrs)
+    lr_table = _lr_table(activations, optimizers, lrs, dtype)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
     if max_batch is not None and max_batch < 1:
@@ -271,11 +259,14 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
     C = core.chunk_length(config.steps)
-    # One set of programs per optimizer, the activations its branches (they share a run's size).
+    # One set of programs per optimizer, the activations its branches.
     branches = {opt: tuple(dict.fromkeys(c for _, o, c in jobs if o == opt)) for opt in optimizers}
-    fit = len(devices) * runs_that_fit(max(run_bytes(c[0], ds, C) for c in branches.values()), devices[0])
+    rows = config.batch or ds.x_train.shape[0]
+    fit = len(devices) * runs_that_fit(training_bytes(config.sizes, rows, jnp.dtype(config.dtype).itemsize),
+                                       devices[0])
     chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds,
                                    fit if max_batch is None else min(fit, max_batch), len(devices))
+    _check_memory(config, ds, chunk_runs, devices, runs=len(activations) * seeds * sum(map(len, lr_table.values())))
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
     compile_seconds = _compile_all(branches, ds, mesh, chunk_runs, C, threshold, progress, total)
@@ -309,12 +300,37 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
         notes=_notes(ds, activations))
 
 
+# Host bytes per run: its seed, learning rate and results, their concatenation,
+# and its seed again in the list of failed seeds (a Python int).
+HOST_BYTES_PER_RUN = 100
+
+
+def _check_memory(config, ds: Dataset, chunk_runs: int, devices, *, runs: int) -> None:
+    """Refuses a sweep that cannot fit: one program call trains ``chunk_runs``
+    networks, shared out over the devices; the host keeps every run's numbers."""
+    item = jnp.dtype(config.dtype).itemsize
+    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
+    rows = config.batch or n_train
+    one = training_bytes(config.sizes, rows, item) + item * max(n_train, n_test) * sum(config.sizes)
+    data = 2 * item * (n_train + n_test) * (config.sizes[0] + config.sizes[-1])
+    sizes = "-".join(map(str, config.sizes))
+    check_memory(one + data, f"one run of the {sizes} network on {rows} rows",
+                 "use a smaller --hidden or --batch", device=devices[0])
+    shares = 1 if devices[0].platform == "cpu" else len(devices)  # CPU devices share the host's memory
+    at_once = -(-chunk_runs // shares)
+    free = free_memory(devices[0])
+    fits = shares * max(1, (free[0] - data) // one) if free else chunk_runs
+    check_memory(at_once * one + data, f"one program call of {at_once} runs",
+                 f"use --max-batch {fits} or less", device=devices[0])
+    check_memory(HOST_BYTES_PER_RUN * runs, f"keeping the results of {runs} runs", "use fewer --seeds")
+
+
 def _name(act) -> str:
     return getattr(act, "name", str(act))
 
 
-def _lr_table(activations, optimizers, lrs) -> dict[str, list[float]]:
-    """optimizer -> its learning rates, each checked."""
+def _lr_table(activations, optimizers, lrs, dtype) -> dict[str, list[float]]:
+    """optimizer -> its learning rates, each checked (also against ``dtype``)."""
     if not activations or not optimizers:
         raise ActlabError("a sweep needs at least one activation and one optimizer")
     table = {o: list(lrs[o] if isinstance(lrs, dict) else lrs) for o in map(optim.check_name, optimizers)}
@@ -322,7 +338,7 @@ def _lr_table(activations, optimizers, lrs) -> dict[str, list[float]]:
         if not values:
             raise ActlabError(f"no learning rate for optimizer {o!r}")
         for lr in values:
-            optim.check_lr(lr)
+            in_dtype(optim.check_lr(lr), dtype, "--lr", positive=True)
     return table
 
 

@@ -72,6 +72,7 @@ from actlab.blocks import model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
 from actlab.lab import layers, metrics
+from actlab.limits import check_memory, in_dtype, training_bytes
 from actlab.lab.heads import Head, head_loss, output_values, score
 
 # --- the configuration and the pure run function -------------------------------------
@@ -384,39 +385,58 @@ class Plan(NamedTuple):
     """How the driver cuts a run: a checkpoint every ``every`` steps, ``intervals``
     of them per program call; ``exact``: the checkpoints divide the run, so no
     step needs masking; the hidden layers are measured at every
-    ``layers_every``-th checkpoint (0: never), besides the end."""
+    ``layers_every``-th checkpoint (0: never), besides the end; the loss is
+    recorded every ``stride`` steps (1 up to ``HISTORY_POINTS`` steps: a long
+    run's memory does not grow with its length)."""
 
     every: int
     intervals: int
     exact: bool
     layers_every: int = 0
+    stride: int = 1
 
     @property
     def chunk(self) -> int:
         return self.every * self.intervals
 
 
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted({*small, *(n // d for d in small)})
+
+
 def _divisor_near(n: int, target: int, within: float = 2.0) -> int | None:
     """The divisor of ``n`` closest to ``target`` within a factor ``within`` of it, or None."""
-    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
-    near = [d for d in {*small, *(n // d for d in small)} if target / within <= d <= target * within]
+    near = [d for d in _divisors(n) if target / within <= d <= target * within]
     return min(near, key=lambda d: (abs(d - target), d)) if near else None
+
+
+# Steps of one program call, about at most: in a very long run the progress
+# and Ctrl-C stay prompt (the checkpoints are then more than 100).
+MAX_CALL_STEPS = 1 << 16
 
 
 def plan(steps: int, per_epoch: int, *, chunks: int = 10) -> Plan:
     """Checkpoints once per epoch for 10 epochs or more (at most 100 of them),
     else 100 for the full batch and 20 for mini-batches (whose test evaluation
     would otherwise outweigh the steps), spaced to divide the run where they
-    can; about ``chunks`` program calls."""
+    can; about ``chunks`` program calls, each of about ``MAX_CALL_STEPS`` steps
+    at most; the loss of every step, or of every k-th past ``HISTORY_POINTS``."""
     if per_epoch > 1 and steps % per_epoch == 0 and steps >= 10 * per_epoch:
         epochs = steps // per_epoch
         every = per_epoch * (_divisor_near(epochs, math.ceil(epochs / 100)) or 1)
     else:
         target = math.ceil(steps / min(steps, 100 if per_epoch == 1 else 20))
         every = _divisor_near(steps, target) or target
+    if every > MAX_CALL_STEPS:
+        every = _divisor_near(steps, MAX_CALL_STEPS) or MAX_CALL_STEPS
     intervals = math.ceil(steps / every)  # calls take whole intervals: no call runs past the end
     per_call = _divisor_near(intervals, max(1, round(intervals / chunks)), within=math.inf)
-    return Plan(every, per_call, steps % every == 0, max(1, round(intervals / layers.CHECKPOINTS)))
+    if per_call * every > MAX_CALL_STEPS:
+        per_call = max(d for d in _divisors(intervals) if d == 1 or d * every <= MAX_CALL_STEPS)
+    # the smallest divisor of the interval that keeps at most HISTORY_POINTS losses
+    stride = min((d for d in _divisors(every) if d >= steps / HISTORY_POINTS), default=every)
+    return Plan(every, per_call, steps % every == 0, max(1, round(intervals / layers.CHECKPOINTS)), stride)
 
 
 def measure(r: Run, state: TrainState, lr, data, test, probe) -> Report:
@@ -440,6 +460,26 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
     r = make_run(config)
     every = plan_.every
 
+    def strides(state, lr, data, total):
+        """The steps of one interval: the loss and score of every ``stride``-th
+        step, and the sum of the losses of the steps taken (the checkpoint's
+        training loss is their mean)."""
+        masked = None if plan_.exact else total
+
+        def block(state, length):
+            start = state.step
+            state, (loss, sc) = r.steps(state, lr, data, masked, length=length)
+            return state, (loss, sc, jnp.sum(jnp.where(start + jnp.arange(length) < total, loss, 0)))
+
+        def thinned(state, _):  # `stride` steps, of which the first is recorded
+            state, (loss, sc, loss_sum) = block(state, plan_.stride)
+            return state, (loss[0], sc[0], loss_sum)
+
+        if plan_.stride == 1:
+            return block(state, every)
+        state, (loss, sc, sums) = lax.scan(thinned, state, None, length=every // plan_.stride)
+        return state, (loss, sc, jnp.sum(sums))
+
     def advance(state, seed, lr, data, test, probe, total):
         state = lax.cond(state.step < 0, lambda s: r.init(jax.random.key(seed), data), lambda s: s, state)
         sample = tuple(a[:TEST_SAMPLE] for a in test)
@@ -457,9 +497,9 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
 
         def interval(state, _):
             start, seen = state.step, inside(state)
-            state, (loss, sc) = r.steps(state, lr, data, None if plan_.exact else total, length=every)
+            state, (loss, sc, loss_sum) = strides(state, lr, data, total)
             active = start + jnp.arange(every) < total
-            train_loss = jnp.sum(jnp.where(active, loss, 0)) / jnp.maximum(jnp.sum(active), 1)
+            train_loss = loss_sum / jnp.maximum(jnp.sum(active), 1)
             nan = jnp.asarray(jnp.nan, loss.dtype)
             test_loss, test_score = r.evaluate(state.params, *sample) if has_test else (nan, nan)
             return state, (loss, sc, metrics.Checkpoints(state.step, train_loss, test_loss, test_score), seen)
@@ -478,8 +518,12 @@ def make_program(config: TrainConfig, plan_: Plan, has_test: bool, live: bool = 
 # --- the driver behind `actlab train` -------------------------------------------------
 
 
+# Most losses a History keeps: a longer run keeps every k-th step's (``Plan.stride``).
+HISTORY_POINTS = 100_000
+
+
 class History(NamedTuple):
-    step: np.ndarray  # 1..steps
+    step: np.ndarray  # 1..steps (every k-th past HISTORY_POINTS steps)
     loss: np.ndarray  # training loss before each update (of the batch)
     score: np.ndarray  # accuracy or R^2 before each update (of the batch)
 
@@ -628,7 +672,8 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         run after the last finished call; the network is measured as it is
         then and the result has ``interrupted`` set. Otherwise it propagates.
     """
-    optim.check_lr(lr)
+    in_dtype(optim.check_lr(lr), config.dtype, "--lr", positive=True)
+    _check_memory(config, ds, grid)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
     per_epoch = steps_per_epoch(ds.x_train.shape[0], config.batch)
@@ -652,10 +697,10 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
             chunks_out.append(chunk)
             prev, (state, report, done) = done, (new_state, new_report, min(done + plan_.chunk, config.steps))
             if progress is not None:
-                progress(done, float(chunk.loss[done - prev - 1]))
+                progress(done, float(chunk.loss[(done - prev - 1) // plan_.stride]))
             if watch is not None:
                 end = np.asarray(report.layers) if done == config.steps else None  # the last call measured it
-                watch(_frame(chunks_out, done, config, ds, shape_probe, end))
+                watch(_frame(chunks_out, done, plan_.stride, config, ds, shape_probe, end))
     except KeyboardInterrupt:
         if not stop_on_interrupt or not chunks_out:
             raise
@@ -667,7 +712,7 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         report = final(state, rest[1], data, test, rest[4])
     report = Report(*(np.asarray(v) for v in report))
     train_seconds = time.perf_counter() - t0
-    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, report.layers)
+    history, checkpoints, inside = _histories(chunks_out, done, plan_.stride, ds.has_test, report.layers)
     params = [(np.asarray(w), np.asarray(b)) for w, b in state.params]
     result = _result(config, ds, lr=lr, seed=seed, report=report, history=history, checkpoints=checkpoints,
                      params=params, probe=shape_probe, train_seconds=train_seconds,
@@ -680,10 +725,12 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
                                        saturates=getattr(config.activation, "saturates", "none")))
 
 
-def _histories(chunks_out, done: int, has_test: bool, final_layers):
+def _histories(chunks_out, done: int, stride: int, has_test: bool, final_layers):
     """(History, metrics.Checkpoints, layers.LayerHistory) of the first ``done``
-    steps from the program calls' outputs (``final_layers``: the layers at step ``done``)."""
-    loss, score = (np.concatenate([getattr(c, f) for c in chunks_out])[:done] for f in ("loss", "score"))
+    steps from the program calls' outputs (the loss of every ``stride``-th step;
+    ``final_layers``: the layers at step ``done``)."""
+    recorded = np.arange(1, done + 1, stride)
+    loss, score = (np.concatenate([getattr(c, f) for c in chunks_out])[:recorded.size] for f in ("loss", "score"))
     marks = [c.marks for c in chunks_out]
     checkpoints = metrics.checkpoints(*(np.concatenate([np.asarray(getattr(m, f)) for m in marks])
                                         for f in metrics.Checkpoints._fields), has_test=has_test)
@@ -692,12 +739,12 @@ def _histories(chunks_out, done: int, has_test: bool, final_layers):
     steps, rows = seen.step[keep], seen.stats[keep]
     if final_layers is not None:
         steps, rows = np.append(steps, done), np.concatenate([rows, np.asarray(final_layers)[None]])
-    history = History(np.arange(1, done + 1), loss, score)
+    history = History(recorded, loss, score)
     return history, checkpoints, layers.LayerHistory.from_rows(steps, rows)
 
 
-def _frame(chunks_out, done: int, config: TrainConfig, ds: Dataset, probe, end_layers) -> Frame:
-    history, checkpoints, inside = _histories(chunks_out, done, ds.has_test, end_layers)
+def _frame(chunks_out, done: int, stride: int, config: TrainConfig, ds: Dataset, probe, end_layers) -> Frame:
+    history, checkpoints, inside = _histories(chunks_out, done, stride, ds.has_test, end_layers)
     regions, _, curve, _ = _pictures(probe, chunks_out[-1].probe_values, ds, config.task)
     return Frame(done, config.steps, history, inside, checkpoints,
                  int(ds.x_test.shape[0]) if ds.has_test else 0, regions, curve, _points(ds),
@@ -778,7 +825,8 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         n_train=int(ds.x_train.shape[0]), n_test=int(ds.x_test.shape[0]) if ds.has_test else 0,
         history=history, params=params, regions=regions, curve=curve, truth_table=truth,
         points=_points(ds),
-        class_names=ds.target_names, notes=tuple(_notes(config, ds, final_score)), label_regions=label_regions,
+        class_names=ds.target_names, notes=tuple(_notes(config, ds, final_loss, final_score, history)),
+        label_regions=label_regions,
         activation_params=dict(getattr(config.activation, "params", {}) or {}),
         checkpoints=checkpoints, best_test_step=metrics.best_step(checkpoints),
         overfitting=metrics.overfitting(checkpoints), classification=classification,
@@ -791,9 +839,15 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
     )
 
 
-def _notes(config: TrainConfig, ds: Dataset, final_score: float) -> list[str]:
-    """What a linear network can and cannot do here."""
+def _notes(config: TrainConfig, ds: Dataset, final_loss: float, final_score: float,
+           history: History) -> list[str]:
+    """A run that diverged; what a linear network can and cannot do here."""
     notes = []
+    if not math.isfinite(final_loss):
+        bad = np.flatnonzero(~np.isfinite(history.loss))
+        since = f" from step {int(history.step[bad[0]])}" if bad.size else " after the last step recorded"
+        notes.append(f"training diverged: the loss is {final_loss}{since}, past what {config.dtype} holds; "
+                     "try a smaller --lr (or a smaller --init normal:STD)")
     inputs = "the features" if config.features is not None else "the inputs"
     linear_hidden = getattr(config.activation, "name", "") == "linear" and len(config.sizes) > 2
     if linear_hidden:
@@ -810,3 +864,24 @@ def _notes(config: TrainConfig, ds: Dataset, final_score: float) -> list[str]:
             notes.append(f"with the features {', '.join(config.features.formulas)} one affine map "
                          "separates XOR: the features made it linearly separable")
     return notes
+
+
+def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
+    """Refuses a network that cannot train here: the training step on a batch,
+    and the measurement at the end, which evaluates the training rows, the test
+    rows twice and the decision-region grid in one program, each unit's value
+    once per row."""
+    item = jnp.dtype(config.dtype).itemsize
+    n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0]
+    rows = config.batch or n_train
+    drawn = ds.n_features == 2 and config.task in CLASSIFICATION and ds.name not in LOGIC_GATES
+    regions = grid * grid if drawn else 0
+    # convolutional layers: each pixel of each channel is a unit (their few weights are left out)
+    units = sum(config.sizes) + (sum(h * w * c for h, w, c in config.conv.shapes()) if config.conv else 0)
+    need = (training_bytes(config.sizes, rows, item) + 6 * item * rows * (units - sum(config.sizes))
+            + item * (n_train + 2 * n_test + regions) * units
+            + 2 * item * (n_train + n_test) * (ds.n_features + config.sizes[-1]))
+    what = f"training the {'-'.join(map(str, config.sizes))} network on {rows} rows at once"
+    if regions > n_train + 2 * n_test:
+        what += f" and drawing its decision regions ({grid} x {grid} points)"
+    check_memory(need, what, "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])

@@ -143,25 +143,22 @@ def details(results, *, backend: str, seconds: float, as_json: bool = False, cha
 # --- the handout ------------------------------------------------------------------------------
 
 
-def check_handout_path(path: str, *, overwrite: bool = False) -> Path:
+def check_handout_path(path: str, *, overwrite: bool = False) -> files.Target:
     """The ``--save`` folder, checked before any work: a new or empty folder in
-    an existing one, or (with ``overwrite``) a handout written before, which
+    a writable one, or (with ``overwrite``) a handout written before, which
     holds nothing but its Markdown file and PNG figures."""
     p = Path(path).expanduser()
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ActlabError(f"bad --save {path!r}: folder {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ActlabError(f"bad --save {path!r}: folder {str(parent)!r} is not writable")
     if p.is_symlink() or (p.exists() and not p.is_dir()):
         raise ActlabError(f"bad --save {path!r}: it exists and is not a folder; --save takes a new folder")
+    contents = ()
     if p.exists() and any(p.iterdir()):
         if not overwrite:
             raise ActlabError(f"--save folder {path!r} exists; pass --overwrite to replace it")
         if not _is_handout(p):
             raise ActlabError(f"--save folder {path!r} holds more than a lessons handout "
                               f"({HANDOUT} and PNG figures); refusing to replace it")
-    return p
+        contents = tuple(os.listdir(p))
+    return files.check_save_dir(path, overwrite=overwrite, contents=contents)
 
 
 def _is_handout(folder: Path) -> bool:
@@ -171,23 +168,29 @@ def _is_handout(folder: Path) -> bool:
                     for e in entries))
 
 
-def save_handout(folder: Path, results, *, backend: str, seconds: float) -> None:
+def save_handout(folder: files.Target, results, *, backend: str, seconds: float) -> None:
     """``lessons.md`` and one PNG per lesson with charts, as one new folder."""
+    import matplotlib.pyplot as plt
 
     def write(tmp: Path) -> None:
         pictures = {}
         for r in results:
             if r.charts:
                 pictures[r.id] = f"{r.id}.png"
-                files.save_figure(_figure(r), tmp / pictures[r.id])
-        files.write_text(tmp / HANDOUT, _markdown(results, pictures, backend=backend, seconds=seconds))
+                fig = _figure(r)
+                try:
+                    files.write_figure(fig, tmp / pictures[r.id])
+                finally:
+                    plt.close(fig)
+        (tmp / HANDOUT).write_text(_markdown(results, pictures, backend=backend, seconds=seconds),
+                                   encoding="utf-8")
 
     files.write_folder(folder, write)
 
 
-def saved(folder: Path, results) -> None:
+def saved(folder, results) -> None:
     n = sum(bool(r.charts) for r in results)
-    terminal.stderr().note(f"wrote {folder / HANDOUT} and {n} figure{'s' if n != 1 else ''} in {folder}")
+    terminal.stderr().note(f"wrote {Path(folder) / HANDOUT} and {n} figure{'s' if n != 1 else ''} in {folder}")
 
 
 def _figure(result):

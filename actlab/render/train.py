@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
 from actlab.render import files, images, terminal
 from actlab.render import layers as layer_view
@@ -436,7 +435,7 @@ def progress_bar(total: int):
 # --- files -------------------------------------------------------------------------------
 
 
-def save_run(folder: Path, result, warnings=()) -> None:
+def save_run(folder, result, warnings=()) -> None:
     """params.npz, history.csv, result.json, figure.png and layers.csv."""
     arrays = {}
     for k, (w, b) in enumerate(result.params, 1):
@@ -445,8 +444,8 @@ def save_run(folder: Path, result, warnings=()) -> None:
     history = [["step", "loss", "accuracy" if result.accuracy is not None else "r2"]]
     history += [[int(s), repr(float(lo)), repr(float(sc))] for s, lo, sc in zip(h.step, h.loss, h.score)]
     files.save_run(folder, arrays=arrays, history_rows=history, result=to_json(result, warnings),
-                   figure=figure(result))
-    files.write_text(folder / "layers.csv", files.csv_text(layer_view.history_rows(result.layers)))
+                   figure=figure(result),
+                   texts={"layers.csv": files.csv_text(layer_view.history_rows(result.layers))})
 
 
 def figure(result):

@@ -39,6 +39,7 @@ from actlab.blocks.data.specs import (  # noqa: F401  (the package's names)
     Spec, names, normalize_task,
 )
 from actlab.errors import ActlabError, unknown
+from actlab.limits import check_memory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +113,10 @@ def load(request: Request) -> tuple[Dataset, list[str]]:
             warnings.append(f"{request.name} is a fixed set of {DATASETS[request.name].samples} rows: "
                             "--samples and --noise do not apply")
     else:
+        if request.name in DATASETS and request.name not in LOGIC_GATES:
+            n = DATASETS[request.name].samples if request.samples is None else request.samples
+            # the points, their labels, the noise drawn and the split's copies, in float64
+            check_memory(16 * 8 * n, f"--samples {n}", "use a smaller --samples")
         ds = make_dataset(request.name, seed=request.seed, samples=request.samples,
                           noise=request.noise, classes=request.classes, test_frac=request.test_frac)
         if request.name in LOGIC_GATES and (request.samples is not None or request.noise is not None):

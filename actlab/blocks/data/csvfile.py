@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import warnings
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 from actlab.blocks.data.specs import Dataset, normalize_task
 from actlab.blocks.data.sets import split
 from actlab.errors import ActlabError, did_you_mean
+from actlab.limits import read_text
 
 
 def read_table(path: str | Path) -> tuple[list[str], np.ndarray, int]:
@@ -23,33 +25,30 @@ def read_table(path: str | Path) -> tuple[list[str], np.ndarray, int]:
     column at fault.
 
     Raises:
-      ActlabError: unreadable file, no header, empty or duplicate column names,
-        ragged rows, a non-number or empty cell, no data rows.
+      ActlabError: a missing or unreadable file, anything but a regular file, a
+        file over ``actlab.limits.MAX_READ_BYTES``, no header, empty or
+        duplicate column names, ragged rows, a cell past the csv module's field
+        limit, a non-number or empty cell, no data rows.
     """
     path = Path(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            line_no, first = 0, ""
-            for first in f:
-                line_no += 1
-                if first.strip(" \t\r\n,"):
-                    break
-    except FileNotFoundError:
-        raise ActlabError(f"data file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ActlabError(f"cannot read data file {str(path)!r}: {e}") from None
-    header = [h.strip() for h in next(csv.reader([first]), [])]
+    text = read_text(path, what="--data")
+    line_no, first = 0, ""
+    for first in io.StringIO(text, newline=""):
+        line_no += 1
+        if first.strip(" \t\r\n,"):
+            break
+    header = [h.strip() for h in next(iter(_rows(path, [first])), [])]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy warns about a file without rows
-            values = np.loadtxt(path, delimiter=",", skiprows=line_no, ndmin=2, comments=None,
-                                quotechar='"', encoding="utf-8-sig", dtype=np.float64)
+            values = np.loadtxt(io.StringIO(text, newline=""), delimiter=",", skiprows=line_no, ndmin=2,
+                                comments=None, quotechar='"', dtype=np.float64)
         if values.shape[0] and values.shape[1] == len(header) and np.isfinite(values).all():
             _check_header(path, header, line_no)
             return header, values, line_no
     except ValueError:  # the careful reading below says where
         pass
-    return _read_carefully(path)
+    return _read_carefully(path, text)
 
 
 def _check_header(path, header, line):
@@ -63,13 +62,17 @@ def _check_header(path, header, line):
             raise ActlabError(f"{path} line {line}, column {col}: duplicate column name {h!r}")
 
 
-def _read_carefully(path: Path) -> tuple[list[str], np.ndarray, int]:
-    """``read_table`` cell by cell: slow, and exact about what is wrong where."""
+def _rows(path: Path, lines) -> list[list[str]]:
+    reader = csv.reader(lines)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ActlabError(f"cannot read data file {str(path)!r}: {e}") from None
-    rows = list(csv.reader(text.splitlines()))
+        return list(reader)
+    except csv.Error as e:  # a cell past csv.field_size_limit(), a stray quote ...
+        raise ActlabError(f"{path} line {reader.line_num}: {e}") from None
+
+
+def _read_carefully(path: Path, text: str) -> tuple[list[str], np.ndarray, int]:
+    """``read_table`` cell by cell: slow, and exact about what is wrong where."""
+    rows = _rows(path, text.splitlines())
     lines = [i + 1 for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:

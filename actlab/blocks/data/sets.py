@@ -149,9 +149,16 @@ def subsample(ds: Dataset, frac: float, *, seed: int) -> Dataset:
 def standardize(ds: Dataset) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Inputs shifted and scaled to mean 0, std 1 with the training statistics
     (what a network with a default init expects); returns (dataset, mean, std).
-    The dataset records them (``shift``, ``scale``) for rows that come later."""
-    mean = ds.x_train.mean(0)
-    std = ds.x_train.std(0)
-    std = np.where(std > 0, std, 1.0)
-    return ds._replace(x_train=(ds.x_train - mean) / std, x_test=(ds.x_test - mean) / std,
-                       shift=mean, scale=std), mean, std
+    The dataset records them (``shift``, ``scale``) for rows that come later.
+
+    Each column is first divided by its largest magnitude, so that values near
+    the largest float (whose sum or square overflows) standardize as well as
+    small ones; mean and std are in the data's own units.
+    """
+    top = np.abs(ds.x_train).max(0)
+    top = np.where(top > 0, top, 1.0)
+    x_train, x_test = ds.x_train / top, ds.x_test / top
+    m, s = x_train.mean(0), x_train.std(0)  # in units of top
+    s = np.where(s > 0, s, 1.0 / top)  # a constant column: std 1
+    mean, std = m * top, s * top
+    return ds._replace(x_train=(x_train - m) / s, x_test=(x_test - m) / s, shift=mean, scale=std), mean, std

@@ -1,0 +1,74 @@
+"""The compilation cache: a folder that cannot be used is said once, in one line,
+and the run goes on without it; a cache that breaks while in use (corrupt or
+odd entries, failed writes) costs a recompile and says nothing. Real
+processes: the cache is set up once per process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ARGS = ["plot", "relu", "--points", "3", "--json"]
+pytestmark = pytest.mark.multiprocess
+
+PRELUDE_SMALL_FILES = ("import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n"
+                       "from actlab.cli import main\nmain()\n")
+
+
+def run(cache, cwd, prelude=None):
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(cache), "ACTLAB_NO_PLUGINS": "1"}
+    env.pop("ACTLAB_NO_CACHE", None)
+    head = ["-c", prelude] if prelude else ["-m", "actlab"]
+    proc = subprocess.run([sys.executable, *head, *ARGS], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    # the numbers are right, cache or not: relu(x) = max(0, x) on [-5, 0, 5]
+    assert out["series"][0]["y"] == [max(0.0, x) for x in out["x"]] == [0.0, 0.0, 5.0]
+    return proc.stderr
+
+
+def said_once(stderr: str, words: str) -> None:
+    assert stderr.count("\n") == 1 and stderr.startswith("actlab: compilation cache"), stderr
+    assert words in stderr and "running without it" in stderr and "site-packages" not in stderr
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_text("a file"), "cannot be created"),
+    (lambda p: p.symlink_to(p.parent / "nowhere"), "cannot be created"),
+])
+def test_a_cache_path_that_is_no_folder(tmp_path, make, words):
+    cache = tmp_path / "cache"
+    make(cache)
+    said_once(run(cache, tmp_path), words)
+    said_once(run(tmp_path / "cache" / "under", tmp_path), "cannot be created")
+
+
+def test_a_read_only_cache_folder(tmp_path, read_only_folder):
+    with read_only_folder(tmp_path / "ro") as ro:
+        said_once(run(ro, tmp_path), "is not writable")
+        said_once(run(ro / "sub", tmp_path), "cannot be created")
+        assert os.listdir(ro) == []
+
+
+def test_broken_entries_cost_a_recompile_and_say_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    assert run(cache, tmp_path) == ""
+    entries = sorted(p for p in cache.rglob("*") if p.is_file())
+    assert entries
+    for k, entry in enumerate(entries):
+        if k % 2:  # an entry that is a folder
+            entry.unlink()
+            entry.mkdir()
+        else:  # an entry that is garbage
+            entry.write_bytes(b"not a compiled program")
+    assert run(cache, tmp_path) == ""
+
+
+def test_cache_writes_that_fail_say_nothing(tmp_path):
+    """Every write past 100 bytes fails, as on a full disk (Python ignores SIGXFSZ)."""
+    cache = tmp_path / "cache"
+    assert run(cache, tmp_path, PRELUDE_SMALL_FILES) == ""
+    assert run(cache, tmp_path) == ""  # and the half-written entries it left are read past
