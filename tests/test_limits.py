@@ -344,7 +344,10 @@ def test_a_very_long_run_shows_progress_and_stops_on_ctrl_c(tmp_path, args):
         while b"step" not in seen.lower():  # the progress line: "... steps/s" or "... step N"
             ready, _, _ = select.select([master], [], [], 120)
             assert ready, seen
-            seen += os.read(master, 4096)
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the terminal closed: the process ended before its progress showed
+                raise AssertionError((seen, proc.wait(), proc.stdout.read())) from None
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=120) == 130
         while True:
