@@ -55,6 +55,24 @@ def configure():
     return jax
 
 
+def compile(lowered, device):
+    """``lowered.compile()`` with XLA options that suit actlab's small programs on ``device``.
+
+    On a CPU, LLVM's optimization level 1 instead of 2: the training programs
+    compile in about 60% of the time and run as fast (measured on vmapped XOR
+    and moons runs and a digits network). An XLA that lacks the option
+    compiles with its defaults.
+    """
+    if device.platform != "cpu":
+        return lowered.compile()
+    try:
+        return lowered.compile({"xla_backend_optimization_level": 1})
+    except Exception as e:  # jax's runtime error type has moved between versions
+        if "compile option" not in str(e):
+            raise
+        return lowered.compile()
+
+
 def _unusable(folder: Path) -> str | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,11 @@
-"""The timers the benchmarks share."""
+"""The timers the benchmarks share: in-process, and contenders interleaved round-robin."""
 
 import os
+import resource
 import statistics
 import subprocess
 import time
+from typing import NamedTuple
 
 
 def median_time(fn, repeats: int = 15) -> float:
@@ -18,48 +20,64 @@ def median_time(fn, repeats: int = 15) -> float:
     return statistics.median(times)
 
 
-def interleaved(contenders: dict, rounds: int, *, warm_up: int = 2) -> dict:
-    """Wall seconds of each contender (name -> fn): after ``warm_up`` calls
-    each (compilation included there), they take turns ``rounds`` times, so
-    that a change in the machine's load hits all of them alike; the order
-    rotates each round, so that none always runs right after the same one (a
-    library whose threads keep spinning after a call slows the next).
-    -> name -> list of seconds."""
-    for fn in contenders.values():
-        for _ in range(warm_up):
-            fn()
+class Timing(NamedTuple):
+    min: float
+    median: float
+    cpu_min: float | None = None  # CPU seconds of the processes a contender ran, when it says
+    cpu_median: float | None = None
+
+    def ratio(self, peer: "Timing") -> str:
+        """This one against a peer: "1.23x (median 1.31x)", and the same in CPU
+        time when both ran processes (on a busy machine the steadier measure)."""
+        text = f"{self.min / peer.min:.2f}x (median {self.median / peer.median:.2f}x)"
+        if self.cpu_min is not None and peer.cpu_min is not None:
+            text += f" [CPU {self.cpu_min / peer.cpu_min:.2f}x]"
+        return text
+
+
+def interleaved(contenders: dict, rounds: int = 7, warmup: int = 1) -> dict:
+    """Wall seconds of each contender (name -> callable), called in turn, round
+    after round, so a change in the machine's load touches them all alike; the
+    order rotates each round, so that none always runs right after the same one
+    (a library whose threads keep spinning after a call slows the next). A
+    contender that returns a float reports the CPU seconds it used.
+
+    Returns:
+      name -> Timing over ``rounds``, after ``warmup`` rounds (compilation
+      included there).
+    """
     names = list(contenders)
     times = {name: [] for name in names}
-    for r in range(rounds):
+    cpu = {name: [] for name in names}
+    for r in range(warmup + rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
             start = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - start)
-    return times
+            used = contenders[name]()
+            if r >= warmup:
+                times[name].append(time.perf_counter() - start)
+                if isinstance(used, float):
+                    cpu[name].append(used)
+    return {name: Timing(min(t), statistics.median(t), *((min(cpu[name]), statistics.median(cpu[name]))
+                                                        if cpu[name] else ()))
+            for name, t in times.items()}
 
 
-def spread(seconds) -> tuple[float, float]:
-    """(median, fastest) of a list of seconds."""
-    return statistics.median(seconds), min(seconds)
+def command(args, env=None):
+    """A callable that runs ``args`` as a process (output discarded), fails if it
+    fails, and returns the CPU seconds (user + system) the process used."""
+    def run():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return run
 
 
-def process(cmd, env=None) -> float:
-    """Wall seconds of one process run to its end (output discarded)."""
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def row(name: str, seconds, unit: float = 1e3, suffix: str = "ms") -> str:
-    """"name  min  median" of a list of seconds."""
-    return f"{name:44s} {min(seconds) * unit:9.2f} {statistics.median(seconds) * unit:9.2f} {suffix}"
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+def row(name: str, t: Timing, unit: float = 1e3, suffix: str = "ms") -> str:
+    """"name  min  median" of a Timing."""
+    return f"{name:44s} {t.min * unit:9.2f} {t.median * unit:9.2f} {suffix}"
 
 
 def load() -> str:
-    """The load averages and the cores, for the record of a run."""
-    return f"load average {load_average()} on {os.cpu_count()} cores"
+    """The 1, 5 and 15 minute load averages and the cores, for the record of a run."""
+    return f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores"

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _timing import interleaved, load_average, spread  # noqa: E402
+from _timing import interleaved, load  # noqa: E402
 from actlab.blocks import activations
 
 NUMPY = {  # value and derivative as a user would write them in numpy
@@ -84,7 +84,7 @@ def main():
         torch = None
     print(f"2^{args.size} float32 elements, value + derivative, {args.repeats} interleaved rounds, "
           f"backend {jax.default_backend()}, GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(unset)')}")
-    print(f"load average before: {load_average()}")
+    print(f"load average before: {load()}")
     print("median ms [fastest] of actlab; peer / actlab on the medians [on the fastest] (> 1: actlab faster)")
     print(f"{'activation':13s} {'actlab ms':>15s} {'jax.nn':>13s} {'numpy':>13s} {'torch':>13s} {'copy':>13s}")
     for name in args.names.split(","):
@@ -103,14 +103,14 @@ def main():
                 return y, dy
             contenders["torch"] = torch_vd
         contenders["copy"] = copy
-        times = interleaved(contenders, args.repeats)
-        ours, ours_best = spread(times["actlab"])
+        times = interleaved(contenders, args.repeats, warmup=2)
+        ours, ours_best = times["actlab"].median, times["actlab"].min
         cells = [f"{ours * 1e3:6.1f} [{ours_best * 1e3:5.1f}]"]
         for peer in ("jax.nn", "numpy", "torch", "copy"):
-            t, best = spread(times[peer]) if peer in times else (float("nan"), float("nan"))
+            t, best = (times[peer].median, times[peer].min) if peer in times else (float("nan"), float("nan"))
             cells.append(f"{t / ours:5.2f} [{best / ours_best:4.2f}]")
         print(f"{name:13s} " + " ".join(f"{c:>13s}" for c in cells))
-    print(f"load average after: {load_average()}")
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":

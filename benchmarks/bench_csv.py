@@ -56,14 +56,14 @@ def main():
             "actlab read_table": lambda: data.read_table(good),
             "actlab load_csv (+ split, targets)": lambda: data.load_csv(good, ["label"]),
         }
-        times = interleaved(contenders, args.rounds, warm_up=0)
+        times = interleaved(contenders, args.rounds, warmup=0)
         print(f"{'':44s} {'min':>9s} {'median':>9s}")
         for name, t in times.items():
             print(row(name, t, unit=1, suffix="s"))
-        base = min(times["np.loadtxt"])
+        base = times["np.loadtxt"].min
         for name in ("actlab read_table", "actlab load_csv (+ split, targets)"):
-            print(f"ratio {name} / np.loadtxt (min): {min(times[name]) / base:5.2f}x  (goal <= 1.5x)")
-        slow = interleaved({"a bad cell on the last line (careful reader)": refused}, 1, warm_up=0)
+            print(f"ratio {name} / np.loadtxt (min): {times[name].min / base:5.2f}x  (goal <= 1.5x)")
+        slow = interleaved({"a bad cell on the last line (careful reader)": refused}, 1, warmup=0)
         print(row("a bad cell on the last line (careful reader)", next(iter(slow.values())), unit=1, suffix="s"))
         print(f"  its message: {refused().replace(bad, 'bad.csv')}")
         print(load())

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 import scipy.special
 
-from _timing import interleaved, load_average, spread  # noqa: E402
+from _timing import interleaved, load  # noqa: E402
 from actlab.blocks import losses
 
 jax.config.update("jax_enable_x64", True)
@@ -82,7 +82,7 @@ def main():
     args = ap.parse_args()
     print(f"jax {jax.__version__} on {jax.default_backend()}, optax {optax.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
-    print(f"load average before: {load_average()}")
+    print(f"load average before: {load()}")
     rng = np.random.default_rng(0)
     for shape in SHAPES:
         x_np = (rng.standard_normal(shape) * 3).astype(np.float32)
@@ -110,15 +110,15 @@ def main():
                 groups[name]["torch"] = fn
         print(f"\nfloat32 {shape}: median ms [fastest]; peer / actlab on the medians [on the fastest] (> 1: actlab faster)")
         for name, group in groups.items():
-            times = interleaved(group, args.repeats)
-            base, base_best = spread(times["actlab"])
+            times = interleaved(group, args.repeats, warmup=2)
+            base, base_best = times["actlab"].median, times["actlab"].min
             cells = "  ".join(
                 f"{k} {t * 1e3:6.2f} [{best * 1e3:5.2f}]"
                 + ("" if k == "actlab" else f" ({t / base:4.2f}x [{best / base_best:4.2f}x])")
-                for k, (t, best) in ((k, spread(ts)) for k, ts in times.items())
+                for k, (best, t) in ((k, ts[:2]) for k, ts in times.items())
             )
             print(f"  {name:21s} {cells}")
-    print(f"\nload average after: {load_average()}")
+    print(f"\nload average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
-"""1024 XOR networks x 2000 steps in one `actlab sweep` against one `actlab train xor`.
+"""`actlab sweep` against its peers, whole processes, warm compilation cache.
 
-Whole processes on the same machine in the same run, so start-up, jax import
-and loading compiled programs count on both sides. Goal: the sweep under 2.5x
-the wall time of the single run. Both are measured with a warm compilation
-cache (a first run of each fills it; that cold time is printed too) and with
-a cold one (ACTLAB_NO_CACHE=1), median of several repeats. Also printed: the
-sweep's own train time per network, from its JSON.
+Contenders run in turn, round after round (interleaved), minimum and median:
+  * 4096 XOR networks with the chunk the sweep picks from the memory a run
+    needs (one program call) against the former fixed chunk of 1024 runs
+    (``--max-batch 1024``): goal at least 1.4x faster;
+  * 1024 XOR networks x 2000 steps in one sweep against one
+    ``actlab train xor`` of 2000 steps: goal under 2.5x its wall time.
+Also printed: the sweep's own train time per network, from its JSON.
 
-    python benchmarks/bench_sweep.py [--repeats 3] [--networks 1024] [--steps 2000]
+    python benchmarks/bench_sweep.py [--rounds 5]
 """
 
 from __future__ import annotations
@@ -15,54 +16,47 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from pathlib import Path
 
+from _timing import command, interleaved, load
 
-def wall(cmd, env, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        out = proc.stdout
-    return statistics.median(times), out
+ACTLAB = [str(Path(sys.executable).with_name("actlab"))]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--networks", type=int, default=1024)
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
-    actlab = [sys.executable, "-m", "actlab"]
-    train = [*actlab, "train", "xor", "--steps", str(args.steps), "--json"]
-    sweep = [*actlab, "sweep", "xor", "--seeds", str(args.networks), "--steps", str(args.steps), "--json"]
+    sweep4096 = [*ACTLAB, "sweep", "xor", "--seeds", "4096", "--json"]
+    sweep1024 = [*ACTLAB, "sweep", "xor", "--seeds", "1024", "--steps", "2000", "--json"]
+    train = [*ACTLAB, "train", "xor", "--steps", "2000", "--json"]
+    print(f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ACTLAB_CACHE_DIR": cache}
-        cold = {**env, "ACTLAB_NO_CACHE": "1"}
-        print(f"{args.networks} XOR networks x {args.steps} steps (actlab sweep) vs one network "
-              f"(actlab train xor), whole processes, median of {args.repeats}")
-        for label, e in (("no compilation cache", cold), ("warm compilation cache", env)):
-            if e is env:  # fill the cache first
-                wall(train, env, 1)
-                wall(sweep, env, 1)
-            t_train, out_train = wall(train, e, args.repeats)
-            t_sweep, out_sweep = wall(sweep, e, args.repeats)
-            one, many = json.loads(out_train), json.loads(out_sweep)
-            c = many["configs"][0]
-            print(f"  {label}:")
-            print(f"    actlab train xor      {t_train:6.2f} s  (compile {one['compile_seconds']:.2f} s, "
-                  f"train {one['train_seconds']:.2f} s)")
-            print(f"    actlab sweep xor      {t_sweep:6.2f} s  (compile {many['compile_seconds']:.2f} s, "
-                  f"train {many['train_seconds']:.2f} s = "
-                  f"{1e3 * many['train_seconds'] / many['runs']:.2f} ms "
-                  f"a network; success {c['successes']}/{c['seeds']}, {many['devices']} device(s))")
-            goal = "  (goal < 2.5x)" if e is env else ""
-            print(f"    ratio sweep / train   {t_sweep / t_train:6.2f}x{goal}")
+        t = interleaved({
+            "4096, memory": command(sweep4096, env),
+            "4096, 1024 a call": command([*sweep4096, "--max-batch", "1024"], env),
+            "1024 sweep": command(sweep1024, env),
+            "one train": command(train, env),
+        }, rounds=args.rounds)  # the warm-up round fills the cache
+        out = {name: json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+               for name, cmd in (("4096", sweep4096), ("1024", sweep1024))}
+    print(f"actlab sweep xor --seeds 4096 (whole processes, {args.rounds} rounds, warm cache):")
+    memory, fixed = t["4096, memory"], t["4096, 1024 a call"]
+    print(f"  chunk from memory ({out['4096']['chunk_runs']} runs a call): min {memory.min:.2f} s, "
+          f"median {memory.median:.2f} s")
+    print(f"  --max-batch 1024 (4 calls):            min {fixed.min:.2f} s, median {fixed.median:.2f} s: "
+          f"{fixed.ratio(memory)} as long (goal >= 1.4x)")
+    many, one = out["1024"], t["one train"]
+    print("1024 XOR networks x 2000 steps (actlab sweep) against one network (actlab train xor --steps 2000):")
+    print(f"  actlab train xor: min {one.min:.2f} s, median {one.median:.2f} s")
+    print(f"  actlab sweep xor: min {t['1024 sweep'].min:.2f} s = {t['1024 sweep'].ratio(one)} of one run "
+          f"(goal < 2.5x); train {many['train_seconds']:.2f} s = "
+          f"{1e3 * many['train_seconds'] / many['runs']:.2f} ms a network")
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from jax import lax
 
 jax.config.update("jax_enable_x64", True)
 
-from _timing import interleaved, load, row  # noqa: E402
+from _timing import Timing, interleaved, load, row  # noqa: E402
 from actlab.blocks import activations, data  # noqa: E402
 from actlab.lab import setup, train  # noqa: E402
 
@@ -165,11 +165,11 @@ def digits(rounds, with_torch=True):
     print(f"{'':44s} {'min':>9s} {'median':>9s}      test accuracy")
     for name, t in times.items():
         print(row(name, t) + f"   {accuracy[name]():.4f}")
-    ours, scan = min(times["actlab train (one program)"]), min(times["hand-written lax.scan"])
+    ours, scan = times["actlab train (one program)"].min, times["hand-written lax.scan"].min
     print(f"ratio actlab / hand-written scan (min):  {ours / scan:6.2f}x  (goal <= 1.3x)")
     for name in contenders:
         if name.startswith("PyTorch"):
-            print(f"ratio {name} / actlab (min): {min(times[name]) / ours:6.1f}x  (goal >= 15x)")
+            print(f"ratio {name} / actlab (min): {times[name].min / ours:6.1f}x  (goal >= 15x)")
     print(load())
     load_time(rounds)
 
@@ -193,11 +193,11 @@ def load_time(rounds):
             else:
                 times["load digits"].append(second)
                 times["import numpy + actlab.blocks.data + load digits"].append(first + second)
+    times = {name: Timing(min(t), statistics.median(t)) for name, t in times.items()}
     for name, t in times.items():
         print(row(name, t))
-    base = statistics.median(times["import jax"])
     for name in ("load digits", "import numpy + actlab.blocks.data + load digits"):
-        print(f"ratio {name} / import jax (median): {statistics.median(times[name]) / base:6.3f}x")
+        print(f"{name} / import jax: {times[name].ratio(times['import jax'])}")
 
 
 def xor(rounds, steps=2000):
@@ -236,7 +236,7 @@ def xor(rounds, steps=2000):
     for name in contenders:
         if name.startswith("PyTorch"):
             for ours in ("actlab, the pure run function", "actlab train (the driver)"):
-                print(f"ratio torch / {ours} (min): {min(times[name]) / min(times[ours]):6.1f}x")
+                print(f"ratio torch / {ours} (min): {times[name].min / times[ours].min:6.1f}x")
 
 
 def accuracy_by_sampler(seeds=range(10)):

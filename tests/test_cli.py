@@ -111,3 +111,70 @@ def test_an_internal_error_exits_1_with_one_line(runner, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         "Internal error: RuntimeError: boom (set ACTLAB_DEBUG=1 for the traceback)"]
+
+
+# --- the end of the process ---------------------------------------------------------------------
+# `actlab` ends with os._exit once its result is out, skipping the interpreter's
+# teardown; these check that nothing that teardown would have done is lost.
+
+
+def _entry_point(args, tmp_path, **env):
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(tmp_path / "cache"), **env}
+    return subprocess.run(["actlab", *args], capture_output=True, text=True, env=env)
+
+
+def test_exit_runs_exit_handlers_and_waits_for_working_threads(tmp_path):
+    # A sitecustomize stands in for any library that registers an exit handler
+    # or leaves a (non-daemon) thread working when the command returns.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, threading, time\n"
+        f"out = {str(tmp_path)!r}\n"
+        "atexit.register(lambda: open(out + '/handler', 'w').close())\n"
+        "def late():\n"
+        "    time.sleep(0.5)\n"
+        "    open(out + '/thread', 'w').close()\n"
+        "threading.Thread(target=late).start()\n")
+    proc = _entry_point(["plot", "relu", "--points", "5", "--json"], tmp_path, PYTHONPATH=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "handler").exists() and (tmp_path / "thread").exists()
+    proc = _entry_point(["plot", "nope"], tmp_path, PYTHONPATH=str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.startswith("Error: unknown activation 'nope'")
+
+
+def test_exit_loses_no_output_and_no_file(tmp_path):
+    proc = _entry_point(["plot", "relu", "--points", "100000", "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["x"]) == 100000  # a long stdout, whole
+    assert _cache_files(tmp_path / "cache")  # the compiled programs were stored
+    run = tmp_path / "run"
+    proc = _entry_point(["train", "xor", "--steps", "20", "--save", str(run), "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads(proc.stdout)
+    assert json.loads((run / "result.json").read_text())["final_loss"] == saved["final_loss"]
+    import numpy as np
+
+    with np.load(run / "params.npz") as params:
+        assert len(params.files) >= 2
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(history) == 1 + 20 and history[-1].startswith("20,")
+    png = next(run.glob("*.png")).read_bytes()
+    assert png.endswith(b"IEND\xaeB`\x82")  # the last chunk of a complete PNG
+
+
+def test_commands_close_every_file_they_open(tmp_path):
+    # An open file object at the end would lose its buffer under os._exit;
+    # collecting garbage after the command names any that were left open.
+    code = (
+        "import gc, sys, warnings\n"
+        "warnings.simplefilter('always', ResourceWarning)\n"
+        "from actlab.cli import cli\n"
+        f"d = {str(tmp_path)!r}\n"
+        "for args in (['train', 'xor', '--steps', '20', '--save', d + '/run'],\n"
+        "             ['sweep', 'xor', '--seeds', '2', '--steps', '20', '--csv', d + '/s.csv'],\n"
+        "             ['plot', 'relu', '--save', d + '/f.png'], ['grad', 'relu', '--depth', '2', '--json']):\n"
+        "    assert cli.main(args, prog_name='actlab', standalone_mode=False) == 0, args\n"
+        "gc.collect()\n")
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-X", "dev", "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "unclosed" not in proc.stderr, proc.stderr

@@ -192,6 +192,42 @@ def test_gradient_norms_match_a_numpy_backward_pass(flows, name):
         np.testing.assert_allclose([layer.sparsity for layer in flow.layers], zero, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64"])
+def test_the_draws_follow_their_distribution(dtype):
+    """Weights N(0, std^2) by the init, biases N(0, bias_std^2), inputs and targets
+    N(0, 1): Kolmogorov-Smirnov against scipy's normal, layers uncorrelated."""
+    from scipy import stats
+
+    init = Init("he")
+    params, x, t = gradflow.sample_network(seed=5, depth=4, width=64, batch=512, init=init, bias_std=0.3,
+                                           dtype=dtype)
+    assert {str(a.dtype) for w, b in params for a in (w, b)} | {str(x.dtype), str(t.dtype)} == {dtype}
+    as64 = lambda arrays: np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays])  # noqa: E731
+    hidden = [w for w, _ in params[:-1]]
+    samples = {"weights": (as64(hidden), init.std(64, 64)), "output weights": (as64([params[-1][0]]), init.std(64, 1)),
+               "biases": (as64([b for _, b in params]), 0.3), "inputs": (as64([x]), 1.0), "targets": (as64([t]), 1.0)}
+    for what, (values, std) in samples.items():
+        assert stats.kstest(values / std, "norm").pvalue > 1e-4, what
+    w1, w2 = (np.asarray(w, np.float64).ravel() for w in hidden[:2])
+    assert abs(np.corrcoef(w1, w2)[0, 1]) < 5 / np.sqrt(w1.size)  # each layer its own draws
+
+
+def test_the_draws_are_a_function_of_the_seed_shared_by_every_activation():
+    same = [gradflow.sample_network(seed=7, depth=3, width=16, batch=8, init=Init("glorot"))[0][0][0]
+            for _ in range(2)]
+    other = gradflow.sample_network(seed=8, depth=3, width=16, batch=8, init=Init("glorot"))[0][0][0]
+    assert np.array_equal(same[0], same[1]) and not np.array_equal(same[0], other)
+    he = gradflow.sample_network(seed=7, depth=3, width=16, batch=8, init=Init("he"))[0][0][0]
+    # one set of draws, scaled by each activation's init
+    np.testing.assert_allclose(np.asarray(he) / Init("he").std(16, 16),
+                               np.asarray(same[0]) / Init("glorot").std(16, 16), rtol=2e-7)
+    # run alone or beside others, an activation sees the same network
+    alone = gradflow.gradient_flow([activations.get("tanh")], depth=4, width=16, batch=8, seed=7)[0]
+    beside = gradflow.gradient_flow([activations.get("relu"), activations.get("tanh")], depth=4, width=16,
+                                    batch=8, seed=7)[1]
+    assert alone.layers == beside.layers and alone.loss == beside.loss
+
+
 def _numpy_affine(params):
     """The layers composed into one map x W + b, in numpy float64 (identity activation)."""
     w_total = np.eye(np.asarray(params[0][0]).shape[0])

@@ -47,8 +47,9 @@ def _stdout_to_stderr():
 @click.option("--threshold", type=number(),
               help="Success: final accuracy (R^2 for regression) >= this; "
                    "default 1.0 on xor/and/or, else 0.95.")
-@click.option("--max-batch", type=whole(1), default=1024, show_default=True,
-              help="Most runs in one program call; a larger grid is cut into chunks (memory).")
+@click.option("--max-batch", type=whole(1),
+              help="Most runs in one program call (default: as many as fit in 16 MiB a device on a CPU, "
+                   "near its caches; a quarter of an accelerator's free memory); a larger grid is cut into chunks.")
 @dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),

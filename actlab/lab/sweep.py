@@ -11,15 +11,27 @@ For each (activation, optimizer) pair there is one compiled program: the
 pure functions of ``actlab.lab.train.make_run`` vmapped over a runs axis that
 holds every (learning rate, seed) of the pair. The runs axis is sharded over
 every visible device (a one-axis ``jax.sharding.Mesh`` named ``runs``) and cut
-into chunks of at most ``max_batch`` runs, each padded to a multiple of the
-device count; training advances in compiled chunks of steps, so a progress
-callback hears from the program between chunks. Every run computes alone, so
-the numbers do not depend on the device count or the chunking.
+into chunks of as many runs as fit (``runs_that_fit``: about 16 MiB a device on
+a CPU), at most ``max_batch``, each padded to a multiple of the device count;
+training advances in compiled chunks of steps, so a progress callback hears
+from the program between chunks.
+
+Every run computes alone: its initial weights, data and steps are the same
+whatever the device count, the chunking or the other runs, and so are the
+outcomes (success, accuracy, steps to the threshold) unless a run ends right
+at the threshold. The float32 losses agree
+to about four significant digits, not to the last bit: XLA compiles a program
+for each number of runs a device takes per call and fuses each differently (a
+fused multiply-add rounds once where a multiply and an add round twice; a sum
+may add in another order), and training grows one step's last-bit difference
+(xor, 1000 seeds, 1 against 4 devices: median final loss 1.6e-4 apart
+relative with relu, 1.4e-6 with tanh).
 
 Run ``s`` of a configuration starts from ``jax.random.key(seed + s)``: the
 same initial weights for every configuration (comparisons are paired), and
 the same as ``actlab train DATASET --seed SEED+s --data-seed SEED``, so a
-failed seed can be replayed and looked at.
+failed seed can be replayed and looked at: the replay, a program of one run,
+reaches the same outcome with a final loss within about 1e-3 relative (above).
 
 Success: the final accuracy (held-out when the dataset has a test split, as
 in ``actlab train``; R^2 for regression) reaches the threshold. The step at
@@ -47,6 +59,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from actlab import runtime
 from actlab.blocks import optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
@@ -141,7 +154,7 @@ class SweepResult(NamedTuple):
     devices: int
     processes: int
     backend: str
-    max_batch: int
+    max_batch: int | None  # as given; None: as many as fit
     chunk_runs: int  # runs per program call (padded to a multiple of devices)
     chunks: int  # program calls per (activation, optimizer) pair
     compile_seconds: float
@@ -164,6 +177,22 @@ class RunsOutput(NamedTuple):
 # --- the grid ---------------------------------------------------------------------------
 
 
+# Runs per device and program call on a CPU: as many as fit in this working set,
+# near the processor's caches. Past them every step streams the runs through
+# memory: on this two-core machine at load 8, moons took 1.6x the CPU time at
+# 1024 runs a call as at 64 (at load 3 the two were even).
+CPU_WORKING_SET = 16 << 20
+
+
+def runs_that_fit(per_run: int, device) -> int:
+    """Runs one device takes per program call, each needing ``per_run`` bytes
+    (``limits.training_bytes``): a working set of ``CPU_WORKING_SET`` on a CPU,
+    a quarter of the free memory of an accelerator."""
+    free = free_memory(device) if device.platform != "cpu" else None
+    budget = free[0] // 4 if free else CPU_WORKING_SET
+    return max(1, budget // per_run)
+
+
 def runs_plan(n_runs: int, max_batch: int, n_devices: int) -> tuple[int, int]:
     """(chunks, runs per chunk): the fewest chunks of at most ``max_batch`` runs
     (at least one run per device), evened out and padded to a multiple of the
@@ -178,7 +207,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
           lrs: Sequence[float] | dict[str, Sequence[float]], seeds: int, steps: int | None = None,
           epochs: int | None = None, conv: tuple[int, ...] | None = None, hidden: Sequence[int] | None = None,
           threshold: float | None = None, seed: int = 0,
-          max_batch: int = 1024, batch: int | None = None, dtype: str = "float32",
+          max_batch: int | None = None, batch: int | None = None, dtype: str = "float32",
           init: str = "auto", l2: float = 0.0, l1: float = 0.0, features=None, output: str | None = None,
           loss: str | None = None, devices: Sequence[Any] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
@@ -197,8 +226,9 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
       threshold: success when the final accuracy (R^2 for regression) >= this;
         default ``default_threshold(ds.name)``.
       seed: the first seed.
-      max_batch: most runs in one program call (memory bound); the grid of a
-        pair is cut into chunks of at most this many runs.
+      max_batch: most runs in one program call; default as many as fit
+        (``runs_that_fit``). The grid of a pair is cut into chunks of at most
+        this many runs.
       batch: mini-batch size (None: the dataset's default, else the full batch).
       dtype: parameter and data dtype name.
       init: weight init text (``actlab.blocks.model.parse_init``).
@@ -217,7 +247,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     lr_table = _lr_table(activations, optimizers, lrs, dtype)
     if seeds < 1:
         raise ActlabError(f"bad --seeds {seeds}: must be >= 1")
-    if max_batch < 1:
+    if max_batch is not None and max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
     jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
@@ -228,12 +258,18 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
-    chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds, max_batch, len(devices))
-    _check_memory(config, ds, chunk_runs, devices, runs=len(activations) * seeds * sum(map(len, lr_table.values())))
     C = core.chunk_length(config.steps)
+    # One set of programs per optimizer, the activations its branches.
+    branches = {opt: tuple(dict.fromkeys(c for _, o, c in jobs if o == opt)) for opt in optimizers}
+    rows = config.batch or ds.x_train.shape[0]
+    fit = len(devices) * runs_that_fit(training_bytes(config.sizes, rows, jnp.dtype(config.dtype).itemsize),
+                                       devices[0])
+    chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds,
+                                   fit if max_batch is None else min(fit, max_batch), len(devices))
+    _check_memory(config, ds, chunk_runs, devices, runs=len(activations) * seeds * sum(map(len, lr_table.values())))
     total = len(activations) * math.ceil(config.steps / C) * sum(
         math.ceil(len(lr_table[o]) * seeds / chunk_runs) for o in optimizers)
-    compile_seconds = _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total)
+    compile_seconds = _compile_all(branches, ds, mesh, chunk_runs, C, threshold, progress, total)
 
     configs: list[ConfigStats] = []
     train_seconds, done = 0.0, 0
@@ -247,9 +283,8 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
             done += 1
             progress(done, total, f"{name} / {opt}{what}")
 
-        out, t_compile, t_train = _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh,
-                                            chunk_runs, C, tick if progress is not None else None)
-        compile_seconds += t_compile
+        out, t_train = _run_pair(branches[opt], branches[opt].index(config), ds, grid_seed, grid_lr, threshold,
+                                 mesh, chunk_runs, C, tick if progress is not None else None)
         train_seconds += t_train
         for i, lr in enumerate(lr_values):
             part = slice(i * seeds, (i + 1) * seeds)
@@ -316,19 +351,27 @@ def _threshold(ds: Dataset, threshold: float | None) -> float:
     return threshold
 
 
-def _compile_all(jobs, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
-    """Compiles every pair's programs at once, in threads (XLA compiles without
-    holding the GIL): compiling is most of the cost of a small sweep. -> seconds."""
+def _compile_all(groups, ds, mesh, chunk_runs, C, threshold, progress, total) -> float:
+    """Traces every program, then compiles them all at once, one thread per core
+    (XLA compiles without holding the GIL): compiling is most of the cost of a
+    small sweep. ``groups``: optimizer -> its configurations. -> seconds."""
     t0 = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        compiling = {pool.submit(_programs, config, mesh, *_avals(config, ds), chunk_runs, C, threshold):
-                     f"{name} / {opt}" for name, opt, config in jobs}
-        if progress is not None:
-            progress(0, total, _compiling(list(compiling.values())))
+    pairs = {opt: [f"{_name(c.activation)} / {opt}" for c in configs] for opt, configs in groups.items()}
+    if progress is not None:
+        progress(0, total, _compiling([p for ps in pairs.values() for p in ps]))
+    lowered = {}
+    for opt, configs in groups.items():
+        for sig, low in _lowered(configs, mesh, *_avals(*_host_data(configs[0], ds)), chunk_runs, C,
+                                 threshold).items():
+            lowered[sig] = (low, pairs[opt])
+    device = mesh.devices.flat[0]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(lowered), os.cpu_count() or 1))) as pool:
+        compiling = {pool.submit(runtime.compile, low, device): (sig, ps) for sig, (low, ps) in lowered.items()}
         for future in concurrent.futures.as_completed(compiling):
-            future.result()
+            _PROGRAMS[compiling[future][0]] = future.result()
             if progress is not None:
-                progress(0, total, _compiling([what for f, what in compiling.items() if not f.done()]))
+                progress(0, total, _compiling(list(dict.fromkeys(
+                    p for f, (_, ps) in compiling.items() if not f.done() for p in ps))))
     return time.perf_counter() - t0
 
 
@@ -384,40 +427,61 @@ def _put(value, sharding):
     return jax.make_array_from_callback(value.shape, sharding, lambda idx: value[idx])
 
 
-_PROGRAMS: dict = {}
+_PROGRAMS: dict = {}  # signature -> compiled program, for the life of the process
 
 
-def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
-    """(init, chunk, final), compiled for these shapes; -> (programs, seconds)."""
-    sig = (config, tuple(mesh.devices.flat), data_avals, test_avals, runs, C, threshold)
-    if sig in _PROGRAMS:
-        return _PROGRAMS[sig], 0.0
-    t0 = time.perf_counter()
-    r = core.make_run(config)
-    dtype = jnp.dtype(config.param_dtype)
+def _signatures(configs, mesh, data_avals, test_avals, runs, C, threshold) -> tuple:
+    """The keys of the init, chunk and final programs in ``_PROGRAMS``."""
+    where = (configs, tuple(mesh.devices.flat), data_avals, runs)
+    return ("init", *where), ("chunk", *where, C, threshold), ("final", *where, test_avals, threshold)
+
+
+def _lowered(configs, mesh, data_avals, test_avals, runs, C, threshold) -> dict:
+    """The three programs of configurations that differ only in the activation,
+    traced for these shapes: {signature: jax ``Lowered``}, none when compiled
+    already. ``init`` makes the runs' first states from their seeds, ``chunk``
+    takes C steps, ``final`` measures. Each takes the index of a configuration
+    first and switches to its branch: XLA compiles the kernels the branches
+    share (the optimizer's update, the draws of the weights) once, so three
+    activations compile in about half the time of three programs apiece, and
+    every branch computes as its own program would."""
+    sigs = _signatures(configs, mesh, data_avals, test_avals, runs, C, threshold)
+    if all(sig in _PROGRAMS for sig in sigs):
+        return {}
+    rs = [core.make_run(config) for config in configs]
+    dtype = jnp.dtype(configs[0].param_dtype)
     thr = jnp.asarray(threshold, dtype)  # compare in the score's own dtype: 0.95 means float32(0.95)
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
 
-    def init_one(seed, data):
-        return r.init(jax.random.key(seed), data)
+    def init_one(which, seed, data):
+        return jax.lax.switch(which, [lambda s, r=r: r.init(jax.random.key(s), data) for r in rs], seed)
 
-    def chunk_one(state, first, lr, data, total, offset):
-        state, (_, score) = r.steps(state, lr, data, total, length=C, start=offset)
+    def chunk_one(which, state, first, lr, data, total, offset):
+        state, (_, score) = jax.lax.switch(which, [
+            lambda st, r=r: r.steps(st, lr, data, total, length=C, start=offset) for r in rs], state)
         hit = score >= thr  # score[i]: after offset + i steps
         at = (offset + jnp.argmax(hit)).astype(jnp.int32)
         first = jnp.where((first < 0) & jnp.any(hit), jnp.minimum(at, total), first)
         return state, first
 
-    widths = jnp.asarray(config.sizes[1:-1], dtype)
+    conv = configs[0].conv
+    # units of each hidden layer (a convolution's are its channels), as r.inside counts them
+    widths = jnp.asarray([*(conv.channels if conv else ()), *configs[0].sizes[1:-1]], dtype)
 
-    def final_one(state, first, data, test, total):
-        loss, train_score = r.evaluate(state.params, *data)
+    def final_one(which, state, first, data, test, total):
+        def measure(params, r):
+            loss, train_score = r.evaluate(params, *data)
+            score = train_score if test is None else r.evaluate(params, *test)[1]
+            dead = jnp.sum(r.inside(params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
+            return loss, score, train_score, dead
+
+        loss, score, train_score, dead = jax.lax.switch(which, [lambda p, r=r: measure(p, r) for r in rs],
+                                                        state.params)
         first = jnp.where((first < 0) & (train_score >= thr), total, first)
-        score = train_score if test is None else r.evaluate(state.params, *test)[1]
-        dead = jnp.sum(r.inside(state.params, data[0])[:, 0] * widths) / jnp.maximum(jnp.sum(widths), 1)
         return loss, score, train_score, score >= thr, first, dead
 
+    which = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
     seeds = jax.ShapeDtypeStruct((runs,), _seed_dtype(), sharding=sharded)
     lrs = jax.ShapeDtypeStruct((runs,), dtype, sharding=sharded)
     first = jax.ShapeDtypeStruct((runs,), jnp.int32, sharding=sharded)
@@ -427,29 +491,22 @@ def _programs(config, mesh, data_avals, test_avals, runs, C, threshold):
     data, test = spec(data_avals), spec(test_avals)
 
     # shard_map: each device runs the vmapped program on its share of the runs,
-    # with no communication (runs are independent). XLA may still optimise the
-    # partitioned program a little differently, so a float32 loss can differ in
-    # its last bit from a single-device run; success counts and steps do not.
+    # with no communication (runs are independent; on rounding see the module
+    # docstring).
     runs_, same = PartitionSpec(RUNS), PartitionSpec()
 
     def per_device(fn, in_axes, in_specs):
-        return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
+        return jax.shard_map(jax.vmap(fn, in_axes=(None, *in_axes)), mesh=mesh, in_specs=(same, *in_specs),
                              out_specs=runs_, check_vma=False)
 
-    init_c = jax.jit(per_device(init_one, (0, None), (runs_, same)),
-                     out_shardings=sharded).lower(seeds, data).compile()
-    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded),
-                         jax.eval_shape(jax.vmap(init_one, in_axes=(0, None)), seeds, data))
-    chunk_c = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None),
-                                 (runs_, runs_, runs_, same, same, same)),
-                      out_shardings=sharded, donate_argnums=(0, 1)).lower(
-        state, first, lrs, data, scalar, scalar).compile()
+    init = jax.jit(per_device(init_one, (0, None), (runs_, same)), out_shardings=sharded).lower(which, seeds, data)
+    state = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharded), init.out_info)
+    chunk = jax.jit(per_device(chunk_one, (0, 0, 0, None, None, None), (runs_, runs_, runs_, same, same, same)),
+                    out_shardings=sharded, donate_argnums=(1, 2)).lower(which, state, first, lrs, data, scalar, scalar)
     # Replicated out: every process (every host) ends with all the per-run numbers.
-    final_c = jax.jit(per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
-                      out_shardings=replicated).lower(state, first, data, test, scalar).compile()
-    programs = (init_c, chunk_c, final_c)
-    _PROGRAMS[sig] = programs
-    return programs, time.perf_counter() - t0
+    final = jax.jit(per_device(final_one, (0, 0, None, None, None), (runs_, runs_, same, same, same)),
+                    out_shardings=replicated).lower(which, state, first, data, test, scalar)
+    return {sig: low for sig, low in zip(sigs, (init, chunk, final)) if sig not in _PROGRAMS}
 
 
 def _seed_dtype():
@@ -463,18 +520,21 @@ def _host_data(config, ds):
     return data, test
 
 
-def _avals(config, ds):
+def _avals(data, test):
     """(shape, dtype) of the training and test arrays: part of a program's signature."""
-    return tuple(None if d is None else tuple((a.shape, a.dtype) for a in d) for d in _host_data(config, ds))
+    return tuple(None if d is None else tuple((a.shape, a.dtype) for a in d) for d in (data, test))
 
 
-def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
-    """Every (seed, lr) run of one configuration pair; -> (RunsOutput, compile s, train s)."""
+def _run_pair(configs, which, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, tick):
+    """Every (seed, lr) run of ``configs[which]``, with the programs ``_compile_all``
+    made; -> (RunsOutput, train seconds)."""
+    config = configs[which]
     data, test = _host_data(config, ds)
-    (init_c, chunk_c, final_c), t_compile = _programs(
-        config, mesh, *_avals(config, ds), chunk_runs, C, threshold)
+    init_c, chunk_c, final_c = (_PROGRAMS[sig] for sig in _signatures(
+        configs, mesh, *_avals(data, test), chunk_runs, C, threshold))
     sharded = NamedSharding(mesh, PartitionSpec(RUNS))
     replicated = NamedSharding(mesh, PartitionSpec())
+    which = _put(np.int32(which), replicated)
     data = tuple(_put(a, replicated) for a in data)
     test = None if test is None else tuple(_put(a, replicated) for a in test)
     total = _put(np.int32(config.steps), replicated)
@@ -490,14 +550,14 @@ def _run_pair(config, ds, grid_seed, grid_lr, threshold, mesh, chunk_runs, C, ti
         seeds = np.concatenate([grid_seed[start:stop], np.repeat(grid_seed[stop - 1], pad)])
         seeds = seeds.astype(_seed_dtype())
         lrs = np.concatenate([grid_lr[start:stop], np.repeat(grid_lr[stop - 1], pad)]).astype(dtype)
-        state = init_c(_put(seeds, sharded), data)
+        state = init_c(which, _put(seeds, sharded), data)
         first = _put(np.full(chunk_runs, -1, np.int32), sharded)
         lrs = _put(lrs, sharded)
         for offset in range(0, config.steps, C):
-            state, first = chunk_c(state, first, lrs, data, total, _put(np.int32(offset), replicated))
+            state, first = chunk_c(which, state, first, lrs, data, total, _put(np.int32(offset), replicated))
             if tick is not None:  # else the chunks queue up without waiting for each other
                 jax.block_until_ready(first)
                 tick(f": runs {start + 1}-{stop} of {n}, step {min(offset + C, config.steps)}")
-        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(state, first, data, test, total)))
+        parts.append(tuple(np.asarray(a)[: stop - start] for a in final_c(which, state, first, data, test, total)))
     out = RunsOutput(*(np.concatenate(col) for col in zip(*parts)))
-    return out, t_compile, time.perf_counter() - t0
+    return out, time.perf_counter() - t0
