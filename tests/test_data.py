@@ -295,7 +295,7 @@ def test_csv_fast_and_careful_readers_agree(tmp_path):
     text = "a,b,c\n" + "".join(f"{float(u)!r},{float(v)!r},{float(w)!r}\n" for u, v, w in values)
     p = write(tmp_path, text)
     header, fast, line = data.read_table(p)
-    h2, careful, line2 = csvfile._read_carefully(p)
+    h2, careful, line2 = csvfile._read_carefully(p, text)
     assert header == h2 == ["a", "b", "c"] and line == line2 == 1
     np.testing.assert_array_equal(fast, values)  # repr round-trips: the exact doubles
     np.testing.assert_array_equal(careful, values)

@@ -81,7 +81,6 @@ def test_jax_values(dtype):
     assert f("softplus", 0.0) == pytest.approx(math.log(2), rel=float(jnp.finfo(dtype).eps))  # testSoftplusZero
 
 
-@pytest.mark.xfail(strict=True, reason="actlab activations take float arrays; jax.nn promotes integers")
 @pytest.mark.parametrize("name", ["softplus", "gelu", "gelu_tanh"])
 def test_jax_integer_inputs_of_activations(name):
     # testSoftplusZero over integer dtypes, testGeluIntType

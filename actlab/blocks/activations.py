@@ -125,9 +125,9 @@ class Activation:
         vd = self.value_and_derivative_fn
 
         def fused(x):
-            x = jnp.asarray(x)
-            if not jnp.issubdtype(x.dtype, jnp.floating):
-                raise ActlabError(f"{self.name}: expected a float array, got dtype {x.dtype}")
+            from actlab.blocks.arrays import real_array
+
+            x = real_array(x, self.name)
             wide = jnp.float32 if jnp.finfo(x.dtype).bits < 32 else x.dtype
             y, dy = vd(x.astype(wide), **params)
             return (jnp.broadcast_to(y, x.shape).astype(x.dtype),

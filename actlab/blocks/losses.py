@@ -64,6 +64,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from actlab.blocks.arrays import real_array
 from actlab.errors import ActlabError
 
 __all__ = [
@@ -78,19 +79,6 @@ __all__ = [
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=None)
-def _promoted(dtype) -> jnp.dtype:
-    """The float dtype jax.nn computes an array of ``dtype`` in (int32 -> float32, ...)."""
-    return jax.eval_shape(jnp.exp, jax.ShapeDtypeStruct((), dtype)).dtype
-
-
-def _real_array(x, what: str):
-    x = jnp.asarray(x)
-    if jnp.issubdtype(x.dtype, jnp.complexfloating):
-        raise ActlabError(f"{what}: expected a real array, got dtype {x.dtype}")
-    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(_promoted(x.dtype))
 
 
 def _wide(dtype):
@@ -251,7 +239,7 @@ def logsumexp(x, axis=None, *, keepdims=False, where=None):
       (the limit; its gradient is NaN), any NaN gives NaN. The gradient is
       ``softmax(x)``.
     """
-    x = _real_array(x, "logsumexp")
+    x = real_array(x, "logsumexp")
     return _logsumexp(x, where, axes=_axes(axis, x.ndim, "logsumexp"), keepdims=keepdims)
 
 
@@ -280,7 +268,7 @@ def log_softmax(logits, axis=-1, where=None):
       Same shape and float dtype as ``logits``; ``-inf`` where a logit is
       ``-inf`` or masked.
     """
-    logits = _real_array(logits, "log_softmax")
+    logits = real_array(logits, "log_softmax")
     return _log_softmax(logits, where, axes=_axes(axis, logits.ndim, "log_softmax"))
 
 
@@ -310,7 +298,7 @@ def softmax(logits, axis=-1, where=None, *, temperature=1.0):
       Probabilities, same shape and float dtype as ``logits``; 0 for ``-inf``
       and masked entries and on all ``-inf`` rows.
     """
-    logits = _real_array(logits, "softmax")
+    logits = real_array(logits, "softmax")
     if isinstance(temperature, (int, float)) and not (math.isfinite(temperature) and temperature > 0):
         raise ActlabError(f"bad temperature {temperature!r}: expected a finite number > 0")
     plain = isinstance(temperature, (int, float)) and temperature == 1
@@ -410,7 +398,7 @@ def softmax_cross_entropy(logits, labels, *, axis=-1, where=None, label_smoothin
       A label outside [0, classes) is refused when the labels are concrete; under
       ``jax.jit`` it gives NaN (loss and gradient).
     """
-    logits = _real_array(logits, "softmax_cross_entropy")
+    logits = real_array(logits, "softmax_cross_entropy")
     labels = jnp.asarray(labels)
     if logits.ndim == 0:
         raise ActlabError("softmax_cross_entropy: logits need a class axis, got a scalar")
@@ -520,7 +508,7 @@ def sigmoid_binary_cross_entropy(logits, labels):
       dtype of ``logits``. Its gradient is sigmoid(x) - y, accurate in both
       tails, and -x with respect to the labels.
     """
-    logits = _real_array(logits, "sigmoid_binary_cross_entropy")
+    logits = real_array(logits, "sigmoid_binary_cross_entropy")
     return _sigmoid_binary_cross_entropy(logits, jnp.asarray(labels))
 
 
@@ -550,7 +538,7 @@ def naive_softmax_cross_entropy(logits, labels):
     Returns:
       The per-example loss, shape (...), dtype of ``logits``.
     """
-    logits = _real_array(logits, "naive_softmax_cross_entropy")
+    logits = real_array(logits, "naive_softmax_cross_entropy")
     labels = jnp.asarray(labels)
     e = jnp.exp(logits)
     probs = e / jnp.sum(e, axis=-1, keepdims=True)
@@ -567,7 +555,7 @@ def naive_sigmoid_binary_cross_entropy(logits, labels):
     ``log(1 - p)`` term is -inf, and 0 * -inf is NaN even when y = 1. For
     comparison only; use :func:`sigmoid_binary_cross_entropy`.
     """
-    logits = _real_array(logits, "naive_sigmoid_binary_cross_entropy")
+    logits = real_array(logits, "naive_sigmoid_binary_cross_entropy")
     y = jnp.asarray(labels).astype(logits.dtype)
     p = 1 / (1 + jnp.exp(-logits))
     return -(y * jnp.log(p) + (1 - y) * jnp.log(1 - p))
