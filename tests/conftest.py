@@ -2,6 +2,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import jax
@@ -9,6 +10,23 @@ import pytest
 
 # The CLI turns float64 on at start-up; the tests run the same way.
 jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """After each test module, the compiled programs are let go: the suite
+    compiles thousands of small programs in one process, and each holds memory
+    mappings of its code; past the kernel's limit on mappings per process
+    (vm.max_map_count, 65530 by default) the compiler fails for want of one."""
+    yield
+    for module in [m for name, m in sys.modules.items() if name.startswith("actlab.")]:
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                value.cache_clear()
+        programs = vars(module).get("_PROGRAMS")
+        if isinstance(programs, dict):
+            programs.clear()
+    jax.clear_caches()
 
 
 @pytest.fixture
