@@ -29,6 +29,20 @@ def _release_compiled_programs():
     jax.clear_caches()
 
 
+@pytest.fixture(autouse=True)
+def _mpmath_precision(request):
+    """Each test at its module's mpmath precision (``MP_DPS``): the modules'
+    ``mp.dps = N`` lines all run at collection, and the last one would win."""
+    dps = getattr(request.module, "MP_DPS", None)
+    if dps is None:
+        yield
+        return
+    import mpmath
+
+    with mpmath.workdps(dps):
+        yield
+
+
 @pytest.fixture
 def runner():
     from click.testing import CliRunner

@@ -12,7 +12,8 @@ import pytest
 from actlab.blocks import activations
 from actlab.errors import ActlabError
 
-mp.mp.dps = 50
+MP_DPS = 50  # mpmath digits of this module's references (conftest sets them per test)
+mp.mp.dps = MP_DPS
 
 SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
 SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")

@@ -21,7 +21,8 @@ from actlab.blocks import activations
 from actlab.catalog import expr
 from actlab.errors import ActlabError
 
-mp.mp.dps = 30
+MP_DPS = 30  # mpmath digits of this module's references (conftest sets them per test)
+mp.mp.dps = MP_DPS
 X = sp.Symbol("x", real=True)
 # The reference reads the same text with sympy, with the activations written out
 # from their textbook definitions (not actlab's), then differentiates symbolically.
@@ -415,3 +416,13 @@ def test_python_syntax_warnings_are_refusals_not_stderr_noise(recwarn):
     with pytest.raises(ActlabError, match="position 1"):
         expr.parse("2if x else 1")  # Python only warns: "invalid decimal literal"
     assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
+
+
+def test_a_formula_has_no_slope_at_nan_as_the_built_ins():
+    """Autodiff of where(x > 0, x, 0) would give 0 at NaN; relu gives NaN."""
+    import jax.numpy as jnp
+
+    x = jnp.asarray([np.nan, 1.0], jnp.float32)
+    _, dy = expr.parse("where(x > 0, x, 0)").value_and_derivative(x)
+    _, ref = activations.get("relu").value_and_derivative(x)
+    assert np.isnan(dy[0]) and np.isnan(ref[0]) and dy[1] == ref[1] == 1.0

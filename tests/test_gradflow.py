@@ -18,7 +18,8 @@ from actlab.cli import cli
 from actlab.errors import ActlabError
 from actlab.blocks.model import Init, apply
 
-mp.mp.dps = 40
+MP_DPS = 40  # mpmath digits of this module's references (conftest sets them per test)
+mp.mp.dps = MP_DPS
 
 
 def _sig(x):

@@ -23,7 +23,8 @@ from actlab.cli import cli
 from actlab.lab import gradflow, lessons
 from actlab.lab.lessons import FAILS, HOLDS, PARTLY, Check, judge
 
-mp.mp.dps = 40
+MP_DPS = 40  # mpmath digits of this module's references (conftest sets them per test)
+mp.mp.dps = MP_DPS
 
 ISSUE_IDS = ["nonlinearity", "derivative-amplification", "sigmoid-slope", "vanishing", "zero-centred",
              "relu-sparsity", "dying-relu", "init-he", "init-glorot", "selu", "gelu-approx",

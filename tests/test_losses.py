@@ -11,7 +11,8 @@ import scipy.special
 from actlab.blocks import losses
 from actlab.errors import ActlabError
 
-mpmath.mp.dps = 50
+MP_DPS = 50  # mpmath digits of this module's references (conftest sets them per test)
+mpmath.mp.dps = MP_DPS
 
 TOL = {jnp.float32: 1e-6, jnp.float64: 1e-13}
 ALL_DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]

@@ -27,7 +27,8 @@ from jax.test_util import check_grads
 
 from actlab.blocks import activations, losses
 
-mpmath.mp.dps = 50
+MP_DPS = 50  # mpmath digits of this module's references (conftest sets them per test)
+mpmath.mp.dps = MP_DPS
 
 DTYPES = [jnp.float32, jnp.float64]
 ids = lambda d: jnp.dtype(d).name  # noqa: E731

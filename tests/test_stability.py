@@ -13,7 +13,8 @@ import pytest
 from actlab.lab import stability
 from actlab.cli import cli
 
-mpmath.mp.dps = 50
+MP_DPS = 50  # mpmath digits of this module's references (conftest sets them per test)
+mpmath.mp.dps = MP_DPS
 
 
 def strict_json(text):
