@@ -24,6 +24,18 @@ def _grid() -> np.ndarray:
     return np.concatenate([-outer[::-1], inner, outer])
 
 
+def autodiff_pair(f):
+    """``x -> (f(x), f'(x))`` by one forward-mode jvp: the derivative of a
+    function that declares none (formulas, function plugins). At a NaN input
+    the slope is NaN, as the built-ins give it (autodiff of ``where(x > 0, x,
+    0)`` would say 0)."""
+    def value_and_derivative(x):
+        y, dy = jax.jvp(f, (x,), (jnp.ones_like(x),))
+        return y, jnp.where(jnp.isnan(x), x, dy)
+
+    return value_and_derivative
+
+
 def estimate_facts(value_and_derivative) -> dict:
     """Output range, monotonicity, oddness, saturation and largest slope of f,
     estimated by sampling f and f' on [-1e6, 1e6] (dense on [-10, 10]).

@@ -36,13 +36,12 @@ import re
 import warnings
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 from jax.scipy import special
 
 from actlab.blocks import activations
-from actlab.blocks.facts import estimate_facts
+from actlab.blocks.facts import autodiff_pair, estimate_facts
 from actlab.errors import ActlabError, did_you_mean
 
 __all__ = ["parse", "parse_features", "Features", "looks_like_expression", "FUNCTIONS", "CONSTANTS",
@@ -164,12 +163,7 @@ def _parse(text: str) -> activations.Activation:
     # Cached so one formula is one Activation and compiles once per dtype.
     name, g = _compile(text)
 
-    def f(x):
-        return g((x,))
-
-    def value_and_derivative(x):
-        return jax.jvp(f, (x,), (jnp.ones_like(x),))
-
+    value_and_derivative = autodiff_pair(lambda x: g((x,)))
     facts = estimate_facts(value_and_derivative)
     return activations.Activation(
         name=name, formula=text.strip(), value_and_derivative_fn=value_and_derivative,

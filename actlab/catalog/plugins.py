@@ -86,34 +86,36 @@ def load(entry_points: Iterable | None = None) -> list[Loaded]:
 
 
 def _register(ep, source: str) -> str:
-    from actlab.blocks.facts import estimate_init
-
     obj = ep.load()
     if isinstance(obj, activations.Activation):
-        decl = None
         act = dataclasses.replace(obj, source=source)
-        _check_name(act.name)
         _smoke_test(act.value_and_derivative_fn, act.params)
-        if act.init is None:
-            act = dataclasses.replace(act, init=estimate_init(_bound(act.value_and_derivative_fn, act.params)))
-        activations.register(act)
+        activations.register(dataclasses.replace(
+            act, init=_checked_init(act.name, act.value_and_derivative_fn, act.params, act.init)))
         return act.name
     if isinstance(obj, Mapping):
         decl = {"name": ep.name, **obj}
         if "value_and_derivative_fn" not in decl or "formula" not in decl:
             raise TypeError("a declaration needs 'formula' and 'value_and_derivative_fn'")
+        _smoke_test(decl["value_and_derivative_fn"], decl.get("defaults") or {})
     elif callable(obj):
-        decl = _from_function(ep.name, obj, ep.value)
+        decl = _from_function(ep.name, obj, ep.value)  # smoke-tested before its facts are sampled
     else:
         raise TypeError(f"{ep.value} is a {type(obj).__name__}; expected a function, "
                         "a dict of register() arguments or an Activation")
-    _check_name(decl["name"])
-    defaults = decl.get("defaults") or {}
-    _smoke_test(decl["value_and_derivative_fn"], defaults)
-    if decl.get("init") is None:
-        decl["init"] = estimate_init(_bound(decl["value_and_derivative_fn"], defaults))
+    decl["init"] = _checked_init(decl["name"], decl["value_and_derivative_fn"], decl.get("defaults") or {},
+                                 decl.get("init"))
     activations.register(**{**decl, "source": source})
     return decl["name"]
+
+
+def _checked_init(name, value_and_derivative: Callable, params: Mapping, init):
+    """The plugin's init family, estimated from its function when it declares
+    none; refuses a name that formulas read as their own."""
+    from actlab.blocks.facts import estimate_init
+
+    _check_name(name)
+    return init if init is not None else estimate_init(_bound(value_and_derivative, params))
 
 
 def _check_name(name) -> None:
@@ -129,14 +131,9 @@ def _bound(fn: Callable, params: Mapping) -> Callable:
 
 def _from_function(name: str, fn: Callable, where: str) -> dict:
     """A declaration for ``f(x)``: autodiff derivative, sampled facts."""
-    import jax
-    import jax.numpy as jnp
+    from actlab.blocks.facts import autodiff_pair, estimate_facts
 
-    from actlab.blocks.facts import estimate_facts
-
-    def value_and_derivative(x):
-        return jax.jvp(fn, (x,), (jnp.ones_like(x),))
-
+    value_and_derivative = autodiff_pair(fn)
     doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
     _smoke_test(value_and_derivative, {})
     return dict(name=name, formula=doc[0] if doc else where,
