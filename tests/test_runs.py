@@ -103,6 +103,20 @@ def test_regression_predicts_a_value(tmp_path, runner):
     assert p["predicted"] == pytest.approx(float(r.eval_values[2, 0]), abs=1e-3)
 
 
+def test_a_run_with_features_predicts_from_the_raw_columns(tmp_path, runner):
+    """--features and --l1 are in the record: predict computes the features from
+    the CSV's columns, as training did (here: the XOR truth table, by hand)."""
+    folder = tmp_path / "run"
+    result = runner.invoke(cli, ["train", "xor", "--features", "x1,x2,x1*x2", "--hidden", "0", "--l1", "1e-4",
+                                 "--save", str(folder), "--no-chart"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((folder / "run.json").read_text())["network"]
+    assert record["features"] == ["x1", "x2", "x1 * x2"] and record["l1"] == 1e-4
+    (tmp_path / "in.csv").write_text("x1,x2\n0,0\n0,1\n1,0\n1,1\n")
+    out = invoke_json(runner, ["predict", str(folder), "--data", str(tmp_path / "in.csv"), "--json"])
+    assert [p["predicted"] for p in out["predictions"]] == ["0", "1", "1", "0"]
+
+
 def test_bad_folders_and_files_exit_2_and_change_nothing(tmp_path, runner):
     folder = tmp_path / "run"
     save(folder, "iris", steps=20)

@@ -37,6 +37,7 @@ def predict_cmd(run_dir, data_path, sample, as_json):
 
     runtime.configure()
     from actlab import catalog
+    from actlab.catalog import expr
     from actlab.lab import runs
     from actlab.render import predict as view
 
@@ -47,6 +48,8 @@ def predict_cmd(run_dir, data_path, sample, as_json):
         source = saved.record["network"]["activation"]["source"]
         raise ActlabError(f"the run's activation {saved.activation['text']!r} ({source}) is not available "
                           f"here: {e}") from None
-    run = runs.rebuild(saved, activation)
+    formulas = saved.record["network"].get("features")
+    features = expr.parse_features(tuple(formulas), tuple(saved.record["inputs"])) if formulas else None
+    run = runs.rebuild(saved, activation, features)
     rows = runs.test_rows(run, which) if which is not None else runs.csv_rows(run, data_path)
     view.show(run.record, rows, runs.predict(run, rows.x), as_json=as_json)

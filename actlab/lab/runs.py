@@ -63,7 +63,8 @@ def make_record(config: TrainConfig, ds: Dataset, request: Request, *, command: 
                            "source": getattr(act, "source", "function")},
             "output": config.output, "loss": config.loss, "dtype": config.dtype,
             "init": list(config.init), "optimizer": config.optimizer, "batch": config.batch,
-            "steps": config.steps, "l2": config.l2,
+            "steps": config.steps, "l2": config.l2, "l1": config.l1,
+            "features": None if config.features is None else list(config.features.formulas),
         },
         "inputs": list(ds.feature_names),
         "classes": list(ds.target_names) if config.task in CLASSIFICATION else [],
@@ -142,14 +143,16 @@ class LoadedRun(NamedTuple):
         return self.saved.record
 
 
-def rebuild(saved: SavedRun, activation: Any) -> LoadedRun:
-    """The training configuration of a saved run, with its activation resolved."""
+def rebuild(saved: SavedRun, activation: Any, features=None) -> LoadedRun:
+    """The training configuration of a saved run, with its activation and its
+    ``--features`` (``expr.parse_features`` of the recorded formulas) resolved."""
     net = saved.record["network"]
     conv = net["conv"]
     config = TrainConfig(
         task=saved.record["task"], sizes=tuple(net["sizes"]), activation=activation,
         optimizer=net["optimizer"], output=net["output"], loss=net["loss"], steps=net["steps"],
-        batch=net["batch"], l2=net["l2"], init=model.Init(*net["init"]), dtype=net["dtype"],
+        batch=net["batch"], l2=net["l2"], l1=net.get("l1", 0.0), features=features,
+        init=model.Init(*net["init"]), dtype=net["dtype"],
         conv=None if conv is None else model.Conv(tuple(conv["image"]), tuple(conv["channels"]), conv["stride"]))
     want = [tuple(s.shape) for s in _shapes(config)]
     have = [tuple(a.shape) for w, b in saved.params for a in (w, b)]
