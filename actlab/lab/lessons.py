@@ -230,7 +230,7 @@ def _stored(value: float, dtype: str) -> float:
 def nonlinearity(*, linear: str = "linear", nonlinear: str = "relu", seeds: int = 32, depth: int = 10,
                  solves: float = 0.9, stuck: float = 0.01, eps_per_layer: float = 10.0) -> Measured:
     ds = make_dataset("xor")
-    lr = optim.default_lr("adam")
+    lr = setup.default_lr(ds, "adam")
     flat, bent = sweep(ds, activations=[activations.get(linear), activations.get(nonlinear)],
                        optimizers=["adam"], lrs=[lr], seeds=seeds).configs
     flow, = gradflow.gradient_flow([activations.get("linear")], depth=depth)
@@ -437,7 +437,7 @@ def _paired_faster(a, b) -> tuple[int, int]:
         source="course notes", command="actlab sweep xor --act tanh,sigmoid --seeds 64")
 def zero_centred(*, centred: str = "tanh", other: str = "sigmoid", seeds: int = 64) -> Measured:
     ds = make_dataset("xor")
-    lr = optim.default_lr("adam")
+    lr = setup.default_lr(ds, "adam")
     control = _centred(other) if float(np.asarray(activations.get(other)(jnp.zeros(())))) != 0 else None
     acts = [activations.get(centred), activations.get(other)] + ([control] if control else [])
     stats = sweep(ds, activations=acts, optimizers=["adam"], lrs=[lr], seeds=seeds).configs
@@ -1098,7 +1098,7 @@ def adam_lr(*, names: Sequence[str] = ("relu", "tanh"), optimizers: Sequence[str
 def multi_label(*, name: str = "relu", heads: Sequence[str] = ("sigmoid", "softmax"), seeds: int = 8,
                 steps: int = 500) -> Measured:
     ds = make_dataset("multilabel")
-    lr = optim.default_lr("adam")
+    lr = setup.default_lr(ds, "adam")
     results = {head: sweep(ds, activations=[activations.get(name)], optimizers=["adam"], lrs=[lr], seeds=seeds,
                            steps=steps, output=head) for head in heads}
     stats = {head: result.configs[0] for head, result in results.items()}
@@ -1186,7 +1186,7 @@ def _multiply_adds(config) -> int:
         source="course notes", command="actlab train digits --conv")
 def conv_vs_dense(*, channels: Sequence[int] = setup.CONV_CHANNELS, seeds: int = 4) -> Measured:
     ds = load_bundled("digits")
-    relu, lr = activations.get("relu"), optim.default_lr("adam")
+    relu, lr = activations.get("relu"), setup.default_lr(ds, "adam")
     conv = model.Conv(ds.image, tuple(channels))
     twin = tuple(h * w * c for h, w, c in conv.shapes()[1:])  # the same layers, every unit seeing every input
     setups = {"conv": dict(conv=tuple(channels)), "dense": dict(hidden=twin)}
