@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import shlex
 
 import click
 
@@ -261,29 +260,3 @@ def parse_hidden(text: str) -> tuple[int, ...]:
                               "16,16 (0 for no hidden layer)")
         widths.append(w)
     return tuple(widths)
-
-
-def replay_data(data) -> str:
-    """How `actlab train` names the data of a request, when it is a file."""
-    if data.path is None:
-        return ""
-    return f"--data {shlex.quote(data.path)} --target {shlex.quote(','.join(data.target))}"
-
-
-def replay_args(data, *, l2: float = 0.0, l1: float = 0.0, init_name: str = "auto",
-                features: str | None = None) -> str:
-    """The options `actlab train` must repeat to train on the same data and
-    network inputs as a request (all but the name or file, the network and
-    the optimizer)."""
-    args = [f"--{k} {v}" for k, v in (("samples", data.samples), ("noise", data.noise)) if v is not None]
-    if data.path is not None:
-        args += [f"--task {data.task}"] * bool(data.task) + ["--no-standardize"] * (not data.standardize)
-    args += [f"--classes {data.classes}"] * (data.name in ("spiral", "blobs") and data.classes != 3)
-    args += [f"--test-frac {data.test_frac:g}"] * (data.test_frac != 0.25)
-    args += [f"--train-frac {data.train_frac:g}"] * (data.train_frac != 1)
-    if data.digits is not None:
-        args.append(f"--digits {','.join(map(str, data.digits))}")
-    args += [f"--l2 {l2:g}"] * bool(l2) + [f"--l1 {l1:g}"] * bool(l1)
-    args += [f"--init {init_name}"] * (init_name != "auto")
-    args += [f"--features {shlex.quote(features)}"] * (features is not None)
-    return " ".join(args)

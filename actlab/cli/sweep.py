@@ -11,7 +11,7 @@ import click
 
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
-    number, overwrite_option, parse_conv, parse_floats, parse_hidden, replay_args, replay_data, seed_option,
+    number, overwrite_option, parse_conv, parse_floats, parse_hidden, seed_option,
     training_options, whole,
 )
 from actlab.errors import ActlabError
@@ -86,6 +86,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
     """
     from actlab import runtime
     from actlab.render import sweep as view
+    from actlab.render.commands import replay_args, replay_data
 
     lr_values = list(dict.fromkeys(parse_floats(lrs, "--lr"))) if lrs is not None else None
     for lr in lr_values or ():

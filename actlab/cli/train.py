@@ -7,7 +7,7 @@ import click
 from actlab.cli import command_line
 from actlab.cli.options import (
     DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
-    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params, replay_args, replay_data,
+    number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params,
     seed_option, training_options, whole,
 )
 from actlab.errors import ActlabError
@@ -158,19 +158,14 @@ def _train_live(train, config, ds, *, lr, seed, seconds):
 def _train_command(data, config, activation, optimizer, lr, *, seed, hidden, conv, init_name, features,
                    output, loss) -> str:
     """The `actlab train` line that trains this configuration at ``lr``."""
-    import shlex
+    from actlab.render.commands import replay_args, replay_data, train_line
 
-    words = ["actlab train", replay_data(data) or data.name, f"--act {shlex.quote(activation.name)}"]
-    if activation.source != "expression":  # a formula carries its parameters in its text
-        words += [f"--param {k}={v:g}" for k, v in (activation.params or {}).items()]
-    words += [f"--opt {optimizer} --lr {lr:g}"]
-    words += [f"--hidden {hidden}"] * (hidden is not None) + [f"--conv {conv}".rstrip()] * (conv is not None)
-    words += [f"--out {output}"] * (output is not None) + [f"--loss {loss}"] * (loss is not None)
-    words += [f"--batch {config.batch}"] * bool(config.batch)
-    words += [f"--dtype {config.dtype}"] * (config.dtype != "float32")
-    words += [f"--seed {seed}"] * bool(seed) + [f"--data-seed {data.seed}"] * (data.seed != seed)
-    rest = replay_args(data, l2=config.l2, l1=config.l1, init_name=init_name, features=features)
-    return " ".join(words + [rest] * bool(rest))
+    return train_line(
+        replay_data(data) or data.name, act=activation.name, opt=optimizer, lr=lr, seed=seed, data_seed=data.seed,
+        # a formula carries its parameters in its text
+        params=activation.params if activation.source != "expression" else None,
+        hidden=hidden, conv=conv, output=output, loss=loss, batch=config.batch, dtype=config.dtype,
+        rest=replay_args(data, l2=config.l2, l1=config.l1, init_name=init_name, features=features))
 
 
 @click.command("advise")

@@ -7,10 +7,10 @@ Reads only the result types of the sweep experiment.
 from __future__ import annotations
 
 import contextlib
-import shlex
 from pathlib import Path
 
 from actlab.render import files, terminal
+from actlab.render.commands import train_line
 from actlab.render.terminal import fmt, paint
 
 CSV_FIELDS = ("activation", "optimizer", "lr", "seeds", "successes", "success_rate", "ci95_low",
@@ -206,14 +206,13 @@ def replay_command(result, replay_args: str = "", replay_data: str = "") -> str:
     failed = next((c for c in ranked(result.configs) if c.failed_seeds), None)
     if failed is None:
         return ""
-    return (f"actlab train {replay_data or result.dataset} --act {shlex.quote(failed.activation)} "
-            f"--opt {failed.optimizer} --lr {_lr(failed.lr)} --steps {result.steps} "
-            f"--hidden {','.join(map(str, result.hidden)) or 0} --seed {failed.failed_seeds[0]}"
-            + (f" --data-seed {result.seed}" if result.dataset not in ("xor", "and", "or") else "")
-            + (f" --dtype {result.dtype}" if result.dtype != "float32" else "")
-            + (f" --batch {result.batch}" if result.batch else "")
-            + (f" --conv {','.join(map(str, result.conv))}" if result.conv else "")
-            + (f" {replay_args}" if replay_args else ""))
+    return train_line(
+        replay_data or result.dataset, act=failed.activation, opt=failed.optimizer, lr=failed.lr,
+        steps=result.steps, hidden=",".join(map(str, result.hidden)) or "0",
+        conv=",".join(map(str, result.conv)) if result.conv else None, batch=result.batch, dtype=result.dtype,
+        seed=failed.failed_seeds[0],
+        # the logic gates' four points have no seed; every other set was drawn from the sweep's --seed
+        data_seed=None if result.dataset in ("xor", "and", "or") else result.seed, rest=replay_args)
 
 
 # --- progress -----------------------------------------------------------------------------------
