@@ -125,10 +125,10 @@ class Activation:
         vd = self.value_and_derivative_fn
 
         def fused(x):
-            from actlab.blocks.arrays import real_array
+            from actlab.blocks.arrays import compute_dtype, real_array
 
             x = real_array(x, self.name)
-            wide = jnp.float32 if jnp.finfo(x.dtype).bits < 32 else x.dtype
+            wide = compute_dtype(x.dtype)
             y, dy = vd(x.astype(wide), **params)
             return (jnp.broadcast_to(y, x.shape).astype(x.dtype),
                     jnp.broadcast_to(dy, x.shape).astype(x.dtype))

@@ -16,6 +16,12 @@ def _promoted(dtype) -> jnp.dtype:
     return jax.eval_shape(jnp.exp, jax.ShapeDtypeStruct((), dtype)).dtype
 
 
+def compute_dtype(dtype):
+    """The dtype the blocks compute an array of ``dtype`` in: float16 and
+    bfloat16 widen to float32, the rest stay."""
+    return jnp.float32 if jnp.finfo(dtype).bits < 32 else dtype
+
+
 def real_array(x, what: str):
     """``x`` as a jax array: a float array as it is, an integer or boolean one
     promoted as jax.nn promotes it, a complex one refused (``what`` names the caller)."""

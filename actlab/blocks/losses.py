@@ -64,7 +64,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from actlab.blocks.arrays import real_array
+from actlab.blocks.arrays import compute_dtype, real_array
 from actlab.errors import ActlabError
 
 __all__ = [
@@ -79,11 +79,6 @@ __all__ = [
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def _wide(dtype):
-    """The dtype to compute in: float16/bfloat16 widen to float32."""
-    return jnp.float32 if jnp.finfo(dtype).bits < 32 else dtype
 
 
 def _axes(axis, ndim: int, what: str) -> tuple[int, ...]:
@@ -248,7 +243,7 @@ def logsumexp(x, axis=None, *, keepdims=False, where=None):
 @functools.partial(jax.jit, static_argnames=("axes", "keepdims"))
 def _logsumexp(x, where, *, axes, keepdims):
     flat, _ = _to_last(_masked(x, where), axes)
-    out = _logsumexp_last(flat.astype(_wide(x.dtype))).astype(x.dtype)
+    out = _logsumexp_last(flat.astype(compute_dtype(x.dtype))).astype(x.dtype)
     if keepdims:
         out = out.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
     return out
@@ -275,7 +270,7 @@ def log_softmax(logits, axis=-1, where=None):
 @functools.partial(jax.jit, static_argnames=("axes",))
 def _log_softmax(x, where, *, axes):
     flat, undo = _to_last(_masked(x, where), axes)
-    out = undo(_log_softmax_last(flat.astype(_wide(x.dtype))).astype(x.dtype))
+    out = undo(_log_softmax_last(flat.astype(compute_dtype(x.dtype))).astype(x.dtype))
     return out if where is None else jnp.where(where, out, -jnp.inf)
 
 
@@ -308,7 +303,7 @@ def softmax(logits, axis=-1, where=None, *, temperature=1.0):
 @functools.partial(jax.jit, static_argnames=("axes",))
 def _softmax(x, where, temperature, *, axes):
     flat, undo = _to_last(_masked(x, where), axes)
-    z = flat.astype(_wide(x.dtype))
+    z = flat.astype(compute_dtype(x.dtype))
     if temperature is not None:
         m = jnp.max(z, axis=-1, keepdims=True, initial=-jnp.inf)
         shift = jax.lax.stop_gradient(jnp.maximum(m, float(jnp.finfo(z.dtype).min)))
@@ -426,7 +421,7 @@ def _softmax_cross_entropy(logits, labels, where, eps, *, axes):
         if where.ndim == logits.ndim - len(axes):  # one flag per example
             where = jnp.expand_dims(where, axes)
     x, _ = _to_last(_masked(logits, where), axes)
-    x = x.astype(_wide(logits.dtype))
+    x = x.astype(compute_dtype(logits.dtype))
     classes = x.shape[-1]
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if eps is None:
@@ -514,7 +509,7 @@ def sigmoid_binary_cross_entropy(logits, labels):
 
 @jax.jit
 def _sigmoid_binary_cross_entropy(logits, labels):
-    x = logits.astype(_wide(logits.dtype))
+    x = logits.astype(compute_dtype(logits.dtype))
     x, y = jnp.broadcast_arrays(x, labels.astype(x.dtype))
     return _binary_xent(x, y).astype(logits.dtype)
 

@@ -22,10 +22,11 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from actlab.blocks.activations import INITS as FAMILIES
 from actlab.errors import ActlabError
 from actlab.limits import in_dtype
 
-INITS = ("auto", "he", "glorot", "lecun", "normal:STD")
+INITS = ("auto", *FAMILIES, "normal:STD")
 
 
 class Init(NamedTuple):
@@ -59,7 +60,7 @@ def parse_init(text: str, activation=None, dtype=None) -> Init:
     text = text.strip().lower()
     if text == "auto":
         return Init(getattr(activation, "init", None) or "glorot")
-    if text in ("he", "glorot", "lecun"):
+    if text in FAMILIES:
         return Init(text)
     if text.startswith("normal:"):
         try:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from actlab.blocks import activations as registry
 from actlab.blocks import optim
-from actlab.errors import ActlabError, unknown
+from actlab.errors import ActlabError
 
 __all__ = ["load_plugins", "activation_names", "registered", "activation", "activations", "split_list",
            "Optimizer", "optimizer", "optimizers", "features"]
@@ -120,9 +120,7 @@ class Optimizer(NamedTuple):
 
 def optimizer(name: str) -> Optimizer:
     """The optimizer ``name`` (did-you-mean for a typo)."""
-    name = name.strip()
-    if name not in optim.OPTIMIZERS:
-        raise unknown("optimizer", name, optim.OPTIMIZERS)
+    name = optim.check_name(name.strip())
     _, lr, about = optim.OPTIMIZERS[name]
     return Optimizer(name, lr, about)
 

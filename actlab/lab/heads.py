@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from actlab.blocks import losses
-from actlab.blocks.data import CLASSIFICATION, RULES
+from actlab.blocks.data import CLASSIFICATION, RULES, SINGLE_LABEL
 from actlab.errors import ActlabError, unknown
 
 OUTPUTS = ("sigmoid", "softmax", "linear", "relu")
@@ -123,7 +123,7 @@ def head_loss(logits, y, task: str, head: Head):
     if head.loss == "bce-probs":
         return jnp.mean(losses.naive_sigmoid_binary_cross_entropy(logits, targets))
     if head.loss in ("ce", "ce-probs"):
-        if task in ("binary", "multi-class"):
+        if task in SINGLE_LABEL:
             fn = losses.softmax_cross_entropy if head.loss == "ce" else losses.naive_softmax_cross_entropy
             return jnp.mean(fn(logits, y))
         # multi-label through a softmax: cross-entropy against the labels spread evenly
@@ -135,7 +135,7 @@ def head_loss(logits, y, task: str, head: Head):
 
 
 def _targets(y, task, head, dtype):
-    if task in ("binary", "multi-class"):
+    if task in SINGLE_LABEL:
         if head.n_outputs == 1:
             return y.astype(dtype)[:, None]
         return jax.nn.one_hot(y, head.n_outputs, dtype=dtype)
@@ -145,7 +145,7 @@ def _targets(y, task, head, dtype):
 def score(logits, y, task: str, head: Head):
     """Accuracy for classification (per label for multi-label), R^2 for regression."""
     values = output_values(logits, head.output)
-    if task in ("binary", "multi-class"):
+    if task in SINGLE_LABEL:
         pred = (values[:, 0] > 0.5).astype(y.dtype) if head.n_outputs == 1 else jnp.argmax(logits, -1)
         return _share(pred == y, logits.dtype)
     if task == "multi-label":

@@ -35,7 +35,7 @@ import dataclasses
 import importlib
 
 from actlab.blocks.data.specs import (  # noqa: F401  (the package's names)
-    BUNDLED, CLASSIFICATION, DATASETS, HIDDEN_ADVICE, LOGIC_GATES, RULES, TASK_ALIASES, TASKS, Dataset, Rule,
+    BUNDLED, CLASSIFICATION, DATASETS, HIDDEN_ADVICE, LOGIC_GATES, RULES, SINGLE_LABEL, TASK_ALIASES, TASKS, Dataset, Rule,
     Spec, names, normalize_task,
 )
 from actlab.errors import ActlabError, unknown

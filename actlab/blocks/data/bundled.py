@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from actlab.blocks.data.sets import split, standardize
-from actlab.blocks.data.specs import BUNDLED, DATASETS, Dataset
+from actlab.blocks.data.sets import split, split_rng, standardize
+from actlab.blocks.data.specs import BUNDLED, DATASETS, SINGLE_LABEL, Dataset
 from actlab.errors import ActlabError, unknown
 
 
@@ -84,10 +84,10 @@ def load_bundled(name: str, *, seed: int = 0, test_frac: float = 0.25,
         x, y = x[keep], np.searchsorted(np.asarray(digits), y[keep])
         classes = tuple(str(d) for d in digits)
         task = "binary" if len(digits) == 2 else "multi-class"
-    rng = np.random.default_rng([seed, 20251123])
+    rng = split_rng(seed)
     n_out = {"binary": 1, "multi-class": len(classes)}.get(task, y.shape[1] if y.ndim > 1 else 1)
     ds = split(name, task, x, y, source.features, classes or ("y",), n_out, test_frac, rng,
-               stratify=task in ("binary", "multi-class"))
+               stratify=task in SINGLE_LABEL)
     if source.pixel_max is not None:
         scale = np.full(x.shape[1], source.pixel_max)
         return ds._replace(x_train=ds.x_train / scale, x_test=ds.x_test / scale, shift=np.zeros_like(scale),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from actlab.blocks.data.specs import Dataset, normalize_task
-from actlab.blocks.data.sets import split
+from actlab.blocks.data.specs import SINGLE_LABEL, Dataset, normalize_task
+from actlab.blocks.data.sets import split, split_rng
 from actlab.errors import ActlabError, did_you_mean
 from actlab.limits import read_text
 
@@ -131,7 +131,7 @@ def load_csv(path: str | Path, target: list[str], *, task: str | None = None, se
         raise ActlabError(f"--task multi-label takes every label column as --target, got one ({target[0]!r}): "
                           f"the other columns would be inputs ({', '.join(header[i] for i in x_idx)}); "
                           "name all the labels, e.g. --target tag1,tag2,tag3 (one label is --task binary)")
-    rng = np.random.default_rng([seed, 20251123])
+    rng = split_rng(seed)
     return split(path.name, task, x, y, tuple(header[i] for i in x_idx), targets, n_out, test_frac, rng)
 
 
@@ -162,7 +162,7 @@ def infer_task(y: np.ndarray, values=None) -> str:
 
 
 def _encode_targets(y, task, names, path, values):
-    if task in ("binary", "multi-class"):
+    if task in SINGLE_LABEL:
         if y.shape[1] != 1:
             raise ActlabError(f"--task {task} takes one target column, got {len(names)}: {', '.join(names)}")
         uniq, ids = values

@@ -10,8 +10,14 @@ import math
 
 import numpy as np
 
-from actlab.blocks.data.specs import BUNDLED, DATASETS, LOGIC_GATES, Dataset
+from actlab.blocks.data.specs import BUNDLED, DATASETS, LOGIC_GATES, SINGLE_LABEL, Dataset
 from actlab.errors import ActlabError, unknown
+
+
+def split_rng(seed: int) -> np.random.Generator:
+    """The generator of a set's draw and split from its seed (generated, bundled
+    and CSV sets alike)."""
+    return np.random.default_rng([seed, 20251123])
 
 
 def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise: float | None = None,
@@ -42,7 +48,7 @@ def make_dataset(name: str, *, seed: int = 0, samples: int | None = None, noise:
         raise ActlabError(f"bad --classes {classes}: {name} takes 2 to 10 classes")
     if not 0 <= test_frac < 1:
         raise ActlabError(f"bad --test-frac {test_frac}: must be in [0, 1)")
-    rng = np.random.default_rng([seed, 20251123])
+    rng = split_rng(seed)
     class_names: tuple[str, ...] = ("0", "1")
     if name in LOGIC_GATES:
         x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)
@@ -137,7 +143,7 @@ def subsample(ds: Dataset, frac: float, *, seed: int) -> Dataset:
     if k == n:
         return ds
     rng = np.random.default_rng([seed, 20251124])
-    keep = (_stratified(ds.y_train, k, rng) if ds.task in ("binary", "multi-class")
+    keep = (_stratified(ds.y_train, k, rng) if ds.task in SINGLE_LABEL
             else rng.permutation(n)[:k])
     keep = np.sort(keep)
     if ds.has_test:

@@ -19,6 +19,7 @@ TASK_ALIASES = {
     "positive": "non-negative-regression",
 }
 CLASSIFICATION = ("binary", "multi-class", "multi-label")
+SINGLE_LABEL = ("binary", "multi-class")  # one class per row: splits and subsets are stratified
 LOGIC_GATES = ("xor", "and", "or")
 
 
