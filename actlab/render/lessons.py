@@ -81,7 +81,7 @@ def catalogue(lessons, *, as_json: bool = False) -> None:
     table.column("id", key=True)
     table.column("claim (source)", wrap=True)
     for entry in lessons:
-        table.row(entry.id, f"{entry.claim} ({entry.source})")
+        table.row(entry.id, _claim(entry))
     screen.table(table)
     screen.note("Run them all: actlab lessons. One in detail: actlab lessons ID.")
 

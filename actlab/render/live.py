@@ -17,7 +17,7 @@ import time
 from actlab.render import layers as layer_view
 from actlab.render import terminal
 from actlab.render.terminal import fmt, join, paint
-from actlab.render.train import decision_regions, loss_series
+from actlab.render.train import decision_regions, loss_chart
 
 FRAMES = 60  # about this many frames an animation
 MIN_GAP = 0.05  # seconds between drawings at the least
@@ -79,11 +79,9 @@ def frame_parts(frame, screen, *, title: str) -> list:
     chart_h = room if side or not picture else max(8, room * 2 // 5)
     parts = [header]
     if chart_h >= 8:  # a title and a legend around at least 6 lines of chart
-        series, name = loss_series(frame)
-        positive = all((ys > 0).all() for _, _, ys in series)
-        parts.append(terminal.Chart(series, title=name + (", log scale" if positive else ""), xlabel="step",
-                                    ylabel="loss", ylog=positive, x_integers=True, width=chart_w,
-                                    height=min(chart_h, 22) - 2, xlim=(0, frame.steps)))
+        series, options = loss_chart(frame)
+        parts.append(terminal.Chart(series, width=chart_w, height=min(chart_h, 22) - 2, xlim=(0, frame.steps),
+                                    **options))
     picture_h = room if side else room - chart_h
     if picture and picture_h >= 8:
         drawn = _picture(frame, screen, width=width - chart_w - 2 if side else width,

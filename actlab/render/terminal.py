@@ -494,52 +494,48 @@ class Chart:
 
     def draw(self, width: int, color: bool, height: int):
         """(text, legend) at this size."""
-        return _chart(self.series, self.scatter, width=width, height=height, xlabel=self.xlabel,
-                      ylabel=self.ylabel, xlog=self.xlog, ylog=self.ylog, x_integers=self.x_integers,
-                      color=color, xlim=self.xlim, vlines=self.vlines)
+        import plotext as plt
 
-
-def _chart(series, scatter, *, width, height, xlabel, ylabel, xlog, ylog, x_integers, color, xlim=None,
-           vlines=()):
-    import plotext as plt
-
-    plt.clear_figure()
-    plt.plotsize(width, height)
-    plt.theme("clear")  # the terminal's own background; series get colours below
-    legend, xs_all, ys_all = [], [], []
-    drawn = [(label, xs, ys, True) for label, xs, ys in scatter] + [(label, xs, ys, False) for label, xs, ys in series]
-    # Points are dots; lines take the other markers in turn.
-    line_markers = [m for m in MARKERS if not scatter or m[0] != "dot"]
-    for k, (label, xs, ys, points) in enumerate(drawn):
-        pts = [(float(a), float(b)) for a, b in zip(xs, ys) if math.isfinite(float(a)) and math.isfinite(float(b))]
-        pts = [(a, b) for a, b in pts if (a > 0 or not xlog) and (b > 0 or not ylog)]
-        marker, glyph = ("dot", "•") if points else line_markers[(k - len(scatter)) % len(line_markers)]
-        plot_color, legend_color = COLORS[k % len(COLORS)]
-        legend += (["   "] if legend else []) + [paint(glyph * 2, legend_color if color else ""), f" {label}"]
-        if not pts:
-            continue
-        px = [math.log10(a) if xlog else a for a, _ in pts]
-        py = [math.log10(b) if ylog else b for _, b in pts]
-        xs_all += px
-        ys_all += py
-        draw = plt.scatter if points else plt.plot
-        draw(px, py, marker=marker, **({"color": plot_color} if color else {}))
-    to_x = lambda a: math.log10(a) if xlog else a  # noqa: E731
-    if xlim is not None:
-        xs_all = [to_x(a) for a in xlim]
-        plt.xlim(*xs_all)
-    for a in vlines:
-        plt.vline(to_x(float(a)))
-    if xs_all and ys_all:
-        plt.xticks(*_ticks(min(xs_all), max(xs_all), log=xlog, integers=x_integers, count=max(2, width // 16)))
-        plt.yticks(*_ticks(min(ys_all), max(ys_all), log=ylog, integers=False, count=max(2, height // 4)))
-    if xlabel:
-        plt.xlabel(xlabel)
-    if ylabel:
-        plt.ylabel(ylabel)
-    text = plt.build()
-    plt.clear_figure()
-    return (text if color else strip_ansi(text)), legend
+        plt.clear_figure()
+        plt.plotsize(width, height)
+        plt.theme("clear")  # the terminal's own background; series get colours below
+        legend, xs_all, ys_all = [], [], []
+        drawn = ([(label, xs, ys, True) for label, xs, ys in self.scatter]
+                 + [(label, xs, ys, False) for label, xs, ys in self.series])
+        # Points are dots; lines take the other markers in turn.
+        line_markers = [m for m in MARKERS if not self.scatter or m[0] != "dot"]
+        for k, (label, xs, ys, points) in enumerate(drawn):
+            pts = [(float(a), float(b)) for a, b in zip(xs, ys)
+                   if math.isfinite(float(a)) and math.isfinite(float(b))]
+            pts = [(a, b) for a, b in pts if (a > 0 or not self.xlog) and (b > 0 or not self.ylog)]
+            marker, glyph = ("dot", "•") if points else line_markers[(k - len(self.scatter)) % len(line_markers)]
+            plot_color, legend_color = COLORS[k % len(COLORS)]
+            legend += (["   "] if legend else []) + [paint(glyph * 2, legend_color if color else ""), f" {label}"]
+            if not pts:
+                continue
+            px = [math.log10(a) if self.xlog else a for a, _ in pts]
+            py = [math.log10(b) if self.ylog else b for _, b in pts]
+            xs_all += px
+            ys_all += py
+            draw = plt.scatter if points else plt.plot
+            draw(px, py, marker=marker, **({"color": plot_color} if color else {}))
+        to_x = lambda a: math.log10(a) if self.xlog else a  # noqa: E731
+        if self.xlim is not None:
+            xs_all = [to_x(a) for a in self.xlim]
+            plt.xlim(*xs_all)
+        for a in self.vlines:
+            plt.vline(to_x(float(a)))
+        if xs_all and ys_all:
+            plt.xticks(*_ticks(min(xs_all), max(xs_all), log=self.xlog, integers=self.x_integers,
+                               count=max(2, width // 16)))
+            plt.yticks(*_ticks(min(ys_all), max(ys_all), log=self.ylog, integers=False, count=max(2, height // 4)))
+        if self.xlabel:
+            plt.xlabel(self.xlabel)
+        if self.ylabel:
+            plt.ylabel(self.ylabel)
+        text = plt.build()
+        plt.clear_figure()
+        return (text if color else strip_ansi(text)), legend
 
 
 def _ticks(lo: float, hi: float, *, log: bool, integers: bool, count: int):

@@ -93,11 +93,9 @@ def show(result, *, warnings=(), as_json=False, chart=True) -> None:
     layer_view.show(screen, result.layers, result.layer_notes)
     if not chart:
         return
-    series, title = loss_series(result)
-    positive = all((ys > 0).all() for _, _, ys in series)
+    series, options = loss_chart(result)
     screen.blank()
-    screen.chart(series, title=title + (", log scale" if positive else ""), xlabel="step", ylabel="loss",
-                 ylog=positive, x_integers=True, height=16)
+    screen.chart(series, height=16, **options)
     if result.best_test_step is not None:
         screen.note(best_step_caption(result))
     if result.regions is not None and result.truth_table is None:
@@ -388,6 +386,15 @@ def loss_series(result):
     return [("loss", h.step, h.loss)], "training loss"
 
 
+def loss_chart(result) -> tuple[list, dict]:
+    """The loss series and their chart's options: on a log scale when every
+    loss is positive."""
+    series, title = loss_series(result)
+    positive = all((ys > 0).all() for _, _, ys in series)
+    return series, dict(title=title + (", log scale" if positive else ""), xlabel="step", ylabel="loss",
+                        ylog=positive, x_integers=True)
+
+
 def best_step_caption(result) -> str:
     cp = result.checkpoints
     i = list(cp.step).index(result.best_test_step)
@@ -469,10 +476,11 @@ def figure(result):
     fig, axes = files.new_figure(1, panels, figsize=(1 + 5 * panels, 4.5))
     axes = np.atleast_1d(axes)
     ax = axes[0]
-    series, title = loss_series(result)
+    series, options = loss_chart(result)
+    title = options["title"].removesuffix(", log scale")
     for label, steps, loss in series:
         ax.plot(steps, loss, lw=1.2, label=label)
-    if all((loss > 0).all() for _, _, loss in series):
+    if options["ylog"]:
         ax.set_yscale("log")
     if result.best_test_step is not None:
         ax.axvline(result.best_test_step, color="0.5", ls=":", lw=1,
