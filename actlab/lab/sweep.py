@@ -65,7 +65,7 @@ from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
 from actlab.lab import train as core
 from actlab.errors import ActlabError
-from actlab.limits import check_memory, free_memory, in_dtype, training_bytes
+from actlab.limits import check_memory, free_memory, in_dtype
 
 Z95 = 1.959963984540054  # the 0.975 quantile of the standard normal
 RUNS = "runs"  # the mesh axis
@@ -186,7 +186,7 @@ CPU_WORKING_SET = 16 << 20
 
 def runs_that_fit(per_run: int, device) -> int:
     """Runs one device takes per program call, each needing ``per_run`` bytes
-    (``limits.training_bytes``): a working set of ``CPU_WORKING_SET`` on a CPU,
+    (``train.step_bytes``): a working set of ``CPU_WORKING_SET`` on a CPU,
     a quarter of the free memory of an accelerator."""
     free = free_memory(device) if device.platform != "cpu" else None
     budget = free[0] // 4 if free else CPU_WORKING_SET
@@ -262,8 +262,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     # One set of programs per optimizer, the activations its branches.
     branches = {opt: tuple(dict.fromkeys(c for _, o, c in jobs if o == opt)) for opt in optimizers}
     rows = config.batch or ds.x_train.shape[0]
-    fit = len(devices) * runs_that_fit(training_bytes(config.sizes, rows, jnp.dtype(config.dtype).itemsize),
-                                       devices[0])
+    fit = len(devices) * runs_that_fit(core.step_bytes(config, rows), devices[0])
     chunks, chunk_runs = runs_plan(max(len(v) for v in lr_table.values()) * seeds,
                                    fit if max_batch is None else min(fit, max_batch), len(devices))
     _check_memory(config, ds, chunk_runs, devices, runs=len(activations) * seeds * sum(map(len, lr_table.values())))
@@ -311,8 +310,8 @@ def _check_memory(config, ds: Dataset, chunk_runs: int, devices, *, runs: int) -
     item = jnp.dtype(config.dtype).itemsize
     n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0] if ds.has_test else 0
     rows = config.batch or n_train
-    one = training_bytes(config.sizes, rows, item) + item * max(n_train, n_test) * sum(config.sizes)
-    data = 2 * item * (n_train + n_test) * (config.sizes[0] + config.sizes[-1])
+    one = core.step_bytes(config, rows) + item * max(n_train, n_test) * core.units(config)
+    data = core.data_bytes(config, ds)
     sizes = "-".join(map(str, config.sizes))
     check_memory(one + data, f"one run of the {sizes} network on {rows} rows",
                  "use a smaller --hidden or --batch", device=devices[0])

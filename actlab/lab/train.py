@@ -958,6 +958,26 @@ def _notes(config: TrainConfig, ds: Dataset, final_loss: float, final_score: flo
     return notes
 
 
+def units(config: TrainConfig) -> int:
+    """Units per row: the dense widths and, in convolutional layers, every
+    pixel of every channel."""
+    return sum(config.sizes) + (sum(h * w * c for h, w, c in config.conv.shapes()) if config.conv else 0)
+
+
+def step_bytes(config: TrainConfig, rows: int) -> int:
+    """About what one network needs for a training step on ``rows`` rows
+    (``limits.training_bytes``, a convolution's pixels counted as units, its
+    few weights left out)."""
+    item = jnp.dtype(config.dtype).itemsize
+    return training_bytes(config.sizes, rows, item) + 6 * item * rows * (units(config) - sum(config.sizes))
+
+
+def data_bytes(config: TrainConfig, ds: Dataset) -> int:
+    """The data on the device: inputs and targets, training and test rows, and a copy."""
+    return 2 * jnp.dtype(config.dtype).itemsize * (ds.x_train.shape[0] + ds.x_test.shape[0]) * (
+        ds.n_features + config.sizes[-1])
+
+
 def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
     """Refuses a network that cannot train here: the training step on a batch,
     and the measurement at the end, which evaluates the training rows, the test
@@ -968,11 +988,8 @@ def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
     rows = config.batch or n_train
     drawn = ds.n_features == 2 and config.task in CLASSIFICATION and ds.name not in LOGIC_GATES
     regions = grid * grid if drawn else 0
-    # convolutional layers: each pixel of each channel is a unit (their few weights are left out)
-    units = sum(config.sizes) + (sum(h * w * c for h, w, c in config.conv.shapes()) if config.conv else 0)
-    need = (training_bytes(config.sizes, rows, item) + 6 * item * rows * (units - sum(config.sizes))
-            + item * (n_train + 2 * n_test + regions) * units
-            + 2 * item * (n_train + n_test) * (ds.n_features + config.sizes[-1]))
+    need = (step_bytes(config, rows) + item * (n_train + 2 * n_test + regions) * units(config)
+            + data_bytes(config, ds))
     what = f"training the {'-'.join(map(str, config.sizes))} network on {rows} rows at once"
     if regions > n_train + 2 * n_test:
         what += f" and drawing its decision regions ({grid} x {grid} points)"
