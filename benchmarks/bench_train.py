@@ -1,14 +1,14 @@
 """Training speed against peers measured in the same run (contenders
 interleaved round-robin; min and median wall time).
 
-digits (the default): the course's 64-25-15-10 ReLU network, Adam at lr 0.01,
+digits (the default): the course's 64-25-15-10 ReLU network, Adam at lr 1e-3,
 20 epochs of mini-batches of 32 on the 1,348 training digits (42 batches an
 epoch, 840 steps), from the same initial weights:
   - actlab: ``train.train`` as ``actlab train digits`` runs it (warm: compiled once);
   - a hand-written ``lax.scan`` of the same epochs (one permutation per
     epoch, then slices; optax's Adam) with nothing else in it;
   - a PyTorch eager loop of the same network, batches and optimizer (if torch
-    is installed), on 1 thread and on the default threads.
+    is installed), on 1 thread.
 Each prints its test accuracy. Then the dataset's load time against
 ``import jax``, each in a fresh process.
 

@@ -56,7 +56,6 @@ def _watch_signals() -> None:
     report): the temporary files go first, then the process exits as it would
     have."""
     import socket
-    import threading
     import time
 
     heard, tell = socket.socketpair()
@@ -144,13 +143,10 @@ class ActlabGroup(click.Group):
         except click.exceptions.NoArgsIsHelpError as e:  # `actlab` alone: the help, as git does
             click.echo(e.ctx.get_help())
             code = 0
-        except click.UsageError as e:
-            click.echo(f"Error: {one_line(e.format_message())}", err=True)
-            code = 2
         except ActlabError as e:
             click.echo(f"Error: {one_line(str(e))}", err=True)
             code = 2
-        except click.ClickException as e:
+        except click.ClickException as e:  # usage errors (exit 2) among them
             click.echo(f"Error: {one_line(e.format_message())}", err=True)
             code = e.exit_code
         except Stopped as e:

@@ -13,7 +13,7 @@ import math
 
 import click
 
-from actlab.blocks.data import DATASETS, TASKS
+from actlab.blocks.data import DATASETS, TASKS, Request
 from actlab.blocks.optim import OPTIMIZERS
 from actlab.errors import ActlabError
 from actlab.limits import DTYPE_MAX, MAX_COUNT, MAX_READ_BYTES, MAX_SEED, fmt_bytes, in_dtype
@@ -117,8 +117,6 @@ def _as_request(f):
     @functools.wraps(f)
     def command(*, dataset, data_path, target, task, no_standardize, samples, noise, classes,
                 test_frac, train_frac, digits, **rest):
-        from actlab.blocks.data import Request
-
         data_seed = rest.pop("data_seed", None)
         data = Request(name=dataset, path=data_path,
                        target=tuple(split_words(target, "--target")) if target else (),

@@ -110,7 +110,7 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
         try:
             jax.distributed.initialize(coordinator, num_processes, process_id)
         except Exception as e:  # no cluster found, a coordinator that does not answer ...
-            raise ActlabError(f"--distributed could not start: {' '.join(str(e).split())}") from None
+            raise ActlabError(f"--distributed could not start: {e}") from None
     from actlab import catalog
     from actlab.blocks import data as datasets
     from actlab.lab import setup, sweep
