@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from actlab.cli.options import (
-    dtype_option, json_option, number, overwrite_option, param_option, parse_floats, parse_params,
+    dtype_option, json_option, number, overwrite_option, param_option, parse_floats, parse_ints, parse_params,
     seed_option, whole,
 )
 from actlab.errors import ActlabError
@@ -94,7 +94,7 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
         xs = parse_floats(at if at is not None else DEFAULT_AT, "--at")
     _check_mode_options(mode)
     if mode == "cost":
-        width_list = [_whole(w, "--widths") for w in parse_floats(widths, "--widths")]
+        width_list = list(parse_ints(widths, "--widths", "8,16,32", within=whole(1)))
     save_path = None
     if save is not None:
         from actlab.render.files import check_save_path
@@ -127,12 +127,6 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
                                             batch=batch or 16, repeats=repeats, seed=seed, dtype=dtype,
                                             progress=progress)
         render.cost(result, backend=backend, as_json=as_json, chart=chart, save=save_path)
-
-
-def _whole(value: float, what: str) -> int:
-    if value != int(value) or value < 1:
-        raise ActlabError(f"bad {what} value {value:g}: expected whole numbers >= 1, e.g. 8,16,32")
-    return int(value)
 
 
 # Options that only one mode reads: given in another mode, they would be ignored silently.

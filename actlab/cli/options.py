@@ -41,11 +41,15 @@ class _Range(click.ParamType):
                 number = self.kind(str(value).strip())
             except ValueError:
                 self.fail(f"{value!r} is not a {'whole ' if self.kind is int else ''}number", param, ctx)
+        return self.check(number, param.opts[0] if param is not None else "value", shown=value)
+
+    def check(self, number, name: str, shown=None):
+        """``number`` if it is in range, else an ActlabError naming ``name`` and
+        the value as given (``shown``, default the number)."""
         below = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
         above = self.hi is not None and number > self.hi
         if below or above or (self.kind is float and not math.isfinite(number)):
-            name = param.opts[0] if param is not None else "value"
-            raise ActlabError(f"bad {name} {value}: must be {self._allowed()}")
+            raise ActlabError(f"bad {name} {number if shown is None else shown}: must be {self._allowed()}")
         return number
 
     def _allowed(self) -> str:
@@ -210,9 +214,11 @@ def parse_float(text: str, what: str) -> float:
     return value
 
 
-def parse_floats(text: str, what: str) -> list[float]:
-    """``"1000,0,-5"`` -> ``[1000.0, 0.0, -5.0]``; empty items or non-numbers are refused."""
-    return [parse_float(item, what) for item in split_words(text, what, example="0,2,5")]
+def parse_floats(text: str, what: str, within: _Range | None = None) -> list[float]:
+    """``"1000,0,-5"`` -> ``[1000.0, 0.0, -5.0]``; empty items, non-numbers and
+    numbers outside ``within`` (a ``number(...)``) are refused."""
+    values = [parse_float(item, what) for item in split_words(text, what, example="0,2,5")]
+    return [within.check(v, what, shown=f"{v:g}") for v in values] if within else values
 
 
 def split_words(text: str, what: str, example: str = "a,b") -> list[str]:
@@ -223,23 +229,22 @@ def split_words(text: str, what: str, example: str = "a,b") -> list[str]:
     return items
 
 
-def parse_ints(text: str, what: str, example: str = "1,2") -> tuple[int, ...]:
-    """``"3,5,8"`` -> ``(3, 5, 8)``; a non-integer item is refused."""
+def parse_ints(text: str, what: str, example: str = "1,2", within: _Range | None = None) -> tuple[int, ...]:
+    """``"3,5,8"`` -> ``(3, 5, 8)``; a non-integer item, or one outside
+    ``within`` (a ``whole(...)``), is refused."""
     items = split_words(text, what, example=example)
     try:
-        return tuple(int(item) for item in items)
+        values = tuple(int(item) for item in items)
     except ValueError:
         raise ActlabError(f"bad {what} {text!r}: expected whole numbers, e.g. {example}") from None
+    return tuple(within.check(v, what) for v in values) if within else values
 
 
 def parse_conv(text: str | None) -> tuple[int, ...] | None:
     """``--conv`` -> channels: None without it, () for the default, else positive whole numbers."""
     if text is None:
         return None
-    channels = parse_ints(text, "--conv", example="8,16") if text.strip() else ()
-    if any(c < 1 for c in channels):
-        raise ActlabError(f"bad --conv {text!r}: channels must be >= 1, e.g. 8,16")
-    return channels
+    return parse_ints(text, "--conv", example="8,16", within=whole(1)) if text.strip() else ()
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -81,10 +81,8 @@ def stability_cmd(scale, values, label, binary, target, temperature_text, scan, 
     for name in dtype_list:
         if name not in DTYPES:
             raise unknown("dtype", name, DTYPES)
-    temperature_list = list(dict.fromkeys(parse_floats(temperature_text, "--temperature")))
-    for t in temperature_list:
-        if not (math.isfinite(t) and t > 0):
-            raise ActlabError(f"bad --temperature {t:g}: expected finite numbers > 0")
+    positive = number(0, lo_open=True)
+    temperature_list = list(dict.fromkeys(parse_floats(temperature_text, "--temperature", positive)))
     if len(temperature_list) > 1 and (binary or scan or roundoff):
         raise ActlabError("several --temperature values compare softmax distributions; "
                           "they do not go with --binary, --scan or --roundoff")

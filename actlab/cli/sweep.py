@@ -88,10 +88,8 @@ def sweep_cmd(data, act, optimizers, lrs, seeds, steps, epochs, hidden, threshol
     from actlab.render import sweep as view
     from actlab.render.commands import replay_args, replay_data
 
-    lr_values = list(dict.fromkeys(parse_floats(lrs, "--lr"))) if lrs is not None else None
-    for lr in lr_values or ():
-        if not (0 < lr < float("inf")):
-            raise ActlabError(f"bad --lr {lr:g} in {lrs!r}: learning rates must be finite numbers > 0")
+    positive = number(0, lo_open=True)
+    lr_values = list(dict.fromkeys(parse_floats(lrs, "--lr", positive))) if lrs is not None else None
     widths = parse_hidden(hidden) if hidden is not None else None
     csv_file = None
     if csv_path is not None:
