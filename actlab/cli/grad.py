@@ -82,17 +82,14 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
       actlab grad relu tanh --depth 10 --init normal:1
       actlab grad tanh --cost
     """
-    for flag, value in (("--at", at), ("--step", step)):
-        if value is not None and (depth is not None or cost):
-            raise ActlabError(f"{flag} is for the pointwise table; it does not go with --depth or --cost")
     if not names and not cost:
         raise click.UsageError("give at least one activation NAME (e.g. actlab grad sigmoid), or --cost")
     mode = "cost" if cost else ("depth" if depth is not None else "pointwise")
+    _check_mode_options(mode)
     if mode == "pointwise" and save is not None:
         raise ActlabError("--save writes the chart of --depth or --cost; the pointwise table has none")
     if mode == "pointwise":
         xs = parse_floats(at if at is not None else DEFAULT_AT, "--at")
-    _check_mode_options(mode)
     if mode == "cost":
         width_list = list(parse_ints(widths, "--widths", "8,16,32", within=whole(1)))
     save_path = None
@@ -133,7 +130,10 @@ def grad_cmd(names, at, step, depth, width, init, batch, bias_std, cost, widths,
 _MODE_OPTIONS = {"width": ("--width", "depth"), "init": ("--init", "depth"),
                  "all_layers": ("--all-layers", "depth"),
                  "bias_std": ("--bias-std", "depth"), "widths": ("--widths", "cost"),
-                 "repeats": ("--repeats", "cost")}
+                 "repeats": ("--repeats", "cost"), "at": ("--at", "pointwise"), "step": ("--step", "pointwise")}
+# mode -> (its name in a message, how to get there)
+_MODES = {"depth": ("--depth", "add --depth"), "cost": ("--cost", "add --cost"),
+          "pointwise": ("the pointwise table", "leave out --depth and --cost")}
 
 
 def _check_mode_options(mode: str) -> None:
@@ -141,6 +141,7 @@ def _check_mode_options(mode: str) -> None:
     for param, (flag, wanted) in _MODE_OPTIONS.items():
         source = ctx.get_parameter_source(param)
         if mode != wanted and source is not None and source != click.core.ParameterSource.DEFAULT:
-            raise ActlabError(f"{flag} applies to --{wanted}; add --{wanted} or leave {flag} out")
+            name, how = _MODES[wanted]
+            raise ActlabError(f"{flag} applies to {name}; {how} or leave {flag} out")
 
 
