@@ -187,6 +187,7 @@ training_options = _compose(
                  help="The network's inputs as formulas of the data's columns, comma-separated: "
                       "x1, x2, ... by position or a CSV column's name, e.g. "
                       "\"x1,x2,x1*x2,x1**2,sin(x1)\" (same grammar as formula activations)."),
+    dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP),
 )
 
 DATASETS_HELP = "Datasets: " + ", ".join(DATASETS) + "."

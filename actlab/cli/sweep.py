@@ -10,7 +10,7 @@ import sys
 import click
 
 from actlab.cli.options import (
-    DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
+    DATASETS_HELP, MAX_SEED, OPTIMIZERS_HELP, dataset_options, json_option,
     number, overwrite_option, parse_conv, parse_floats, parse_hidden, seed_option,
     training_options, whole,
 )
@@ -50,7 +50,6 @@ def _stdout_to_stderr():
 @click.option("--max-batch", type=whole(1),
               help="Most runs in one program call (default: as many as fit in 16 MiB a device on a CPU, "
                    "near its caches; a quarter of an accelerator's free memory); a larger grid is cut into chunks.")
-@dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Also write one row per configuration to this CSV file.")

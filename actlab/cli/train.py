@@ -6,7 +6,7 @@ import click
 
 from actlab.cli import command_line
 from actlab.cli.options import (
-    DATASETS_HELP, MAX_SEED, MIXED_HELP, OPTIMIZERS_HELP, dataset_options, dtype_option, json_option,
+    DATASETS_HELP, MAX_SEED, OPTIMIZERS_HELP, dataset_options, json_option,
     number, overwrite_option, param_option, parse_conv, parse_hidden, parse_params,
     seed_option, training_options, whole,
 )
@@ -30,7 +30,6 @@ from actlab.errors import ActlabError
 @click.option("--lr", type=number(0, lo_open=True),
               help="Learning rate (default per optimizer: adam 0.01 (on digits 0.001, as in the course), "
                    "sgd 0.1, lion 0.001, ...).")
-@dtype_option(help="Floating-point type of parameters and data. " + MIXED_HELP)
 @seed_option
 @click.option("--save", "save_dir", type=click.Path(file_okay=False),
               help="Write the run into this folder (whole or not at all): params.npz, run.json (what "
