@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import fnmatch
 import io
 import os
 import shutil
@@ -89,7 +90,8 @@ def check_save_dir(path: str, *, overwrite: bool = False, option: str = "--save"
                    contents: tuple[str, ...] = RUN_FILES) -> Target:
     """The output folder, checked before any work: a new folder (its parent
     must exist and be writable), an empty one, or with ``overwrite`` one that
-    holds only ``contents`` (what actlab writes there), which is replaced whole."""
+    holds only ``contents`` (what actlab writes there: names, or patterns such
+    as ``*.png``), which is replaced whole."""
     p = _named(path, option)
     kind = _kind(p)
     if kind == "a folder":
@@ -140,7 +142,8 @@ def _check_replaceable(p: Path, kind: str | None, option: str, overwrite: bool) 
 
 
 def _check_foreign(folder: Path, entries, contents, option: str) -> None:
-    foreign = [e for e in entries if e not in contents or _kind(folder / e) != "a regular file"]
+    foreign = [e for e in entries
+               if not any(fnmatch.fnmatchcase(e, c) for c in contents) or _kind(folder / e) != "a regular file"]
     if foreign:
         raise ActlabError(f"bad {option} {str(folder)!r}: it holds {', '.join(foreign[:3])}"
                           f"{' ...' if len(foreign) > 3 else ''}, which actlab did not write there; "

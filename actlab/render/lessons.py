@@ -8,11 +8,9 @@ Reads only the result types of the lessons (``LessonResult``, ``Check``,
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 from actlab import __version__
-from actlab.errors import ActlabError
 from actlab.render import files, terminal
 from actlab.render.terminal import fmt, paint
 
@@ -147,25 +145,7 @@ def check_handout_path(path: str, *, overwrite: bool = False) -> files.Target:
     """The ``--save`` folder, checked before any work: a new or empty folder in
     a writable one, or (with ``overwrite``) a handout written before, which
     holds nothing but its Markdown file and PNG figures."""
-    p = Path(path).expanduser()
-    if p.is_symlink() or (p.exists() and not p.is_dir()):
-        raise ActlabError(f"bad --save {path!r}: it exists and is not a folder; --save takes a new folder")
-    contents = ()
-    if p.exists() and any(p.iterdir()):
-        if not overwrite:
-            raise ActlabError(f"--save folder {path!r} exists; pass --overwrite to replace it")
-        if not _is_handout(p):
-            raise ActlabError(f"--save folder {path!r} holds more than a lessons handout "
-                              f"({HANDOUT} and PNG figures); refusing to replace it")
-        contents = tuple(os.listdir(p))
-    return files.check_save_dir(path, overwrite=overwrite, contents=contents)
-
-
-def _is_handout(folder: Path) -> bool:
-    entries = list(folder.iterdir())
-    return (any(e.name == HANDOUT for e in entries)
-            and all(e.is_file() and not e.is_symlink() and (e.name == HANDOUT or e.suffix == ".png")
-                    for e in entries))
+    return files.check_save_dir(path, overwrite=overwrite, contents=(HANDOUT, "*.png"))
 
 
 def save_handout(folder: files.Target, results, *, backend: str, seconds: float) -> None:
