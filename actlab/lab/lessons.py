@@ -210,6 +210,17 @@ def _ulp(value: float, dtype: str) -> float:
     return float(jnp.nextafter(x, jnp.asarray(jnp.inf, dtype)).astype(jnp.float64) - x.astype(jnp.float64))
 
 
+def _seed_flows(act, seeds: int, **kw) -> list:
+    """``gradient_flow`` of one activation for seeds 0 to ``seeds - 1`` (one
+    compiled program serves them all: the seed is its argument)."""
+    return [gradflow.gradient_flow([act], seed=s, **kw)[0] for s in range(seeds)]
+
+
+def _layer_values(flows, field: str) -> np.ndarray:
+    """One field of every layer of each run: an array (runs, layers)."""
+    return np.asarray([[getattr(layer, field) for layer in f.layers] for f in flows], np.float64)
+
+
 def _default_steps(ds) -> int:
     """The step count ``train`` and ``sweep`` use for this dataset by default."""
     return setup.defaults(ds).steps
@@ -488,9 +499,9 @@ def zero_centred(*, centred: str = "tanh", other: str = "sigmoid", seeds: int = 
 def relu_sparsity(*, name: str = "relu", depth: int = 4, width: int = 64, batch: int = 128, seeds: int = 4,
                   about: float = 0.05, spread: float = 0.1) -> Measured:
     act = activations.get(name)
-    flows = [gradflow.gradient_flow([act], depth=depth, width=width, batch=batch, seed=s)[0] for s in range(seeds)]
-    zeros = np.asarray([[layer.sparsity for layer in f.layers] for f in flows])
-    dead = float(np.mean([[layer.dead for layer in f.layers] for f in flows]))
+    flows = _seed_flows(act, seeds, depth=depth, width=width, batch=batch)
+    zeros = _layer_values(flows, "sparsity")
+    dead = float(_layer_values(flows, "dead").mean())
     mean = float(zeros.mean())
     figures = {"zero_fraction": mean, "zero_fraction_min": float(zeros.min()),
                "zero_fraction_max": float(zeros.max()), "dead_units": dead}
@@ -595,8 +606,7 @@ def init_he(*, name: str = "relu", depth: int = 30, width: int = 256, batch: int
     act = activations.get(name)
     ratios = {}
     for init in ("he", "lecun"):
-        flows = [gradflow.gradient_flow([act], depth=depth, width=width, batch=batch, init=model.Init(init),
-                                        seed=s)[0] for s in range(seeds)]
+        flows = _seed_flows(act, seeds, depth=depth, width=width, batch=batch, init=model.Init(init))
         ratios[init] = np.mean([_variance_ratios(f) for f in flows], axis=0)
     # He et al. 2015, section 2.2: Var[y_L] = Var[y_1] prod_l (n_l Var[w_l] / 2) for ReLU layers.
     theory = {"he": 1.0, "lecun": 0.5 ** (depth - 1)}
@@ -642,8 +652,8 @@ def init_glorot(*, name: str = "tanh", depth: int = 15, width: int = 64, batch: 
     act = activations.get(name)
     # U(-1/sqrt(n), 1/sqrt(n)) has variance 1/(3n); drawn normal with that variance.
     inits = {"glorot": model.Init("glorot"), "standard": model.Init("normal", 1 / math.sqrt(3 * width))}
-    flows = {k: [gradflow.gradient_flow([act], depth=depth, width=width, batch=batch, init=init, seed=s)[0]
-                 for s in range(seeds)] for k, init in inits.items()}
+    flows = {k: _seed_flows(act, seeds, depth=depth, width=width, batch=batch, init=init)
+             for k, init in inits.items()}
     signal = {k: _median([f.signal_ratio for f in fs]) for k, fs in flows.items()}
     weights = {k: _median([f.ratio for f in fs]) for k, fs in flows.items()}
     theory = (1 / 3) ** ((depth - 1) / 2)
@@ -686,10 +696,9 @@ def init_glorot(*, name: str = "tanh", depth: int = 15, width: int = 64, batch: 
 def selu(*, name: str = "selu", depth: int = 100, width: int = 128, batch: int = 128, seeds: int = 3,
          mean_bound: float = 0.1, var_bounds: tuple[float, float] = (0.8, 1.5)) -> Measured:
     act = activations.get(name)
-    flows = [gradflow.gradient_flow([act], depth=depth, width=width, batch=batch, init="lecun", seed=s)[0]
-             for s in range(seeds)]
-    means = np.mean([[layer.activation_mean for layer in f.layers] for f in flows], axis=0)
-    variances = np.mean([[layer.activation_std ** 2 for layer in f.layers] for f in flows], axis=0)
+    flows = _seed_flows(act, seeds, depth=depth, width=width, batch=batch, init="lecun")
+    means = _layer_values(flows, "activation_mean").mean(0)
+    variances = (_layer_values(flows, "activation_std") ** 2).mean(0)
     mean, var = float(means[-1]), float(variances[-1])
     lo, hi = var_bounds
     inside = (np.abs(means) <= mean_bound) & (variances >= lo) & (variances <= hi)
