@@ -463,6 +463,11 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def name_of(act) -> str:
+    """The name of an activation, or of a plain function passed in its place."""
+    return getattr(act, "name", str(act))
+
+
 def known(name: str) -> bool:
     """Whether ``name`` is registered."""
     return name in _REGISTRY

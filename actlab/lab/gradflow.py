@@ -32,6 +32,7 @@ import numpy as np
 
 from actlab.errors import ActlabError
 from actlab.limits import check_memory, in_dtype
+from actlab.blocks.activations import name_of
 from actlab.blocks.model import Init, parse_init
 
 __all__ = [
@@ -56,9 +57,6 @@ def _dtype(name) -> jnp.dtype:
         raise ActlabError(f"bad dtype {name!r}; choose from: {', '.join(_FLOAT_DTYPES)}")
     return jnp.dtype(name)
 
-
-def _act_name(act) -> str:
-    return getattr(act, "name", str(act))
 
 
 # --- pointwise: f'(x) against a finite difference -----------------------------------
@@ -227,7 +225,7 @@ def pointwise(acts: Sequence, xs: Sequence[float], *, dtype="float32",
                 left_slope=float(o["left"][i]), right_slope=float(o["right"][i]), note=note,
             ))
         tables.append(PointwiseTable(
-            activation=_act_name(act), params=dict(act.params), formula=getattr(act, "formula", ""),
+            activation=name_of(act), params=dict(act.params), formula=getattr(act, "formula", ""),
             dtype=dtype.name, eps=float(jnp.finfo(dtype).eps), step_rule=rule,
             points=tuple(points)))
     return tuple(tables)
@@ -572,7 +570,7 @@ def gradient_flow(acts: Sequence, *, depth: int, width: int = 64, batch: int = 1
             rel = abs_err / scale if scale > 0 else (0.0 if abs_err == 0 else math.inf)
             collapse = Collapse(abs_err, scale, rel, rel / eps)
         results.append(GradFlow(
-            activation=_act_name(act), params=dict(act.params), init=_init_name(init_), depth=depth,
+            activation=name_of(act), params=dict(act.params), init=_init_name(init_), depth=depth,
             width=width, batch=batch, dtype=dtype.name, seed=seed, bias_std=float(bias_std),
             loss=float(o["loss"]), layers=layers,
             output_grad_norm=float(o["output_grad_norm"]), ratio=ratio, factor_per_layer=factor,
@@ -753,7 +751,7 @@ def backprop_cost(act, *, widths: Sequence[int] = (8, 16, 32, 64), depth: int = 
         rows.append(row)
         skipped += why
         previous = row
-    return CostResult(_act_name(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), _exponents(rows),
+    return CostResult(name_of(act), depth, batch, n_in, dtype.name, repeats, tuple(rows), _exponents(rows),
                       tuple(skipped))
 
 

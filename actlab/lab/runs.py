@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from actlab import __version__
-from actlab.blocks import model
+from actlab.blocks import activations, model
 from actlab.blocks.data import CLASSIFICATION, Dataset, Request
 from actlab.errors import ActlabError
 from actlab.lab.train import TrainConfig, make_run
@@ -58,7 +58,7 @@ def make_record(config: TrainConfig, ds: Dataset, request: Request, *, command: 
             "sizes": list(config.sizes),
             "conv": None if conv is None else {"image": list(conv.image), "channels": list(conv.channels),
                                                "stride": conv.stride},
-            "activation": {"text": getattr(act, "name", str(act)),
+            "activation": {"text": activations.name_of(act),
                            "params": dict(getattr(act, "params", {}) or {}),
                            "source": getattr(act, "source", "function")},
             "output": config.output, "loss": config.loss, "dtype": config.dtype,

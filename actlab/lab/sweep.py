@@ -61,6 +61,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from actlab import runtime
 from actlab.blocks import optim
+from actlab.blocks.activations import name_of
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.lab import setup
 from actlab.lab import train as core
@@ -250,7 +251,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     if max_batch is not None and max_batch < 1:
         raise ActlabError(f"bad --max-batch {max_batch}: must be >= 1")
     threshold = _threshold(ds, threshold)
-    jobs = [(_name(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
+    jobs = [(name_of(act), opt, setup.make_config(ds, activation=act, optimizer=opt, hidden=hidden,
                                                 steps=steps, epochs=epochs, batch=batch, l2=l2, l1=l1,
                                                 init=init, conv=conv, dtype=dtype, output=output, loss=loss,
                                                 features=features)[0])
@@ -324,9 +325,6 @@ def _check_memory(config, ds: Dataset, chunk_runs: int, devices, *, runs: int) -
     check_memory(HOST_BYTES_PER_RUN * runs, f"keeping the results of {runs} runs", "use fewer --seeds")
 
 
-def _name(act) -> str:
-    return getattr(act, "name", str(act))
-
 
 def _lr_table(activations, optimizers, lrs, dtype) -> dict[str, list[float]]:
     """optimizer -> its learning rates, each checked (also against ``dtype``)."""
@@ -355,7 +353,7 @@ def _compile_all(groups, ds, mesh, chunk_runs, C, threshold, progress, total) ->
     (XLA compiles without holding the GIL): compiling is most of the cost of a
     small sweep. ``groups``: optimizer -> its configurations. -> seconds."""
     t0 = time.perf_counter()
-    pairs = {opt: [f"{_name(c.activation)} / {opt}" for c in configs] for opt, configs in groups.items()}
+    pairs = {opt: [f"{name_of(c.activation)} / {opt}" for c in configs] for opt, configs in groups.items()}
     if progress is not None:
         progress(0, total, _compiling([p for ps in pairs.values() for p in ps]))
     lowered = {}
@@ -383,7 +381,7 @@ def _compiling(pairs: list[str]) -> str:
 
 
 def _notes(ds: Dataset, activations) -> tuple[str, ...]:
-    if "linear" not in [_name(a) for a in activations]:
+    if "linear" not in [name_of(a) for a in activations]:
         return ()
     if ds.name == "xor":
         return ("XOR is not linearly separable: a network with linear hidden layers is one "

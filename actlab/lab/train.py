@@ -70,7 +70,7 @@ import numpy as np
 from jax import lax
 
 from actlab import runtime
-from actlab.blocks import model, optim
+from actlab.blocks import activations, model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
 from actlab.lab import layers, metrics
@@ -907,7 +907,7 @@ def _result(config, ds, *, lr, seed, report, history, checkpoints, params, probe
         classification = metrics.classify(report.eval_values, ds.y_test, config.task, ds.target_names,
                                           split="test" if ds.has_test else "train")
     return TrainResult(
-        dataset=ds.name, task=config.task, activation=getattr(config.activation, "name", str(config.activation)),
+        dataset=ds.name, task=config.task, activation=activations.name_of(config.activation),
         optimizer=config.optimizer, lr=float(lr), steps=config.steps, batch=config.batch,
         hidden=tuple(config.sizes[1:-1]), output=config.output, loss=config.loss, seed=seed,
         final_loss=final_loss, test_loss=test_loss,
