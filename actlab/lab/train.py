@@ -763,7 +763,8 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         then and the result has ``interrupted`` set. Otherwise it propagates.
     """
     in_dtype(optim.check_lr(lr), config.dtype, "--lr", positive=True)
-    _check_memory(config, ds, grid)
+    probe, shape_probe = _probe(ds, config, grid)
+    _check_memory(config, ds, probe.shape[0], grid if shape_probe[0] == "grid" else None)
     data = prepare_data(ds.x_train, ds.y_train, config)
     test = prepare_data(ds.x_test, ds.y_test, config)
     n_train = ds.x_train.shape[0]
@@ -771,7 +772,6 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     reports = progress is not None or watch is not None
     plan_ = plan(config.steps, per_epoch, rows=config.batch or n_train,
                  test_rows=ds.x_test.shape[0] if ds.has_test else 0, chunks=chunks or (10 if reports else 1))
-    probe, shape_probe = _probe(ds, config, grid)
     probe = on_device(probe, config.dtype)
     program, compile_seconds = compiled_program(config, plan_, ds.has_test, data, test, probe,
                                                 live=watch is not None)
@@ -978,19 +978,18 @@ def data_bytes(config: TrainConfig, ds: Dataset) -> int:
         ds.n_features + config.sizes[-1])
 
 
-def _check_memory(config: TrainConfig, ds: Dataset, grid: int) -> None:
+def _check_memory(config: TrainConfig, ds: Dataset, probe_rows: int, grid: int | None) -> None:
     """Refuses a network that cannot train here: the training step on a batch,
     and the measurement at the end, which evaluates the training rows, the test
-    rows twice and the decision-region grid in one program, each unit's value
+    rows twice and the pictures' ``probe_rows`` points (a ``grid`` x ``grid``
+    of decision regions, where there is one) in one program, each unit's value
     once per row."""
     item = jnp.dtype(config.dtype).itemsize
     n_train, n_test = ds.x_train.shape[0], ds.x_test.shape[0]
     rows = config.batch or n_train
-    drawn = ds.n_features == 2 and config.task in CLASSIFICATION and ds.name not in LOGIC_GATES
-    regions = grid * grid if drawn else 0
-    need = (step_bytes(config, rows) + item * (n_train + 2 * n_test + regions) * units(config)
+    need = (step_bytes(config, rows) + item * (n_train + 2 * n_test + probe_rows) * units(config)
             + data_bytes(config, ds))
     what = f"training the {'-'.join(map(str, config.sizes))} network on {rows} rows at once"
-    if regions > n_train + 2 * n_test:
+    if grid is not None and probe_rows > n_train + 2 * n_test:
         what += f" and drawing its decision regions ({grid} x {grid} points)"
     check_memory(need, what, "use a smaller --hidden, --batch or --samples", device=jax.devices()[0])
