@@ -185,6 +185,12 @@ class RunsOutput(NamedTuple):
 CPU_WORKING_SET = 16 << 20
 
 
+def chunk_length(steps: int, chunks: int = 10) -> int:
+    """Steps per compiled chunk: a power of two near steps / chunks, so sweeps
+    of similar length share one program."""
+    return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
+
+
 def runs_that_fit(per_run: int, device) -> int:
     """Runs one device takes per program call, each needing ``per_run`` bytes
     (``train.step_bytes``): a working set of ``CPU_WORKING_SET`` on a CPU,
@@ -259,7 +265,7 @@ def sweep(ds: Dataset, *, activations: Sequence[Any], optimizers: Sequence[str],
     config = jobs[0][2]
     devices = list(jax.devices() if devices is None else devices)
     mesh = Mesh(np.array(devices), (RUNS,))
-    C = core.chunk_length(config.steps)
+    C = chunk_length(config.steps)
     # One set of programs per optimizer, the activations its branches.
     branches = {opt: tuple(dict.fromkeys(c for _, o, c in jobs if o == opt)) for opt in optimizers}
     rows = config.batch or ds.x_train.shape[0]

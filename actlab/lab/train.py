@@ -685,12 +685,6 @@ class TrainResult(NamedTuple):
     features: tuple | None = None  # the input formulas, when not the data's columns
 
 
-def chunk_length(steps: int, chunks: int = 10) -> int:
-    """Steps per compiled chunk: a power of two near steps / chunks, so runs of
-    similar length share one program."""
-    return min(1 << max(0, math.ceil(math.log2(max(1, math.ceil(steps / chunks))))), 4096)
-
-
 class Program(NamedTuple):
     """The compiled ``make_program`` for one configuration and data shapes, and
     the blank state its first call starts from."""
@@ -886,12 +880,9 @@ def _pictures(kind, values, ds: Dataset, task: str):
         labels = tuple(Regions(xs, ys, (values[:, k] > 0.5).astype(np.int64).reshape(n, n),
                                values[:, k].reshape(n, n)) for k in range(values.shape[1]))
         return None, labels, None, None
-    if values.shape[1] == 1:
-        prob = values[:, 0]
-        cls = (prob > 0.5).astype(np.int64)
-    else:
-        cls = values.argmax(1)
-        prob = values[:, 1] if values.shape[1] == 2 else values.max(1)
+    cls, _ = metrics.predictions(values, task)
+    # shaded by P(class 1) with two classes, else by the winner's probability
+    prob = values[:, -1] if values.shape[1] <= 2 else values.max(1)
     return Regions(xs, ys, cls.reshape(n, n), prob.reshape(n, n)), None, None, None
 
 
