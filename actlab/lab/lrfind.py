@@ -95,12 +95,9 @@ def suggest(lrs, losses) -> LrFinder:
     lrs, losses = np.asarray(lrs, np.float64), np.asarray(losses, np.float64)
     smoothed = _smooth(losses, window=max(3, len(losses) // 20))
     finite = np.isfinite(smoothed)
-    stop = len(smoothed)
-    for i in range(len(smoothed)):
-        best = np.min(smoothed[: i + 1][finite[: i + 1]], initial=np.inf)
-        if not finite[i] or smoothed[i] > BLOW_UP * best:
-            stop = i
-            break
+    best = np.minimum.accumulate(np.where(finite, smoothed, np.inf))  # the lowest so far
+    blown = ~finite | (smoothed > BLOW_UP * best)
+    stop = int(np.argmax(blown)) if blown.any() else len(smoothed)
     if stop < 2:
         raise ActlabError("the loss blew up at the smallest learning rate of the test: "
                           "check the data and the network")
