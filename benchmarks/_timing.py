@@ -4,8 +4,13 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import NamedTuple
+
+# The installed entry point beside this Python, as a user runs it.
+ACTLAB = [str(Path(sys.executable).with_name("actlab"))]
 
 
 class Timing(NamedTuple):
@@ -51,13 +56,15 @@ def interleaved(contenders: dict, rounds: int = 7, warmup: int = 1) -> dict:
 
 
 def command(args, env=None):
-    """A callable that runs ``args`` as a process (output discarded), fails if it
-    fails, and returns the CPU seconds (user + system) the process used."""
+    """A callable that runs ``args`` as a process, fails if it fails, and
+    returns the CPU seconds (user + system) the process used; its last
+    standard output stays in ``.stdout``."""
     def run():
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run.stdout = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    run.stdout = ""
     return run
 
 

@@ -13,50 +13,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-
-def run(cmd, env) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the child, its stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, out
+from _timing import ACTLAB, command, interleaved, load
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    print(f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ACTLAB_CACHE_DIR": cache}
-        cmd = ["actlab", "lessons", "--json"]
-        cold_wall, cold_cpu, _ = run(cmd, env)  # fills the cache
-        jax_runs, runs = [], []
-        for _ in range(args.repeats):  # interleaved, so both see the same machine
-            jax_runs.append(run([sys.executable, "-c", "import jax"], env)[:2])
-            runs.append(run(cmd, env))
-        base_wall = statistics.median(w for w, _ in jax_runs)
-        base_cpu = statistics.median(c for _, c in jax_runs)
-        walls, cpus = [w for w, _, _ in runs], [c for _, c, _ in runs]
-        wall, cpu = statistics.median(walls), statistics.median(cpus)
-        print(f"python -c 'import jax':          {base_wall:6.2f} s wall, {base_cpu:6.2f} s CPU "
-              f"(median of {args.repeats})")
-        print(f"actlab lessons, cold cache:      {cold_wall:6.2f} s wall, {cold_cpu:6.2f} s CPU")
-        print(f"actlab lessons, warm cache:      {wall:6.2f} s wall, {cpu:6.2f} s CPU  "
-              f"(min {min(walls):.2f} s wall; {wall / base_wall:.1f}x import jax; goal about 60 s)")
-        lessons = json.loads(runs[-1][2])["lessons"]
-        print("the costliest lessons (last warm run, seconds in the process):")
-        for lesson in sorted(lessons, key=lambda entry: -entry["seconds"])[:8]:
-            print(f"  {lesson['id']:26s} {lesson['seconds']:6.2f} s  {lesson['verdict']}")
+        lessons = command([*ACTLAB, "lessons", "--json"], env)
+        cold = interleaved({"cold": lessons}, rounds=1, warmup=0)["cold"]  # fills the cache
+        t = interleaved({"import jax": command([sys.executable, "-c", "import jax"], env), "lessons": lessons},
+                        rounds=args.repeats, warmup=0)
+    base, warm = t["import jax"], t["lessons"]
+    print(f"python -c 'import jax':          {base.median:6.2f} s wall, {base.cpu_median:6.2f} s CPU "
+          f"(median of {args.repeats})")
+    print(f"actlab lessons, cold cache:      {cold.median:6.2f} s wall, {cold.cpu_median:6.2f} s CPU")
+    print(f"actlab lessons, warm cache:      {warm.median:6.2f} s wall, {warm.cpu_median:6.2f} s CPU  "
+          f"(min {warm.min:.2f} s wall; {warm.median / base.median:.1f}x import jax; goal about 60 s)")
+    print("the costliest lessons (last warm run, seconds in the process):")
+    for lesson in sorted(json.loads(lessons.stdout)["lessons"], key=lambda entry: -entry["seconds"])[:8]:
+        print(f"  {lesson['id']:26s} {lesson['seconds']:6.2f} s  {lesson['verdict']}")
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from pathlib import Path
 
-from _timing import command, interleaved, load
+from _timing import ACTLAB, command, interleaved, load
 
-ACTLAB = [str(Path(sys.executable).with_name("actlab"))]
 # The same command ending as Python ends by default: sys.exit, then the teardown.
 ORDINARY_EXIT = [sys.executable, "-c", "import sys; from actlab.cli import cli; "
                  "sys.exit(cli.main(sys.argv[1:], prog_name='actlab', standalone_mode=False))"]

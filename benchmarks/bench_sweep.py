@@ -16,14 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
-from _timing import command, interleaved, load
+from _timing import ACTLAB, command, interleaved, load
 
-ACTLAB = [str(Path(sys.executable).with_name("actlab"))]
 
 
 def main():
@@ -36,14 +32,11 @@ def main():
     print(f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ACTLAB_CACHE_DIR": cache}
-        t = interleaved({
-            "4096, memory": command(sweep4096, env),
-            "4096, 1024 a call": command([*sweep4096, "--max-batch", "1024"], env),
-            "1024 sweep": command(sweep1024, env),
-            "one train": command(train, env),
-        }, rounds=args.rounds)  # the warm-up round fills the cache
-        out = {name: json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
-               for name, cmd in (("4096", sweep4096), ("1024", sweep1024))}
+        runs = {"4096, memory": command(sweep4096, env),
+                "4096, 1024 a call": command([*sweep4096, "--max-batch", "1024"], env),
+                "1024 sweep": command(sweep1024, env), "one train": command(train, env)}
+        t = interleaved(runs, rounds=args.rounds)  # the warm-up round fills the cache
+        out = {"4096": json.loads(runs["4096, memory"].stdout), "1024": json.loads(runs["1024 sweep"].stdout)}
     print(f"actlab sweep xor --seeds 4096 (whole processes, {args.rounds} rounds, warm cache):")
     memory, fixed = t["4096, memory"], t["4096, 1024 a call"]
     print(f"  chunk from memory ({out['4096']['chunk_runs']} runs a call): min {memory.min:.2f} s, "
