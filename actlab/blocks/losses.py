@@ -145,6 +145,13 @@ def _exp_terms(x, m):
     return e + e * err, half * half
 
 
+def _row_max(x, keepdims: bool = True):
+    """(m, m_c): the max over the last axis, and m floored to the lowest finite
+    number, so that x - m_c is -inf, not NaN, on an all -inf row."""
+    m = jnp.max(x, axis=-1, keepdims=keepdims, initial=-jnp.inf)
+    return m, jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+
+
 def _stats(x):
     """Shift statistics of x along the last axis, with keepdims.
 
@@ -156,8 +163,7 @@ def _stats(x):
     logsumexp = m + log1p(s), log_softmax = (x - m_c) - log1p(s) and
     softmax = e / (1 + s).
     """
-    m = jnp.max(x, axis=-1, keepdims=True, initial=-jnp.inf)
-    m_c = jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+    m, m_c = _row_max(x)
     e, scale = _exp_terms(x, m_c)
     tie = jnp.floor(e * (1 / scale))  # 1 at an entry equal to the max, else 0 (NaN stays NaN)
     below = jnp.sum(e - tie * scale, axis=-1, keepdims=True) * (1 / scale)
@@ -202,8 +208,7 @@ def _log_softmax_last_jvp(primals, tangents):
 def _softmax_last(x):
     # A probability needs no exact s: exp(x - m) / sum, with the max's exp(0) = 1
     # in the sum, so that it is >= 1 unless the row is all -inf (then 0 / 1).
-    m = jnp.max(x, axis=-1, keepdims=True, initial=-jnp.inf)
-    e = jnp.exp(x - jnp.maximum(m, float(jnp.finfo(x.dtype).min)))
+    e = jnp.exp(x - _row_max(x)[1])
     return e / jnp.maximum(jnp.sum(e, axis=-1, keepdims=True), 1)
 
 
@@ -305,8 +310,7 @@ def _softmax(x, where, temperature, *, axes):
     flat, undo = _to_last(_masked(x, where), axes)
     z = flat.astype(compute_dtype(x.dtype))
     if temperature is not None:
-        m = jnp.max(z, axis=-1, keepdims=True, initial=-jnp.inf)
-        shift = jax.lax.stop_gradient(jnp.maximum(m, float(jnp.finfo(z.dtype).min)))
+        shift = jax.lax.stop_gradient(_row_max(z)[1])
         z = (z - shift) / jnp.asarray(temperature, z.dtype)  # <= 0: overflows only to -inf
     return undo(_softmax_last(z).astype(x.dtype))
 
@@ -328,8 +332,7 @@ def _label_parts(x, labels):
     valid = (labels >= 0) & (labels < classes)
     y = jnp.clip(labels, 0, classes - 1)
     index = jnp.arange(rows)
-    m = jnp.max(x, axis=-1, initial=-jnp.inf)
-    m_c = jnp.maximum(m, float(jnp.finfo(x.dtype).min))
+    m, m_c = _row_max(x, keepdims=False)
     e, scale = _exp_terms(x, m_c[:, None])
     v = e.at[index, y].add(-scale)
     s_scaled = jnp.sum(v, axis=-1)
