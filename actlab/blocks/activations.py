@@ -170,8 +170,7 @@ class Activation:
 
     def facts(self) -> dict:
         """The facts by name (``output_range`` ... ``sampled``), as declared or estimated."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name in FACTS}
+        return {name: getattr(self, name) for name in FACTS}
 
 
 _FIELDS = [f.name for f in dataclasses.fields(Activation)]

@@ -120,7 +120,7 @@ _REFUSED = {
 
 
 def _allowed(variables) -> str:
-    return (f"numbers, {', '.join(variables)}, pi, e, tau, inf, + - * / // % **, comparisons, "
+    return (f"numbers, {', '.join([*variables, *CONSTANTS])}, + - * / // % **, comparisons, "
             "& | ~, a if c else b, and calls of math functions and activations")
 
 
