@@ -69,7 +69,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from actlab import runtime
 from actlab.blocks import activations, model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
@@ -710,8 +709,10 @@ def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, tes
     args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps),
             np.bool_(False))
     # The state is donated: each call updates it in place.
-    call = runtime.compile(jax.jit(make_program(config, plan_, has_test, live), donate_argnums=0).lower(*args),
-                           jax.devices()[0])
+    # XLA's default options (not runtime.compile's LLVM level 1, which compiles
+    # faster): with them a chaotic run (moons at lr 1) replays its sweep seed's
+    # dead units; at level 1 it ended with others.
+    call = jax.jit(make_program(config, plan_, has_test, live), donate_argnums=0).lower(*args).compile()
     _PROGRAMS[sig] = Program(call, blank)
     return _PROGRAMS[sig], time.perf_counter() - t0
 
