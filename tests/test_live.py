@@ -120,3 +120,40 @@ def test_frames_come_one_per_compiled_call():
     np.testing.assert_array_equal(last.regions.cls, result.regions.cls)
     plain = train.train(config, ds, lr=0.01, seed=0, chunks=10)
     np.testing.assert_array_equal(plain.history.loss, result.history.loss)
+
+
+def test_ctrl_c_as_a_call_returns_keeps_its_result(monkeypatch):
+    # The program call donates the state it is given: a Ctrl-C heard after the
+    # call consumed it and before its result is kept would leave no state at all.
+    ds = data.make_dataset("moons", samples=100, seed=0)
+    config, _ = setup.make_config(ds, activation=activations.get("tanh"), optimizer="adam", steps=300)
+    compiled = train.compiled_program
+
+    def interrupt_in_second_call(*args, **kwargs):
+        program, seconds = compiled(*args, **kwargs)
+        calls = []
+
+        def call(state, *rest):
+            out = program.call(state, *rest)
+            calls.append(out)
+            if len(calls) == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # handled at the next bytecode, before `call` returns
+            return out
+        return program._replace(call=call), seconds
+
+    monkeypatch.setattr(train, "compiled_program", interrupt_in_second_call)
+    stopped = train.train(config, ds, lr=0.01, seed=0, chunks=10, progress=lambda *_: None,
+                          stop_on_interrupt=True)
+    monkeypatch.undo()
+
+    # the same run stopped where nothing is in flight: by the progress callback after two calls
+    def stop_after_two(done, loss, seen=[]):
+        seen.append(done)
+        if len(seen) == 3:  # (0, nan) once compiled, then one per call
+            raise KeyboardInterrupt
+    safe = train.train(config, ds, lr=0.01, seed=0, chunks=10, progress=stop_after_two, stop_on_interrupt=True)
+    assert stopped.interrupted and safe.interrupted and stopped.steps == safe.steps < 300
+    for (w, b), (w0, b0) in zip(stopped.params, safe.params):
+        np.testing.assert_array_equal(w, w0)
+        np.testing.assert_array_equal(b, b0)
+    np.testing.assert_array_equal(stopped.history.loss, safe.history.loss)

@@ -58,7 +58,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import contextlib
 import math
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -779,10 +782,11 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
     t0 = time.perf_counter()
     try:
         while done < config.steps:
-            state, chunk, _ = program.call(state, *rest, np.bool_(False))
-            chunk = jax.tree.map(np.asarray, chunk)  # blocks until the call is done
-            chunks_out.append(chunk)
-            prev, done = done, min(done + plan_.chunk, config.steps)
+            with _ctrl_c_after():  # the call donates the state: never stop between the call and its result
+                state, chunk, _ = program.call(state, *rest, np.bool_(False))
+                chunk = jax.tree.map(np.asarray, chunk)  # blocks until the call is done
+                chunks_out.append(chunk)
+                prev, done = done, min(done + plan_.chunk, config.steps)
             if progress is not None:
                 progress(done, float(chunk.loss[(done - prev - 1) // plan_.stride]))
             if watch is not None and done < config.steps:  # the last frame waits for the measurements
@@ -808,6 +812,26 @@ def train(config: TrainConfig, ds: Dataset, *, lr: float, seed: int = 0,
         steps=done, notes=tuple(notes) + result.notes, interrupted=interrupted, layers=inside,
         layer_notes=layers.layer_notes(inside, activation=activation, lr=float(lr),
                                        saturates=getattr(config.activation, "saturates", "none")))
+
+
+@contextlib.contextmanager
+def _ctrl_c_after():
+    """Holds a Ctrl-C heard inside the block until the block is done, then hands
+    it to the handler it was meant for (Python's raises KeyboardInterrupt).
+    Only the main thread hears signals; elsewhere, or where Ctrl-C has no
+    Python handler, nothing changes."""
+    handler = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(handler):
+        yield
+        return
+    heard = []
+    signal.signal(signal.SIGINT, lambda signum, frame: heard.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    if heard:
+        handler(signal.SIGINT, heard[0])
 
 
 def _histories(chunks_out, done: int, stride: int, has_test: bool, final_layers):
