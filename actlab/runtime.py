@@ -8,13 +8,24 @@ jax's default dtype. Compiled programs are kept in ``$ACTLAB_CACHE_DIR``
 macOS or Windows, then ``actlab/jax``), so a second run of a command compiles
 nothing; ``ACTLAB_NO_CACHE=1`` turns the cache off. A cache folder that cannot
 be used is said once, in one line on stderr, and the run goes on without it.
+
+``saved_program(key, build)`` goes one step further for a program a command
+compiles every time (``actlab train``'s): the compiled program itself is kept
+in the cache folder under a key that names everything it is built from, so a
+later process loads it without tracing or lowering anything.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import math
 import os
+import pickle
 import sys
+import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 _configured = False
@@ -71,6 +82,118 @@ def compile(lowered, device):
         if "compile option" not in str(e):
             raise
         return lowered.compile()
+
+
+PROGRAMS = "actlab-programs"  # the saved programs' folder, inside the cache folder
+
+
+def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
+    """``build(compiler_options)`` -> (compiled program, companion), or what an
+    earlier process saved under ``key`` when jax's cache folder is on (``configure``).
+
+    ``key`` must name everything the program is built from besides actlab's
+    own code, jax and the devices, which join it here (any change to a file of
+    the actlab package gives other keys). ``companion`` is any picklable value
+    that goes with the program. A file that cannot be read or loaded is built
+    again; a save that fails costs only the next process a build.
+
+    A program that jax took from its own cache cannot be written out whole (it
+    would fail when run), so a program to save is compiled with debug options
+    that change nothing in its code but make jax's key new (``_fresh_options``):
+    it is compiled afresh, and not written to jax's cache, where nothing would
+    find it. As with jax's cache, the folder must be the user's own: loading a
+    program runs its code.
+    """
+    import jax
+
+    path = _program_path(key)
+    if path is None:
+        return build(None)
+    from jax.experimental import serialize_executable
+
+    device = jax.devices()[0]
+    try:
+        with open(path, "rb") as f:
+            serialized, in_tree, out_tree, companion = pickle.load(f)
+        return serialize_executable.deserialize_and_load(serialized, in_tree, out_tree,
+                                                         execution_devices=[device]), companion
+    except Exception:  # missing, cut short, or from another build of jax: built again
+        pass
+    hits = _jax_cache_hits()
+    least = jax.config.jax_persistent_cache_min_compile_time_secs
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", math.inf)  # jax need not keep it too
+    try:
+        compiled, companion = build(_fresh_options())
+    finally:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", least)
+    if _jax_cache_hits() == hits:  # compiled now, as it should have been
+        try:
+            payload = pickle.dumps((*serialize_executable.serialize(compiled), companion))
+            _write_new(path, payload)
+        except Exception:  # a full disk, an executable that cannot be serialized
+            pass
+    return compiled, companion
+
+
+def _fresh_options() -> dict:
+    """XLA options that only bound its dumps, and none is made: a number drawn
+    anew each time keeps jax from finding the program in its own cache."""
+    return {"xla_enable_dumping": False, "xla_dump_max_hlo_modules": int.from_bytes(os.urandom(3), "big") + 1}
+
+
+def _program_path(key) -> Path | None:
+    import jax
+    import jaxlib
+
+    folder = jax.config.jax_compilation_cache_dir
+    if not folder:
+        return None
+    device = jax.devices()[0]
+    names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind, device.client.platform_version, jax.process_index(),
+             jax.config.jax_enable_x64, os.environ.get("XLA_FLAGS", ""))
+    return Path(folder) / PROGRAMS / f"{hashlib.sha256(repr(names).encode()).hexdigest()}.pkl"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of every Python file of the actlab package."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+_hits = [0]
+
+
+@functools.cache
+def _listen_to_jax_cache() -> None:
+    import jax
+
+    def heard(event, **_):
+        if event == "/jax/compilation_cache/cache_hits":
+            _hits[0] += 1
+
+    jax.monitoring.register_event_listener(heard)
+
+
+def _jax_cache_hits() -> int:
+    _listen_to_jax_cache()
+    return _hits[0]
+
+
+def _write_new(path: Path, payload: bytes) -> None:
+    """Writes ``path`` whole or not at all: a temporary file beside it, renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _unusable(folder: Path) -> str | None:

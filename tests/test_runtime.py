@@ -5,6 +5,7 @@ processes: the cache is set up once per process."""
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -72,3 +73,55 @@ def test_cache_writes_that_fail_say_nothing(tmp_path):
     cache = tmp_path / "cache"
     assert run(cache, tmp_path, PRELUDE_SMALL_FILES) == ""
     assert run(cache, tmp_path) == ""  # and the half-written entries it left are read past
+
+
+def train_json(cache, cwd, *args):
+    env = {**os.environ, "ACTLAB_NO_PLUGINS": "1"}
+    env.pop("ACTLAB_NO_CACHE", None)
+    if cache is None:
+        env["ACTLAB_NO_CACHE"] = "1"
+    else:
+        env["ACTLAB_CACHE_DIR"] = str(cache)
+    proc = subprocess.run([sys.executable, "-m", "actlab", "train", "moons", "--steps", "200", "--json", *args],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    out = json.loads(proc.stdout)
+    for timing in ("compile_seconds", "train_seconds", "measure_seconds"):
+        out.pop(timing)
+    return out
+
+
+def test_saved_training_programs_give_the_numbers_of_a_fresh_compile(tmp_path):
+    # A train run keeps its compiled program in the cache folder; later runs
+    # load it. Against runs with no cache at all, each compiling its own program:
+    cache = tmp_path / "cache"
+    fresh = {act: train_json(None, tmp_path, "--act", act) for act in ("tanh", "relu")}
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]  # compiled and saved
+    saved = sorted((cache / "actlab-programs").iterdir())
+    assert len(saved) == 1 and saved[0].suffix == ".pkl"
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]  # loaded
+    # another activation is another program, not the saved one
+    assert train_json(cache, tmp_path, "--act", "relu") == fresh["relu"]
+    assert len(list((cache / "actlab-programs").iterdir())) == 2
+    # a saved program cut short is compiled again, and saved again whole
+    size = saved[0].stat().st_size
+    saved[0].write_bytes(saved[0].read_bytes()[: size // 2])
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
+    assert len(pickle.loads(saved[0].read_bytes())) == 4  # whole again: the program, its trees, its blank state
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
+    assert not [p for p in (cache / "actlab-programs").iterdir() if p.suffix != ".pkl"]  # no temporary left
+
+
+def test_a_training_program_that_cannot_be_saved_says_nothing(tmp_path):
+    """Writes past 100 bytes fail, as on a full disk: the run is as without a cache."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ACTLAB_CACHE_DIR": str(cache), "ACTLAB_NO_PLUGINS": "1"}
+    env.pop("ACTLAB_NO_CACHE", None)
+    proc = subprocess.run([sys.executable, "-c", PRELUDE_SMALL_FILES, "train", "moons", "--steps", "200", "--json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    out = json.loads(proc.stdout)
+    for timing in ("compile_seconds", "train_seconds", "measure_seconds"):
+        out.pop(timing)
+    assert out == train_json(None, tmp_path)
+    assert [p.name for p in (cache / "actlab-programs").iterdir()] == []  # no temporary file left

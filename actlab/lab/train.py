@@ -72,6 +72,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from actlab import runtime
 from actlab.blocks import activations, model, optim
 from actlab.blocks.data import CLASSIFICATION, LOGIC_GATES, Dataset
 from actlab.errors import ActlabError
@@ -703,21 +704,39 @@ def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, tes
     """``make_program`` compiled ahead of time, once per process for these
     shapes (across processes jax's persistent cache keeps the compiled code);
     -> (program, seconds spent compiling now)."""
-    sig = (config, plan_, has_test, live, *((a.shape, a.dtype) for a in (*data, *test, probe)))
+    shapes = tuple((a.shape, str(a.dtype)) for a in (*data, *test, probe))
+    sig = (config, plan_, has_test, live, *shapes)
     if sig in _PROGRAMS:
         return _PROGRAMS[sig], 0.0
     t0 = time.perf_counter()
-    shapes = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
-    blank = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)._replace(step=np.asarray(-1, np.int32))
-    args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps),
-            np.bool_(False))
-    # The state is donated: each call updates it in place.
-    # XLA's default options (not runtime.compile's LLVM level 1, which compiles
-    # faster): with them a chaotic run (moons at lr 1) replays its sweep seed's
-    # dead units; at level 1 it ended with others.
-    call = jax.jit(make_program(config, plan_, has_test, live), donate_argnums=0).lower(*args).compile()
+
+    def build(options=None):
+        state = jax.eval_shape(make_run(config).init, jax.eval_shape(jax.random.key, 0), data)
+        blank = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), state)._replace(step=np.asarray(-1, np.int32))
+        args = (blank, np.int64(0), np.asarray(1, config.param_dtype), data, test, probe, np.int32(config.steps),
+                np.bool_(False))
+        # The state is donated: each call updates it in place.
+        # XLA's default options (not runtime.compile's LLVM level 1, which compiles
+        # faster): with them a chaotic run (moons at lr 1) replays its sweep seed's
+        # dead units; at level 1 it ended with others.
+        lowered = jax.jit(make_program(config, plan_, has_test, live), donate_argnums=0).lower(*args)
+        return lowered.compile(options), blank
+
+    key = _saved_key(config)
+    call, blank = build() if key is None else runtime.saved_program((key, plan_, has_test, live, *shapes), build)
     _PROGRAMS[sig] = Program(call, blank)
     return _PROGRAMS[sig], time.perf_counter() - t0
+
+
+def _saved_key(config: TrainConfig) -> str | None:
+    """The configuration in words for ``runtime.saved_program``, or None where
+    its program may not be saved: an activation or input features given as
+    Python functions, or a formula (it may call a plugin's): code that is not
+    actlab's."""
+    act = config.activation
+    if config.features is not None or not isinstance(act, activations.Activation) or act.source != "built-in":
+        return None
+    return repr(dataclasses.replace(config, activation=(act.name, tuple(sorted(act.params.items())))))
 
 
 class Frame(NamedTuple):
