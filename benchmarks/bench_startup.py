@@ -5,7 +5,7 @@ round after round (interleaved, so a change in the machine's load touches them
 all alike); minimum and median of the rounds. Goals:
   * `actlab --help` and `actlab list` (neither imports jax): at most 0.5x and
     0.3x of importing jax;
-  * a warm `actlab train xor` (compilation cache filled by an earlier run): at
+  * a warm `actlab train xor` (its program saved by an earlier run): at
     most 1.5x; beside it, the same command ending the ordinary way (the
     interpreter's teardown of its modules, which actlab skips once its output
     is out), whose difference is the teardown's cost;
@@ -51,6 +51,8 @@ def jax_log(cmd, env) -> None:
     for kind in kinds.values():
         print(f"  {kind:32s} {counts[kind]:3d}  {seconds[kind]:.3f} s")
     print(f"  {'persistent cache hits':32s} {out.stderr.count('Persistent compilation cache hit'):3d}")
+    if not counts:
+        print("  (none: the program was loaded as an earlier run saved it)")
 
 
 def main():
