@@ -208,6 +208,29 @@ def read_text(path, *, what: str, limit: int = MAX_READ_BYTES) -> str:
       ActlabError: missing, not a regular file, too large, unreadable or not UTF-8.
     """
     name = os.fspath(path)
+    with open_regular(path, what=what, limit=limit) as f:
+        try:
+            chunk = f.read(limit + 1)
+        except OSError as e:
+            raise ActlabError(f"cannot read {what} file {name!r}: {e.strerror or e}") from None
+    if len(chunk) > limit:  # it grew while read
+        raise ActlabError(f"bad {what} {name!r}: over the {fmt_bytes(limit)} that actlab reads")
+    try:
+        return chunk.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ActlabError(f"cannot read {what} file {name!r}: not UTF-8 text (byte {e.start})") from None
+
+
+def open_regular(path, *, what: str, limit: int = MAX_READ_BYTES):
+    """``path`` opened for reading in binary, once checked to be a regular file
+    of at most ``limit`` bytes: a FIFO, a device or a folder is refused without
+    waiting on it or reading it. Read what the check saw: a name the file could
+    be swapped under is not opened twice.
+
+    Raises:
+      ActlabError: missing, not a regular file, too large or unreadable.
+    """
+    name = os.fspath(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(name, flags)  # O_NONBLOCK: a FIFO opens without waiting for a writer
@@ -216,28 +239,16 @@ def read_text(path, *, what: str, limit: int = MAX_READ_BYTES) -> str:
     except OSError as e:
         raise ActlabError(f"cannot read {what} file {name!r}: {e.strerror or e}") from None
     try:
-        mode, size = os.fstat(fd).st_mode, os.fstat(fd).st_size
-        if not stat.S_ISREG(mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            mode = info.st_mode
             kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
                     "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
             raise ActlabError(f"bad {what} {name!r}: it is {kind}; expected a regular file")
-        if size > limit:
-            raise ActlabError(f"bad {what} {name!r}: {fmt_bytes(size)} is over the {fmt_bytes(limit)} "
+        if info.st_size > limit:
+            raise ActlabError(f"bad {what} {name!r}: {fmt_bytes(info.st_size)} is over the {fmt_bytes(limit)} "
                               "that actlab reads (it parses the file in memory)")
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except OSError as e:
-        raise ActlabError(f"cannot read {what} file {name!r}: {e.strerror or e}") from None
-    finally:
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
-    if total > limit:  # it grew while read
-        raise ActlabError(f"bad {what} {name!r}: over the {fmt_bytes(limit)} that actlab reads")
-    try:
-        return b"".join(chunks).decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ActlabError(f"cannot read {what} file {name!r}: not UTF-8 text (byte {e.start})") from None
+        raise

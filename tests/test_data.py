@@ -310,6 +310,13 @@ def test_csv_oddities_the_fast_path_hands_over(tmp_path):
     np.testing.assert_array_equal(values, [[1, 2], [3, 4]])
 
 
+def test_csv_that_is_not_utf8_is_refused_in_one_line(tmp_path):
+    p = tmp_path / "latin1.csv"
+    p.write_bytes("x,caf\u00e9\n1,2\n".encode("latin-1"))  # byte 5 is 0xe9, no UTF-8
+    with pytest.raises(ActlabError, match=r"not UTF-8 text \(byte 5\)"):
+        data.read_table(p)
+
+
 def test_csv_multilabel_with_one_target_column_is_refused(tmp_path):
     p = write(tmp_path, "x,t1,t2\n0.5,1,0\n0.1,1,1\n0.3,0,1\n0.9,0,0\n")
     with pytest.raises(ActlabError, match=r"every label column.*inputs \(x, t2\)"):
