@@ -25,6 +25,7 @@ import pickle
 import sys
 import tempfile
 import warnings
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,10 +112,12 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
         return build(None)
     from jax.experimental import serialize_executable
 
+    from actlab.limits import open_regular
+
     device = jax.devices()[0]
     try:
-        with open(path, "rb") as f:
-            serialized, in_tree, out_tree, companion = pickle.load(f)
+        with open_regular(path, what="saved program") as f:  # a FIFO put there does not stop the run
+            serialized, in_tree, out_tree, companion = pickle.loads(zlib.decompress(f.read()))
         return serialize_executable.deserialize_and_load(serialized, in_tree, out_tree,
                                                          execution_devices=[device]), companion
     except Exception:  # missing, cut short, or from another build of jax: built again
@@ -129,7 +132,7 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
     if _jax_cache_hits() == hits:  # compiled now, as it should have been
         try:
             payload = pickle.dumps((*serialize_executable.serialize(compiled), companion))
-            _write_new(path, payload)
+            _write_new(path, zlib.compress(payload, 1))  # about a quarter of the size, in a few ms
         except Exception:  # a full disk, an executable that cannot be serialized
             pass
     return compiled, companion

@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import zlib
 
 import pytest
 
@@ -107,7 +108,14 @@ def test_saved_training_programs_give_the_numbers_of_a_fresh_compile(tmp_path):
     size = saved[0].stat().st_size
     saved[0].write_bytes(saved[0].read_bytes()[: size // 2])
     assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
-    assert len(pickle.loads(saved[0].read_bytes())) == 4  # whole again: the program, its trees, its blank state
+    assert len(pickle.loads(zlib.decompress(saved[0].read_bytes()))) == 4  # whole again: program, trees, blank state
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
+    # a FIFO or a folder in its place: the run neither waits nor fails
+    saved[0].unlink()
+    os.mkfifo(saved[0])
+    assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
+    saved[0].unlink()
+    saved[0].mkdir()
     assert train_json(cache, tmp_path, "--act", "tanh") == fresh["tanh"]
     assert not [p for p in (cache / "actlab-programs").iterdir() if p.suffix != ".pkl"]  # no temporary left
 
