@@ -102,8 +102,9 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
     would fail when run), so a program to save is compiled with debug options
     that change nothing in its code but make jax's key new (``_fresh_options``):
     it is compiled afresh, and not written to jax's cache, where nothing would
-    find it. As with jax's cache, the folder must be the user's own: loading a
-    program runs its code.
+    find it. Programs are saved on CPUs only, where this round trip is tested;
+    elsewhere jax's cache serves. As with jax's cache, the folder must be the
+    user's own: loading a program runs its code.
     """
     import jax
 
@@ -149,9 +150,9 @@ def _program_path(key) -> Path | None:
     import jaxlib
 
     folder = jax.config.jax_compilation_cache_dir
-    if not folder:
-        return None
     device = jax.devices()[0]
+    if not folder or device.platform != "cpu":  # on other devices, jax's cache alone
+        return None
     names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind, device.client.platform_version, jax.process_index(),
              jax.config.jax_enable_x64, os.environ.get("XLA_FLAGS", ""))
     return Path(folder) / PROGRAMS / f"{hashlib.sha256(repr(names).encode()).hexdigest()}.pkl"
