@@ -210,13 +210,13 @@ def read_text(path, *, what: str, limit: int = MAX_READ_BYTES) -> str:
     name = os.fspath(path)
     with open_regular(path, what=what, limit=limit) as f:
         try:
-            chunk = f.read(limit + 1)
+            content = f.read(limit + 1)
         except OSError as e:
             raise ActlabError(f"cannot read {what} file {name!r}: {e.strerror or e}") from None
-    if len(chunk) > limit:  # it grew while read
+    if len(content) > limit:  # it grew while read
         raise ActlabError(f"bad {what} {name!r}: over the {fmt_bytes(limit)} that actlab reads")
     try:
-        return chunk.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ActlabError(f"cannot read {what} file {name!r}: not UTF-8 text (byte {e.start})") from None
 

@@ -153,8 +153,9 @@ def _program_path(key) -> Path | None:
     device = jax.devices()[0]
     if not folder or device.platform != "cpu":  # on other devices, jax's cache alone
         return None
-    names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind, device.client.platform_version, jax.process_index(),
-             jax.config.jax_enable_x64, os.environ.get("XLA_FLAGS", ""))
+    names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind,
+             device.client.platform_version, jax.process_index(), jax.config.jax_enable_x64,
+             os.environ.get("XLA_FLAGS", ""))
     return Path(folder) / PROGRAMS / f"{hashlib.sha256(repr(names).encode()).hexdigest()}.pkl"
 
 

@@ -56,9 +56,9 @@ compilation cache (turned on by ``actlab.runtime.configure``) does the same.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-import contextlib
 import math
 import signal
 import threading
@@ -702,8 +702,9 @@ _PROGRAMS: dict = {}
 def compiled_program(config: TrainConfig, plan_: Plan, has_test: bool, data, test, probe,
                      live: bool = False) -> tuple[Program, float]:
     """``make_program`` compiled ahead of time, once per process for these
-    shapes (across processes jax's persistent cache keeps the compiled code);
-    -> (program, seconds spent compiling now)."""
+    shapes; across processes it is saved (``runtime.saved_program``), or kept
+    by jax's persistent cache where code that is not actlab's is in it
+    (``_saved_key``). -> (program, seconds spent compiling or loading now)."""
     shapes = tuple((a.shape, str(a.dtype)) for a in (*data, *test, probe))
     sig = (config, plan_, has_test, live, *shapes)
     if sig in _PROGRAMS:
