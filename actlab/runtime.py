@@ -154,9 +154,25 @@ def _program_path(key) -> Path | None:
     if not folder or device.platform != "cpu":  # on other devices, jax's cache alone
         return None
     names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind,
-             device.client.platform_version, jax.process_index(), jax.config.jax_enable_x64,
+             device.client.platform_version, _cpu_features(), jax.process_index(), jax.config.jax_enable_x64,
              os.environ.get("XLA_FLAGS", ""))
     return Path(folder) / PROGRAMS / f"{hashlib.sha256(repr(names).encode()).hexdigest()}.pkl"
+
+
+@functools.cache
+def _cpu_features() -> str:
+    """The host CPU's instruction sets (XLA compiles for them): a cache folder
+    shared by machines does not hand one's program to another."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):  # x86, ARM
+                    return line
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()}"
 
 
 @functools.cache
