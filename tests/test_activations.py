@@ -353,3 +353,14 @@ def test_bad_names_and_params_raise_value_error(call):
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(ActlabError, match="did you mean 'relu'"):
         activations.get("rleu")
+
+
+def test_linear_hands_back_its_input_and_a_slope_of_one():
+    # jax arrays are immutable: f(x) = x needs no copy of x (jax.nn's jitted identity makes one)
+    x = jnp.asarray([-3.5, 0.0, 2.0, float("inf"), float("nan")], jnp.float32)
+    value, slope = activations.get("linear").value_and_derivative(x)
+    assert value is x
+    np.testing.assert_array_equal(slope, [1, 1, 1, 1, np.nan])
+    value, slope = activations.get("linear").value_and_derivative(np.arange(3, dtype=np.int32))
+    assert value.dtype == jax.nn.sigmoid(np.arange(3, dtype=np.int32)).dtype  # promoted as jax.nn promotes
+    np.testing.assert_array_equal(value, [0, 1, 2])

@@ -166,7 +166,18 @@ class Activation:
 
     def value_and_derivative(self, x):
         """(f(x), f'(x)) in one fused pass."""
+        if self._is_identity:  # f(x) = x: x itself (jax arrays are immutable), not a copy
+            from actlab.blocks.arrays import real_array
+
+            x = real_array(x, self.name)
+            return x, self._jit_derivative(x)
         return self._jit_value_and_derivative(x)
+
+    @functools.cached_property
+    def _is_identity(self) -> bool:
+        """Whether f hands back its input unchanged (linear), as traced."""
+        jaxpr = jax.make_jaxpr(lambda x: self._vd(x)[0])(jnp.zeros(2, jnp.float32)).jaxpr
+        return jaxpr.outvars[0] is jaxpr.invars[0]
 
     def facts(self) -> dict:
         """The facts by name (``output_range`` ... ``sampled``), as declared or estimated."""
