@@ -99,8 +99,8 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
     again; a save that fails costs only the next process a build.
 
     A program that jax took from its own cache cannot be written out whole (it
-    would fail when run), so a program to save is compiled with debug options
-    that change nothing in its code but make jax's key new (``_fresh_options``):
+    would fail when run), so a program to save is compiled with a debug option
+    that changes nothing in its code but makes jax's key new (``_fresh_options``):
     it is compiled afresh, and not written to jax's cache, where nothing would
     find it. Programs are saved on CPUs only, where this round trip is tested;
     elsewhere jax's cache serves. As with jax's cache, the folder must be the
@@ -140,9 +140,10 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
 
 
 def _fresh_options() -> dict:
-    """XLA options that only bound its dumps, and none is made: a number drawn
-    anew each time keeps jax from finding the program in its own cache."""
-    return {"xla_enable_dumping": False, "xla_dump_max_hlo_modules": int.from_bytes(os.urandom(3), "big") + 1}
+    """An XLA option that only bounds a debug printout, which is never made:
+    a number drawn anew each time keeps jax from finding the program in its own
+    cache (jax's key leaves out the dump options, not this one)."""
+    return {"xla_debug_buffer_assignment_show_max": int.from_bytes(os.urandom(3), "big") + 1}
 
 
 def _program_path(key) -> Path | None:
@@ -153,8 +154,15 @@ def _program_path(key) -> Path | None:
     device = jax.devices()[0]
     if not folder or device.platform != "cpu":  # on other devices, jax's cache alone
         return None
-    names = (key, _code_digest(), jax.__version__, jaxlib.__version__, device.platform, device.device_kind,
-             device.client.platform_version, _cpu_features(), jax.process_index(), jax.config.jax_enable_x64,
+    code = _code_digest()
+    if code is None:
+        return None
+    # jax's settings shape the traced program (x64, the PRNG, debug checks); those
+    # of its cache and its logs do not
+    settings = sorted((k, repr(v)) for k, v in jax.config.values.items()
+                      if not any(word in k for word in ("cache", "log_compiles", "explain")))
+    names = (key, code, jax.__version__, jaxlib.__version__, device.platform, device.device_kind,
+             device.client.platform_version, _cpu_features(), jax.process_index(), settings,
              os.environ.get("XLA_FLAGS", ""))
     return Path(folder) / PROGRAMS / f"{hashlib.sha256(repr(names).encode()).hexdigest()}.pkl"
 
@@ -176,13 +184,17 @@ def _cpu_features() -> str:
 
 
 @functools.cache
-def _code_digest() -> str:
-    """A digest of every Python file of the actlab package."""
+def _code_digest() -> str | None:
+    """A digest of every Python file of the actlab package (None without its
+    sources, where a change of code could not be told)."""
+    from actlab import __version__
+
     root = Path(__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    digest = hashlib.sha256(__version__.encode())
+    sources = sorted(root.rglob("*.py"))
+    for path in sources:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return digest.hexdigest() if sources else None
 
 
 _hits = [0]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zlib
 
+import numpy as np
 import pytest
 
 ARGS = ["plot", "relu", "--points", "3", "--json"]
@@ -132,3 +133,40 @@ def test_a_training_program_that_cannot_be_saved_says_nothing(tmp_path):
         out.pop(timing)
     assert out == train_json(None, tmp_path)
     assert [p.name for p in (cache / "actlab-programs").iterdir()] == []  # no temporary file left
+
+
+SAVE_AFTER_JAX_CACHED = """
+import sys, jax, jax.numpy as jnp, numpy as np
+jax.config.update("jax_compilation_cache_dir", sys.argv[1])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+from actlab import runtime
+f = jax.jit(lambda x: jnp.tanh(x) * 3 + 1)
+x = np.linspace(-2, 2, 5, dtype=np.float32)
+if sys.argv[2] == "plain":  # jax's cache gets the program
+    f.lower(x).compile()
+else:
+    program, note = runtime.saved_program("tanh*3+1", lambda options: (f.lower(x).compile(options), "note"))
+    print(note, *np.asarray(program(x)).tolist())
+"""
+
+
+def test_a_program_jax_has_cached_is_saved_all_the_same(tmp_path):
+    # jax's cache holds the program (compiled the plain way): the program to save
+    # is compiled afresh, saved, and a later process loads and runs it
+    def run(mode):
+        proc = subprocess.run([sys.executable, "-c", SAVE_AFTER_JAX_CACHED, str(tmp_path / "cache"), mode],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    run("plain")
+    assert not (tmp_path / "cache" / "actlab-programs").exists()
+    expected = ["note", *(str(float(v)) for v in np.tanh(np.linspace(-2, 2, 5, dtype=np.float32)) * 3 + 1)]
+    first = run("save")
+    (saved,) = (tmp_path / "cache" / "actlab-programs").iterdir()
+    assert first[0] == "note" and np.allclose([float(v) for v in first[1:]], [float(v) for v in expected[1:]],
+                                              rtol=1e-6)
+    written = saved.stat()
+    assert run("load") == first  # the same numbers
+    assert (saved.stat().st_ino, saved.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)  # read, not rebuilt
