@@ -29,6 +29,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from actlab.limits import open_regular
+
 _configured = False
 
 
@@ -112,8 +114,6 @@ def saved_program(key, build: Callable[[dict], tuple]) -> tuple:
     if path is None:
         return build(None)
     from jax.experimental import serialize_executable
-
-    from actlab.limits import open_regular
 
     device = jax.devices()[0]
     try:

@@ -1,4 +1,5 @@
 import contextlib
+import csv
 import os
 import shutil
 import subprocess
@@ -71,3 +72,17 @@ def read_only_folder():
             subprocess.run(undo, check=True)
 
     return make
+
+
+@pytest.fixture
+def write_csv():
+    """write_csv(path, header, rows) -> path: a CSV file as a user would have one."""
+
+    def write(path: Path, header, rows) -> Path:
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+
+    return write

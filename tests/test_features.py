@@ -1,7 +1,6 @@
 """Input features from formulas of the columns (the Playground's x1*x2, sin(x1)
 ...), parsed by the same whitelist as formula activations, and the L1 penalty."""
 
-import csv
 import json
 
 import jax.numpy as jnp
@@ -63,14 +62,10 @@ def test_column_names_and_positions():
     np.testing.assert_allclose(np.asarray(feats(jnp.asarray([[1.0, 0.0]]))), [[2.0]])
 
 
-def test_features_on_a_csv_by_column_name(runner, tmp_path):
+def test_features_on_a_csv_by_column_name(runner, tmp_path, write_csv):
     ds = data.make_dataset("circles", samples=200, seed=1, test_frac=0)
-    path = tmp_path / "rings.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["u", "v", "inner"])
-        for (a, b), y in zip(ds.x_train, ds.y_train):
-            w.writerow([f"{a:.6f}", f"{b:.6f}", int(y)])
+    path = write_csv(tmp_path / "rings.csv", ["u", "v", "inner"],
+                     ([f"{a:.6f}", f"{b:.6f}", int(y)] for (a, b), y in zip(ds.x_train, ds.y_train)))
     out = run_json(runner, ["--data", str(path), "--target", "inner", "--no-standardize",
                             "--features", "u**2 + v**2", "--hidden", "0", "--steps", "2000", "--lr", "0.1"])
     # one radius feature: a circle is one threshold on it

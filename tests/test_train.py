@@ -255,14 +255,10 @@ def test_table_chart_and_regions(runner):
     assert result.stderr == ""  # no progress bar off a terminal
 
 
-def test_csv_end_to_end(runner, tmp_path):
+def test_csv_end_to_end(runner, tmp_path, write_csv):
     ds = data.make_dataset("moons", samples=200, seed=2, test_frac=0)
-    path = tmp_path / "moons.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["u", "v", "label"])
-        for (a, b), y in zip(ds.x_train, ds.y_train):
-            w.writerow([f"{a * 100 + 50:.6f}", f"{b:.6f}", 5 if y else -1])  # unscaled, odd labels
+    path = write_csv(tmp_path / "moons.csv", ["u", "v", "label"],  # unscaled, odd labels
+                     ([f"{a * 100 + 50:.6f}", f"{b:.6f}", 5 if y else -1] for (a, b), y in zip(ds.x_train, ds.y_train)))
     out = run_json(runner, ["--data", str(path), "--target", "label"])
     assert out["task"] == "binary" and out["dataset"] == "moons.csv"
     assert out["n_train"] == 150 and out["n_test"] == 50
