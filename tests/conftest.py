@@ -1,13 +1,22 @@
+import atexit
 import contextlib
 import csv
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-import jax
-import pytest
+# The suite neither reads nor fills the user's cache folder: its compiled
+# programs go to a folder of its own, shared by the tests and the processes
+# they start, and removed at the end. (A program an earlier run left there
+# would change what the tests count, e.g. the compilations of a training run.)
+os.environ["ACTLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="actlab-tests-")
+atexit.register(shutil.rmtree, os.environ["ACTLAB_CACHE_DIR"], ignore_errors=True)
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
 
 # The CLI turns float64 on at start-up; the tests run the same way.
 jax.config.update("jax_enable_x64", True)
