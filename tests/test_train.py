@@ -411,6 +411,37 @@ def test_epochs_shuffle_every_row_once_per_epoch(n, batch):
     assert len({tuple(r) for r in rows}) == epochs  # a new shuffle each epoch
 
 
+def test_mini_batch_steps_match_a_hand_written_loop_on_the_same_rows():
+    """Each step trains on the rows ``batch_of`` picks (passed through the
+    buffers the loop carries), from 100 rows and from 5,000: the parameters
+    after 12 steps equal a plain loop of jax.grad and optax.sgd on those rows."""
+    import optax
+
+    for n in (100, 5000):
+        rng = np.random.default_rng(n)
+        x = jnp.asarray(rng.standard_normal((n, 3)), jnp.float32)
+        y = jnp.asarray(rng.integers(0, 2, n), jnp.int32)
+        config = train.TrainConfig(task="binary", sizes=(3, 4, 1), activation=activations.get("tanh"),
+                                   optimizer="sgd", steps=12, batch=8)
+        run = train.make_run(config)
+        start = run.init(jax.random.key(3), (x, y))
+        trained, _ = jax.jit(lambda s: run.steps(s, 0.5, (x, y), None, length=12, start=0))(start)
+
+        def loss(params, xb, yb):
+            (w1, b1), (w2, b2) = params
+            z = (jnp.tanh(xb @ w1 + b1) @ w2 + b2)[:, 0]
+            return jnp.mean(optax.sigmoid_binary_cross_entropy(z, yb.astype(jnp.float32)))
+
+        params, opt = start.params, optax.sgd(0.5)
+        opt_state = opt.init(params)
+        for t in range(12):
+            xb, yb = train.batch_of(start.key, jnp.int32(t), x, y, 8)
+            updates, opt_state = opt.update(jax.grad(loss)(params, xb, yb), opt_state)
+            params = optax.apply_updates(params, updates)
+        for got, want in zip(jax.tree.leaves(trained.params), jax.tree.leaves(params)):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_the_shuffle_is_a_permutation_that_looks_random():
     """The whole range, every position once (cycle walking included), and no
     trace of the order: positions and rows uncorrelated, each batch of a
