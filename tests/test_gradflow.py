@@ -213,6 +213,18 @@ def test_the_draws_follow_their_distribution(dtype):
     assert abs(np.corrcoef(w1, w2)[0, 1]) < 5 / np.sqrt(w1.size)  # each layer its own draws
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_draws_are_jax_random_normal_bit_for_bit(dtype):
+    """The written-out threefry gives jax.random.normal's numbers, every bit."""
+    import jax
+
+    for seed, shape in [(0, (64, 1024)), (1, (7,)), (12345, (3, 5, 2)), (2**31 + 5, (1,))]:
+        key = jax.random.key(seed)
+        ours = jax.jit(lambda k: gradflow._standard_normal(k, shape, dtype))(key)
+        theirs = jax.random.normal(key, shape, dtype)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), (seed, shape)
+
+
 def test_the_draws_are_a_function_of_the_seed_shared_by_every_activation():
     same = [gradflow.sample_network(seed=7, depth=3, width=16, batch=8, init=Init("glorot"))[0][0][0]
             for _ in range(2)]

@@ -369,19 +369,50 @@ def _draw(key, depth: int, width: int, batch: int, dtype) -> _Draws:
     Drawn in float32 (float64 for float64) and rounded to the dtype as they are
     made, so nothing wider than the dtype is kept and float16/bfloat16 draws
     keep the normal's tails (a uniform in bfloat16 has 8 bits). The hidden
-    weights are drawn in blocks of whole rows, about 64K numbers each: the
-    generator's temporaries then stay in the processor's cache (on a CPU, drawing
-    a whole 1024 x 1024 layer at once takes 1.7x as long), and never grow with
-    the network.
+    weights are blocks of whole rows, about 64K numbers each with a key of its
+    own, all drawn at once (``vmap``): XLA computes them in one loop that
+    writes each number where it belongs, with no temporaries (``--depth 200
+    --width 1024``, 2 cores: 0.49 s, against 0.87 s one block at a time).
     """
     source = jnp.float64 if dtype == jnp.float64 else jnp.float32
     kw, kb, kw_out, kb_out, kx, kt = jax.random.split(key, 6)
-    normal = lambda k, *shape: jax.random.normal(k, shape, source).astype(dtype)  # noqa: E731
+    normal = lambda k, *shape: _standard_normal(k, shape, source).astype(dtype)  # noqa: E731
     rows = max(d for d in range(1, width + 1) if width % d == 0 and (d * width <= 1 << 16 or d == 1))
-    blocks = jax.lax.map(lambda k: normal(k, rows, width), jax.random.split(kw, depth * width // rows))
+    blocks = jax.vmap(lambda k: normal(k, rows, width))(jax.random.split(kw, depth * width // rows))
     net = _Stack(blocks.reshape(depth, width, width), normal(kb, depth, width), normal(kw_out, width, 1),
                  normal(kb_out, 1))
     return _Draws(net, normal(kx, batch, width), normal(kt, batch, 1))
+
+
+def _standard_normal(key, shape: tuple, dtype):
+    """``jax.random.normal(key, shape, dtype)`` (float32 or float64), the same
+    numbers bit for bit, with threefry's 20 rounds written out. On a CPU jax
+    runs them as a loop of 5 steps (it compiles faster), and XLA splits each
+    step across threads: drawing the 210M weights of ``--depth 200 --width 1024``
+    took 1.53 s that way and 0.85 s this way (2 cores). The counters, the
+    bits and their conversion are jax's (threefry2x32 on the element index,
+    the two words xor-ed, or joined for float64; a uniform in (-1, 1), then
+    sqrt(2) erfinv). Salmon et al. 2011 (Random123) define threefry."""
+    dtype, size = jnp.dtype(dtype), math.prod(shape)
+    if size >= 2**32:  # counters past one 32-bit word: jax's own way
+        return jax.random.normal(key, shape, dtype)
+    k0, k1 = jax.random.key_data(key)
+    ks = (k0, k1, k0 ^ k1 ^ np.uint32(0x1BD11BDA))
+    x0, x1 = jnp.zeros(shape, jnp.uint32) + ks[0], jax.lax.iota(jnp.uint32, size).reshape(shape) + ks[1]
+    for i in range(5):
+        for r in ((13, 15, 26, 6), (17, 29, 16, 24))[i % 2]:
+            x0 = x0 + x1
+            x1 = x0 ^ ((x1 << np.uint32(r)) | (x1 >> np.uint32(32 - r)))
+        x0, x1 = x0 + ks[(i + 1) % 3], x1 + ks[(i + 2) % 3] + np.uint32(i + 1)
+    if dtype == jnp.float32:
+        bits, width = x0 ^ x1, 32
+    else:
+        bits, width = (x0.astype(jnp.uint64) << np.uint64(32)) | x1.astype(jnp.uint64), 64
+    one = np.array(1, dtype)
+    mantissa = jax.lax.bitcast_convert_type((bits >> (width - jnp.finfo(dtype).nmant)) | one.view(bits.dtype), dtype)
+    low = np.nextafter(-one, np.array(0, dtype))
+    uniform = jax.lax.max(low, (mantissa - one) * (one - low) + low)
+    return np.array(np.sqrt(2), dtype) * jax.lax.erf_inv(uniform)
 
 
 class _Scales(NamedTuple):
