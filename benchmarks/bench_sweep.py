@@ -21,7 +21,6 @@ import tempfile
 from _timing import ACTLAB, command, interleaved, load
 
 
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)

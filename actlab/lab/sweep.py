@@ -331,7 +331,6 @@ def _check_memory(config, ds: Dataset, chunk_runs: int, devices, *, runs: int) -
     check_memory(HOST_BYTES_PER_RUN * runs, f"keeping the results of {runs} runs", "use fewer --seeds")
 
 
-
 def _lr_table(activations, optimizers, lrs, dtype) -> dict[str, list[float]]:
     """optimizer -> its learning rates, each checked (also against ``dtype``)."""
     if not activations or not optimizers:
