@@ -39,8 +39,9 @@ def first_release(folder: str) -> bool:
                              check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return False
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.11.4 and later
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-        archive.extractall(folder, filter="data")
+        archive.extractall(folder, **safe)
     return True
 
 
