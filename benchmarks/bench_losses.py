@@ -8,7 +8,11 @@ Times, on float32 (4096, 1000) and (65536, 10), each compiled with jax.jit:
 
 The contenders take turns round after round; prints each one's median and
 fastest time and the peer / actlab ratio of both (> 1: actlab is faster), with
-the load average before and after. Run: python benchmarks/bench_losses.py
+the load average before and after. ``--parts`` also times what actlab's
+log_softmax pays for its accuracy: the plain shifted formula (scaled terms,
+log1p), then with the exact ``x - max`` (two-sum), then with the entries at the
+max counted apart, then both (checked equal to ``losses.log_softmax``), each
+against jax.nn. Run: python benchmarks/bench_losses.py [--repeats 21] [--parts]
 """
 
 from __future__ import annotations
@@ -53,6 +57,38 @@ def with_grad(log_softmax):
     return run
 
 
+def log_softmax_parts(two_sum: bool, ties: bool):
+    """actlab's log_softmax with its two accuracy parts on or off; with both
+    on it is ``losses.log_softmax`` (``_stats``, then ``_log_softmax_last``)."""
+    def f(x):
+        m_c = losses._row_max(x)[1]
+        if two_sum:
+            e, scale = losses._exp_terms(x, m_c)
+        else:  # the same scaled terms, without the rounding error of x - m put back
+            half = losses._SCALE[x.dtype][0]
+            e, scale = jnp.square(jnp.exp(0.5 * (x - m_c)) * half), half * half
+        if ties:  # the entries equal to the max counted apart, so the rest keep their digits
+            tie = jnp.floor(e * (1 / scale))
+            s = jnp.sum(tie, -1, keepdims=True) - 1 + jnp.sum(e - tie * scale, -1, keepdims=True) * (1 / scale)
+        else:
+            s = jnp.sum(e, -1, keepdims=True) * (1 / scale) - 1
+        return (x - m_c) - jnp.log1p(jnp.maximum(s, 0))
+    return jax.jit(f)
+
+
+def parts(x, repeats):
+    """The cost of each accuracy part of log_softmax, against jax.nn."""
+    variants = {"jax.nn": jax.jit(jax.nn.log_softmax), "plain": log_softmax_parts(False, False),
+                "+ two-sum": log_softmax_parts(True, False), "+ ties apart": log_softmax_parts(False, True),
+                "both": log_softmax_parts(True, True)}
+    same = bool(jnp.array_equal(variants["both"](x), jax.jit(losses.log_softmax)(x)))
+    times = interleaved({k: jax_runner(f, x) for k, f in variants.items()}, repeats, warmup=2)
+    nn = times["jax.nn"].median
+    cells = "  ".join(f"{k} {t.median * 1e3:.2f}" + ("" if k == "jax.nn" else f" ({t.median / nn:.2f}x)")
+                      for k, t in times.items())
+    print(f"  log_softmax parts, median ms (x jax.nn): {cells}; both == actlab's: {same}")
+
+
 def torch_contenders(x_np, y_np, g_np):
     xt, yt, gt = torch.from_numpy(x_np), torch.from_numpy(y_np), torch.from_numpy(g_np)
 
@@ -79,6 +115,7 @@ def torch_contenders(x_np, y_np, g_np):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=21)
+    ap.add_argument("--parts", action="store_true", help="also time log_softmax's accuracy parts")
     args = ap.parse_args()
     print(f"jax {jax.__version__} on {jax.default_backend()}, optax {optax.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", torch not installed"))
@@ -118,6 +155,8 @@ def main():
                 for k, (best, t) in ((k, ts[:2]) for k, ts in times.items())
             )
             print(f"  {name:21s} {cells}")
+        if args.parts:
+            parts(x, args.repeats)
     print(f"\nload average after: {load()}")
 
 
